@@ -1,0 +1,25 @@
+# One GoogleTest binary per folder under tests/ (tests/core -> test_core, ...). Adding a test is adding a file.
+find_package(GTest REQUIRED)
+include(GoogleTest)
+file(GLOB _test_dirs LIST_DIRECTORIES true "${PROJECT_SOURCE_DIR}/tests/*")
+foreach(dir ${_test_dirs})
+  if(NOT IS_DIRECTORY ${dir})
+    continue()
+  endif()
+  get_filename_component(name ${dir} NAME)
+  if(name STREQUAL "support")
+    continue()
+  endif()
+  file(GLOB_RECURSE _sources CONFIGURE_DEPENDS "${dir}/*.cpp")
+  if(NOT _sources)
+    continue()
+  endif()
+  add_executable(test_${name} ${_sources} ${PROJECT_SOURCE_DIR}/tests/support/fixtures.cpp)
+  target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(test_${name} PRIVATE ortformers GTest::gtest GTest::gtest_main GTest::gmock)
+  target_compile_definitions(test_${name} PRIVATE
+    ORTFORMERS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    ORTFORMERS_CLI_PATH="$<$<TARGET_EXISTS:ortformers_cli>:$<TARGET_FILE:ortformers_cli>>")
+  gtest_discover_tests(test_${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "ORTFORMERS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endforeach()
