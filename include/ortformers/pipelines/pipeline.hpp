@@ -1,0 +1,72 @@
+#pragma once
+// pipeline(task, model): transformers' pipeline API. Every task pipeline derives from Pipeline and registers
+// itself (one file per task, ORTFORMERS_REGISTER_PIPELINE). Results are typed in each task's header; `call`
+// is the Python-shaped door used by the CLI: JSON in (first positional argument, or an object of the Python
+// argument names), JSON out, exactly what the transformers pipeline returns.
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ortformers/core/json.hpp"
+#include "ortformers/models/ort_model.hpp"
+
+namespace ortformers::pipelines {
+
+struct PipelineOptions {
+  models::ModelOptions model;             // from_pretrained options (file_name, export, session options, ...)
+  std::string tokenizer;                  // tokenizer folder/file ("" = the model folder)
+  std::filesystem::path output_dir = "."; // where pipelines that produce files (images) write them
+};
+
+class Pipeline {
+ public:
+  virtual ~Pipeline() = default;
+  virtual std::string task() const = 0;
+  // input: a string (or other first positional value), or an object whose keys are the Python argument names
+  // ({"text": ..., "text_pair": ...}, {"question": ..., "context": ...}). kwargs: keyword arguments.
+  virtual Json call(const Json& input, const Json& kwargs = Json::object()) = 0;
+  // Several inputs with the same kwargs; the default calls `call` for each. Pipelines that batch override it.
+  virtual std::vector<Json> call_batch(const std::vector<Json>& inputs, const Json& kwargs = Json::object());
+  // The underlying model (for benchmarks and `ortformers info`).
+  virtual const models::ORTModel& model() const = 0;
+};
+
+using PipelineFactory =
+    std::function<std::unique_ptr<Pipeline>(const std::string& model_id_or_path, const PipelineOptions& options)>;
+
+// Registers a task (and aliases, e.g. "sentiment-analysis" for "text-classification").
+void register_pipeline(const std::string& task, PipelineFactory factory, std::vector<std::string> aliases = {});
+std::vector<std::string> supported_tasks();  // sorted, aliases included
+// transformers' pipeline(task, model). UnsupportedError listing the known tasks for an unknown one.
+std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
+                                   const PipelineOptions& options = {});
+
+// Helpers for kwargs: a typed value or the default, InvalidArgument naming the key on a wrong type.
+template <class T>
+T kwarg(const Json& kwargs, const std::string& key, T fallback) {
+  if (!kwargs.is_object() || !kwargs.contains(key) || kwargs.at(key).is_null()) return fallback;
+  try {
+    return kwargs.at(key).get<T>();
+  } catch (const Json::exception&) {
+    throw InvalidArgument("pipeline argument '" + key + "' has the wrong type: " + kwargs.at(key).dump());
+  }
+}
+// InvalidArgument naming the unknown key when kwargs holds a key outside `known`.
+void check_kwargs(const Json& kwargs, const std::vector<std::string>& known, const std::string& task);
+
+struct RegisterPipeline {
+  RegisterPipeline(const std::string& task, PipelineFactory f, std::vector<std::string> aliases = {}) {
+    register_pipeline(task, std::move(f), std::move(aliases));
+  }
+};
+
+}  // namespace ortformers::pipelines
+
+// Static registration from a pipeline's .cpp. The pipelines library is linked with --whole-archive semantics
+// (see CMakeLists) so these registrations are never dropped by the linker.
+#define ORTFORMERS_PIPELINE_CAT2(a, b) a##b
+#define ORTFORMERS_PIPELINE_CAT(a, b) ORTFORMERS_PIPELINE_CAT2(a, b)
+#define ORTFORMERS_REGISTER_PIPELINE(...) \
+  static ::ortformers::pipelines::RegisterPipeline ORTFORMERS_PIPELINE_CAT(ortformers_pipeline_, __LINE__)(__VA_ARGS__)
