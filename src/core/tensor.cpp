@@ -201,6 +201,10 @@ Ort::Value Tensor::to_ort() const {
   return Ort::Value::CreateTensor(cpu, p, nbytes(), shape_.data(), shape_.size(), to_onnx(dtype_));
 }
 
+Tensor Tensor::from_external(DType dtype, void* data, Shape shape, std::shared_ptr<void> owner) {
+  return Tensor(dtype, std::move(shape), data, std::move(owner));
+}
+
 Tensor Tensor::clone() const {
   Tensor t = zeros(dtype_, shape_);
   if (nbytes() && data_) std::memcpy(t.data_, data_, nbytes());

@@ -75,6 +75,9 @@ class Tensor {
     return Tensor(dtype_of<T>(), std::move(shape), const_cast<std::remove_const_t<T>*>(data), nullptr);
   }
   static Tensor borrow(DType dtype, void* data, Shape shape) { return Tensor(dtype, std::move(shape), data, nullptr); }
+  // Tensor over external memory kept alive by `owner` (e.g. a memory-mapped file): the tensor and its copies hold
+  // `owner` until the last of them is destroyed. `owner` may be null, which makes this a plain borrow.
+  static Tensor from_external(DType dtype, void* data, Shape shape, std::shared_ptr<void> owner);
   // Takes ownership of an ORT tensor value without copying its buffer.
   static Tensor from_ort(Ort::Value&& value);
 
