@@ -16,7 +16,13 @@ foreach(dir ${_test_dirs})
   endif()
   add_executable(test_${name} ${_sources} ${PROJECT_SOURCE_DIR}/tests/support/fixtures.cpp)
   target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(test_${name} PRIVATE ortformers GTest::gtest GTest::gtest_main GTest::gmock)
+  # A folder named after a stage links only that stage (and what it depends on); others link everything.
+  if(TARGET ortformers_${name})
+    set(_lib $<LINK_LIBRARY:WHOLE_ARCHIVE,ortformers_${name}>)
+  else()
+    set(_lib ortformers)
+  endif()
+  target_link_libraries(test_${name} PRIVATE ${_lib} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(test_${name} PRIVATE
     ORTFORMERS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     ORTFORMERS_CLI_PATH="$<$<TARGET_EXISTS:ortformers_cli>:$<TARGET_FILE:ortformers_cli>>")
