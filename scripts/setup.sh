@@ -8,7 +8,7 @@ ORT_PREFIX="${ORT_PREFIX:-$ROOT/third_party/onnxruntime}"
 CACHE="${ORTFORMERS_CACHE:-$ROOT/third_party/.cache}"
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git clang clang-format ca-certificates
+  build-essential cmake ninja-build pkg-config git clang clang-format ccache ca-certificates
   nlohmann-json3-dev libutf8proc-dev libicu-dev libpcre2-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# ortformers test command: configure, build and run the whole GoogleTest suite (CTest).
+#   scripts/test.sh            Release build in build/ + ctest
+#   scripts/test.sh --ci       also the ASan+UBSan build of the suite (build-asan/) and the libFuzzer targets for a
+#                              bounded time (build-fuzz/); implied when CI=true
+# Env: ORTFORMERS_FIXTURES (default ../shared/fixtures), JOBS (default: nproc), FUZZ_SECONDS (default 30 per target).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CI_MODE=0
+[[ "${CI:-}" == "true" ]] && CI_MODE=1
+for arg in "$@"; do
+  case "$arg" in
+    --ci) CI_MODE=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+JOBS="${JOBS:-$(nproc)}"
+LAUNCHER=()
+if command -v ccache >/dev/null 2>&1; then
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="$ROOT"  # a fresh clone in another folder still hits the cache
+fi
+
+if [[ "${CI:-}" == "true" && -z "${ORTFORMERS_FIXTURES:-}" && ! -d "$ROOT/../shared/fixtures" ]]; then
+  echo "CI=true but the fixtures folder ../shared/fixtures is missing (set ORTFORMERS_FIXTURES)" >&2
+  exit 1
+fi
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "Release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" >/dev/null
+cmake --build build -j "$JOBS"
+step "Tests (Release)"
+(cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+if ((CI_MODE)); then
+  step "ASan+UBSan build"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    -DORTFORMERS_SANITIZE=ON -DORTFORMERS_BUILD_BENCH=OFF "${LAUNCHER[@]}" >/dev/null
+  cmake --build build-asan -j "$JOBS"
+  step "Tests (ASan+UBSan)"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+  export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  (cd build-asan && ctest --output-on-failure -j "$JOBS" --timeout 900)
+
+  if compgen -G "fuzz/*.cpp" >/dev/null && command -v clang++ >/dev/null; then
+    step "libFuzzer targets (${FUZZ_SECONDS:-30} s each)"
+    CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORTFORMERS_BUILD_FUZZ=ON \
+      -DORTFORMERS_BUILD_TESTS=OFF -DORTFORMERS_BUILD_BENCH=OFF -DORTFORMERS_BUILD_TOOLS=OFF "${LAUNCHER[@]}" >/dev/null
+    cmake --build build-fuzz -j "$JOBS"
+    for f in build-fuzz/fuzz_*; do
+      [[ -x "$f" ]] || continue
+      name="$(basename "$f")"
+      corpus="fuzz/corpus/${name#fuzz_}"
+      mkdir -p "build-fuzz/corpus-$name"
+      seeds=()
+      [[ -d "$corpus" ]] && seeds=("$corpus")
+      echo "-- $name"
+      "$f" -max_total_time="${FUZZ_SECONDS:-30}" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+        "build-fuzz/corpus-$name" "${seeds[@]}" 2>&1 | tail -n 3
+    done
+  fi
+fi
+echo
+echo "all test stages passed"
