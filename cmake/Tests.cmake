@@ -29,3 +29,16 @@ foreach(dir ${_test_dirs})
   gtest_discover_tests(test_${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
     PROPERTIES ENVIRONMENT "ORTFORMERS_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endforeach()
+
+# The installed package works with find_package(ortformers) (not under sanitizers: the example is built without them).
+if(NOT ORTFORMERS_SANITIZE AND NOT ORTFORMERS_BUILD_FUZZ)
+  if(DEFINED ENV{ORTFORMERS_FIXTURES})
+    set(_fixtures "$ENV{ORTFORMERS_FIXTURES}")
+  else()
+    set(_fixtures "${PROJECT_SOURCE_DIR}/../shared/fixtures")
+  endif()
+  add_test(NAME install_and_find_package
+           COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
+                   -DFIXTURES_DIR=${_fixtures} -P ${PROJECT_SOURCE_DIR}/cmake/InstallTest.cmake)
+  set_tests_properties(install_and_find_package PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
+endif()
