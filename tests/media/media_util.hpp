@@ -1,0 +1,67 @@
+#pragma once
+// Helpers for the vision / audio fixture tests: reference JSON loading (cached), tensors given by "same_as" JSON
+// pointers or "sampled" (every step-th value + head), and comparisons.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "ortformers/core/json.hpp"
+#include "ortformers/core/tensor.hpp"
+#include "support/fixtures.hpp"
+
+namespace ortformers::testing::media {
+
+inline const Json& reference(const std::filesystem::path& fixtures, const std::string& name) {
+  static std::map<std::string, Json> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, read_json_file(fixtures / "reference" / (name + ".json"))).first;
+  return it->second;
+}
+
+// Resolves {"same_as": "reference/<file>.json#/pointer"} entries.
+inline const Json& resolve(const std::filesystem::path& fixtures, const Json& t) {
+  if (!t.contains("same_as")) return t;
+  const std::string s = t.at("same_as").get<std::string>();
+  const auto hash = s.find('#');
+  std::string file = s.substr(0, hash);
+  const std::string prefix = "reference/";
+  if (file.rfind(prefix, 0) == 0) file = file.substr(prefix.size());
+  const std::string name = file.substr(0, file.size() - 5);  // drop ".json"
+  const Json& doc = reference(fixtures, name);
+  return resolve(fixtures, doc.at(Json::json_pointer(s.substr(hash + 1))));
+}
+
+// Max |a - ref| over a flat float vector vs a reference tensor entry (full, or sampled: data every `step`, head).
+inline double max_diff_values(const std::vector<float>& a, const Json& ref) {
+  double m = 0;
+  std::int64_t n = 1;
+  for (auto d : ref.at("shape")) n *= d.get<std::int64_t>();
+  EXPECT_EQ(static_cast<std::int64_t>(a.size()), n) << "size mismatch with the reference";
+  if (static_cast<std::int64_t>(a.size()) != n) return INFINITY;
+  const auto& data = ref.at("data");
+  if (ref.value("sampled", false)) {
+    const std::size_t step = ref.at("step").get<std::size_t>();
+    for (std::size_t i = 0; i < data.size(); ++i)
+      m = std::max(m, std::fabs(static_cast<double>(a[i * step]) - data[i].get<double>()));
+    const auto& head = ref.at("head");
+    for (std::size_t i = 0; i < head.size(); ++i)
+      m = std::max(m, std::fabs(static_cast<double>(a[i]) - head[i].get<double>()));
+    return m;
+  }
+  for (std::size_t i = 0; i < data.size(); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a[i]) - data[i].get<double>()));
+  return m;
+}
+
+inline double max_diff(const Tensor& t, const Json& ref) {
+  return max_diff_values(t.to_float_vector(), ref);
+}
+
+inline std::vector<std::int64_t> shape_of(const Json& ref) {
+  return ref.at("shape").get<std::vector<std::int64_t>>();
+}
+
+}  // namespace ortformers::testing::media
