@@ -30,12 +30,15 @@ void Encoding::set_sequence_id(std::uint32_t id) {
 void Encoding::set_type_id(std::int64_t type_id) { std::fill(type_ids.begin(), type_ids.end(), type_id); }
 
 void Encoding::finalize_sequence_ids() {
+  // As the Rust Encoding::get_sequence_ids: sequences 0..n (n = number of ranges, at least 1); a sequence without a
+  // range covers the whole encoding.
   sequence_ids.assign(ids.size(), std::nullopt);
-  if (sequence_ranges.empty()) {
-    std::fill(sequence_ids.begin(), sequence_ids.end(), std::optional<std::uint32_t>(0));
-  } else {
-    for (const auto& [id, r] : sequence_ranges)
-      for (std::size_t i = r.first; i < r.second && i < ids.size(); ++i) sequence_ids[i] = id;
+  const std::size_t n = sequence_ranges.empty() ? 1 : sequence_ranges.size();
+  for (std::uint32_t id = 0; id < n; ++id) {
+    std::pair<std::size_t, std::size_t> r{0, ids.size()};
+    for (const auto& [sid, range] : sequence_ranges)
+      if (sid == id) r = range;
+    for (std::size_t i = r.first; i < r.second && i < ids.size(); ++i) sequence_ids[i] = id;
   }
   for (auto& o : overflowing) o.finalize_sequence_ids();
 }
@@ -148,7 +151,6 @@ void Encoding::pad(std::size_t target, std::int64_t pad_id, std::int64_t pad_typ
     special_tokens_mask.insert(special_tokens_mask.begin(), n, 1);
     offsets.insert(offsets.begin(), n, {0, 0});
     byte_offsets.insert(byte_offsets.begin(), n, {0, 0});
-    sequence_ids.insert(sequence_ids.begin(), n, std::nullopt);
   } else {
     ids.insert(ids.end(), n, pad_id);
     type_ids.insert(type_ids.end(), n, pad_type_id);
@@ -158,8 +160,11 @@ void Encoding::pad(std::size_t target, std::int64_t pad_id, std::int64_t pad_typ
     special_tokens_mask.insert(special_tokens_mask.end(), n, 1);
     offsets.insert(offsets.end(), n, {0, 0});
     byte_offsets.insert(byte_offsets.end(), n, {0, 0});
-    sequence_ids.insert(sequence_ids.end(), n, std::nullopt);
   }
+  auto saved = std::move(overflowing);
+  overflowing.clear();
+  finalize_sequence_ids();  // as get_sequence_ids after padding in the Rust library
+  overflowing = std::move(saved);
 }
 
 }  // namespace ortformers::tokenizers

@@ -278,6 +278,14 @@ std::string utf8proc_normalize(std::string_view s, int options) {
   std::free(dst);
   return out;
 }
+int decomposed_length(char32_t c, int options) {
+  utf8proc_int32_t buf[32];
+  utf8proc_int32_t last_boundclass = 0;
+  const int opts = UTF8PROC_DECOMPOSE | ((options & UTF8PROC_COMPAT) ? UTF8PROC_COMPAT : 0);
+  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32, static_cast<utf8proc_option_t>(opts),
+                                         &last_boundclass);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
 bool is_segment_start(char32_t c) {
   if (c >= 0x1161 && c <= 0x11C2) return false;  // Hangul vowels / trailing consonants compose with the previous
   switch (c) {  // starters that compose with the previous character
@@ -317,18 +325,35 @@ void NormalizedString::unicode_normalize(int options) {
     }
     const std::string seg = utf8proc_normalize(std::string_view(s).substr(i, j - i), options);
     concat += seg;
-    std::vector<char32_t> outc;
-    for (std::size_t k = 0; k < seg.size(); k += len) outc.push_back(u::decode(seg, k, len));
-    const std::size_t m = outc.size();
-    for (std::size_t k = 0; k < m; ++k) {
-      int ch = 0;
-      if (k >= n) ch = 1;
-      if (m < n && k + 1 == m) ch = -static_cast<int>(n - m);
-      changes.push_back({outc[k], ch});
+    // Attribute output chars to input chars by their decomposed lengths (a composed char consumes the input chars
+    // it is made of: change -(k-1); a char left over from a decomposition is inserted: change +1).
+    std::vector<int> in_len;
+    for (std::size_t k = i; k < j; k += len) in_len.push_back(decomposed_length(u::decode(s, k, len), options));
+    std::size_t next_in = 0;
+    int credit = 0;
+    for (std::size_t k = 0; k < seg.size(); k += len) {
+      const char32_t oc = u::decode(seg, k, len);
+      int need = decomposed_length(oc, options);
+      if (credit >= need) {
+        credit -= need;
+        changes.push_back({oc, 1});
+        continue;
+      }
+      need -= credit;
+      credit = 0;
+      int consumed = 0;
+      while (need > 0 && next_in < in_len.size()) {
+        const int l = in_len[next_in++];
+        ++consumed;
+        if (l <= need) need -= l;
+        else {
+          credit = l - need;
+          need = 0;
+        }
+      }
+      changes.push_back({oc, consumed > 0 ? -(consumed - 1) : 1});
     }
-    if (m == 0 && n > 0) {
-      if (!changes.empty()) changes.back().change -= static_cast<int>(n);
-    }
+    if (next_in < in_len.size() && !changes.empty()) changes.back().change -= static_cast<int>(in_len.size() - next_in);
     i = j;
   }
   if (concat != whole) {

@@ -109,7 +109,9 @@ class TemplateProcessing : public PostProcessor {
       } else {
         if (p.seq >= encs.size()) throw InvalidArgument("TemplateProcessing: the template uses $B but no pair was given");
         Encoding e = encs[p.seq];
-        set_sequence(e, p.seq, p.type_id);
+        // The type id goes on the sequence itself only (overflowing parts keep theirs), the sequence id on all.
+        e.set_type_id(p.type_id);
+        set_sequence(e, p.seq, std::nullopt);
         out.push_back(std::move(e));
       }
     }
@@ -133,7 +135,11 @@ class RobertaProcessing : public PostProcessor {
         trim_offsets(e, aps_);
         for (auto& o : e.overflowing) trim_offsets(o, aps_);
       }
-    if (!add_special_tokens) return encs;
+    if (!add_special_tokens) {
+      if (roberta_)
+        for (std::uint32_t i = 0; i < encs.size(); ++i) set_sequence(encs[i], i, 0);
+      return encs;
+    }
     std::vector<Encoding> out;
     auto wrap = [&](const Encoding& e, std::uint32_t i) {
       Encoding r;
@@ -178,7 +184,7 @@ class ByteLevelProcessing : public PostProcessor {
         trim_offsets(e, aps_);
         for (auto& o : e.overflowing) trim_offsets(o, aps_);
       }
-    for (std::size_t i = 0; i < encs.size(); ++i) encs[i].set_sequence_id(static_cast<std::uint32_t>(i));
+    for (std::size_t i = 0; i < encs.size(); ++i) set_sequence(encs[i], static_cast<std::uint32_t>(i), std::nullopt);
     return encs;
   }
 
