@@ -1,0 +1,385 @@
+#include "export/graph/layers.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "ortformers/core/error.hpp"
+
+namespace ortformers::exporters {
+
+namespace {
+
+constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
+
+// Runs `f` on a float32 view of `t` (converting other float dtypes first).
+template <class F>
+void with_floats(const Tensor& t, const std::string& name, F&& f) {
+  if (t.dtype() == DType::Float32) {
+    f(t.data<float>());
+    return;
+  }
+  if (t.dtype() != DType::Float16 && t.dtype() != DType::BFloat16 && t.dtype() != DType::Float64)
+    throw UnsupportedError("checkpoint tensor '" + name + "' has dtype " + dtype_name(t.dtype()) +
+                           "; a floating-point weight is expected");
+  Tensor f32 = t.to(DType::Float32);
+  f(f32.data<float>());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------- Weights
+
+const Tensor* Weights::lookup(const std::string& full) const {
+  if (const auto* t = sd_.find(full)) return t;
+  // transformers renames legacy LayerNorm parameters gamma -> weight, beta -> bias on load.
+  auto ends_with = [&](const std::string& suf) {
+    return full.size() >= suf.size() && full.compare(full.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  if (ends_with(".weight")) return sd_.find(full.substr(0, full.size() - 7) + ".gamma");
+  if (ends_with(".bias")) return sd_.find(full.substr(0, full.size() - 5) + ".beta");
+  return nullptr;
+}
+
+const Tensor* Weights::find(const std::string& name) const {
+  if (!prefix_.empty())
+    if (const auto* t = lookup(prefix_ + "." + name)) return t;
+  return lookup(name);
+}
+
+const Tensor* Weights::find_head(const std::string& name) const {
+  return lookup(name);
+}
+
+std::string Weights::resolve(const std::string& name) const {
+  if (!prefix_.empty() && sd_.contains(prefix_ + "." + name)) return prefix_ + "." + name;
+  return name;
+}
+
+const Tensor& Weights::checked(const Tensor* t, const std::string& name, const Shape& expected) const {
+  if (t == nullptr)
+    throw NotFoundError("checkpoint " + sd_.source() + " has no tensor '" + name + "'" +
+                        (prefix_.empty() ? std::string() : " (nor '" + prefix_ + "." + name + "')") +
+                        ", which the model needs");
+  if (t->shape() != expected)
+    throw InvalidArgument("config/weights mismatch: tensor '" + name + "' in " + sd_.source() + " has shape " +
+                          shape_to_string(t->shape()) + " but config.json implies " + shape_to_string(expected));
+  return *t;
+}
+
+const Tensor& Weights::get(const std::string& name, const Shape& expected) const {
+  return checked(find(name), name, expected);
+}
+
+const Tensor& Weights::get_head(const std::string& name, const Shape& expected) const {
+  return checked(find_head(name), name, expected);
+}
+
+// ----------------------------------------------------------------------------------------------- BuildContext
+
+std::string BuildContext::additive_mask() {
+  if (!additive_mask_cache.empty()) return additive_mask_cache;
+  const std::string s = "/extended_attention_mask";
+  auto u = g.node(s, "Unsqueeze", {attention_mask, g.const_i64({1, 2})});
+  auto f = g.node(s, "Cast", {u}, {attr("to", kFloat)});
+  auto inv = g.node(s, "Sub", {g.scalar_f32(1.0f), f});
+  additive_mask_cache = g.node(s, "Mul", {inv, g.scalar_f32(std::numeric_limits<float>::lowest())});
+  return additive_mask_cache;
+}
+
+std::string BuildContext::mask_int32() {
+  if (!mask_i32_cache.empty()) return mask_i32_cache;
+  mask_i32_cache = g.node("/attention_mask", "Cast", {attention_mask}, {attr("to", onnx::TensorProto_DataType_INT32)});
+  return mask_i32_cache;
+}
+
+std::string BuildContext::seq_len_scalar() {
+  if (!seq_len_cache.empty()) return seq_len_cache;
+  auto shape = g.node("/sequence_length", "Shape", {input_ids});
+  seq_len_cache = g.node("/sequence_length", "Gather", {shape, g.scalar_i64(1)}, {attr("axis", 0)});
+  return seq_len_cache;
+}
+
+std::string BuildContext::weight(const std::string& ckpt_name, const Tensor& t) {
+  const std::string key = "w:" + ckpt_name;
+  if (g.has_initializer_key(key)) return g.initializer_for_key(key);
+  std::string out;
+  with_floats(t, ckpt_name, [&](const float* src) {
+    out = g.add_float_initializer(key, ckpt_name, t.shape(), [&](float* dst) {
+      std::memcpy(dst, src, static_cast<std::size_t>(t.numel()) * sizeof(float));
+    });
+  });
+  return out;
+}
+
+std::string BuildContext::weight_t(const std::string& ckpt_name, const Tensor& t) {
+  const std::string key = "wT:" + ckpt_name;
+  if (g.has_initializer_key(key)) return g.initializer_for_key(key);
+  const auto rows = t.dim(0), cols = t.dim(1);
+  std::string out;
+  with_floats(t, ckpt_name, [&](const float* src) {
+    out = g.add_float_initializer(key, ckpt_name + ".T", {cols, rows}, [&](float* dst) {
+      // Blocked transpose: dst[c, r] = src[r, c].
+      constexpr std::int64_t B = 32;
+      for (std::int64_t r0 = 0; r0 < rows; r0 += B)
+        for (std::int64_t c0 = 0; c0 < cols; c0 += B)
+          for (std::int64_t r = r0; r < std::min(rows, r0 + B); ++r)
+            for (std::int64_t c = c0; c < std::min(cols, c0 + B); ++c) dst[c * rows + r] = src[r * cols + c];
+    });
+  });
+  return out;
+}
+
+std::string BuildContext::weight_t_concat(const std::string& key, const std::vector<const Tensor*>& ts) {
+  const std::string k = "wTc:" + key;
+  if (g.has_initializer_key(k)) return g.initializer_for_key(k);
+  const auto in = ts.front()->dim(1);
+  std::int64_t total = 0;
+  for (const auto* t : ts) total += t->dim(0);
+  std::vector<float> packed(static_cast<std::size_t>(in * total));
+  std::int64_t col0 = 0;
+  for (const auto* t : ts) {
+    const auto rows = t->dim(0);
+    with_floats(*t, key, [&](const float* src) {
+      for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < in; ++c) packed[static_cast<std::size_t>(c * total + col0 + r)] = src[r * in + c];
+    });
+    col0 += rows;
+  }
+  return g.add_float_initializer(k, key, {in, total},
+                                 [&](float* dst) { std::memcpy(dst, packed.data(), packed.size() * sizeof(float)); });
+}
+
+std::string BuildContext::bias_concat(const std::string& key, const std::vector<const Tensor*>& ts) {
+  const std::string k = "bc:" + key;
+  if (g.has_initializer_key(k)) return g.initializer_for_key(k);
+  std::vector<float> packed;
+  for (const auto* t : ts)
+    with_floats(*t, key, [&](const float* src) { packed.insert(packed.end(), src, src + t->numel()); });
+  return g.add_float_initializer(k, key, {static_cast<std::int64_t>(packed.size())},
+                                 [&](float* dst) { std::memcpy(dst, packed.data(), packed.size() * sizeof(float)); });
+}
+
+// --------------------------------------------------------------------------------------------------- blocks
+
+std::pair<std::string, std::string> linear_parts(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                                 const std::string& prefix, std::int64_t in, std::int64_t out,
+                                                 bool head) {
+  const std::string wn = prefix + ".weight", bn = prefix + ".bias";
+  const Tensor& w = head ? ctx.w.get_head(wn, {out, in}) : ctx.w.get(wn, {out, in});
+  const Tensor* b = head ? ctx.w.find_head(bn) : ctx.w.find(bn);
+  auto wi = ctx.weight_t(head ? wn : ctx.w.resolve(wn), w);
+  auto mm = ctx.g.node(scope, "MatMul", {x, wi});
+  std::string bi;
+  if (b != nullptr) {
+    if (b->shape() != Shape{out})
+      throw InvalidArgument("config/weights mismatch: tensor '" + bn + "' has shape " + shape_to_string(b->shape()) +
+                            " but config.json implies " + shape_to_string({out}));
+    bi = ctx.weight(head ? bn : ctx.w.resolve(bn), *b);
+  }
+  return {mm, bi};
+}
+
+std::string linear(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                   std::int64_t in, std::int64_t out, bool head) {
+  auto [mm, b] = linear_parts(ctx, scope, x, prefix, in, out, head);
+  if (b.empty()) return mm;
+  return ctx.g.node(scope, "Add", {b, mm});
+}
+
+std::string layer_norm_values(BuildContext& ctx, const std::string& scope, const std::string& x,
+                              const std::string& gamma, const std::string& beta, float eps) {
+  auto& g = ctx.g;
+  if (g.opset() >= 17)
+    return g.node(scope, "LayerNormalization", {x, gamma, beta}, {attr("axis", -1), attr("epsilon", eps)});
+  auto mean = g.node(scope, "ReduceMean", {x}, {attr("axes", std::vector<std::int64_t>{-1})});
+  auto d = g.node(scope, "Sub", {x, mean});
+  auto sq = g.node(scope, "Mul", {d, d});
+  auto var = g.node(scope, "ReduceMean", {sq}, {attr("axes", std::vector<std::int64_t>{-1})});
+  auto ve = g.node(scope, "Add", {var, g.scalar_f32(eps)});
+  auto sd = g.node(scope, "Sqrt", {ve});
+  auto n = g.node(scope, "Div", {d, sd});
+  auto m = g.node(scope, "Mul", {n, gamma});
+  return g.node(scope, "Add", {m, beta});
+}
+
+std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                       std::int64_t dim, float eps, bool head) {
+  const std::string wn = prefix + ".weight", bn = prefix + ".bias";
+  const Tensor& w = head ? ctx.w.get_head(wn, {dim}) : ctx.w.get(wn, {dim});
+  const Tensor& b = head ? ctx.w.get_head(bn, {dim}) : ctx.w.get(bn, {dim});
+  auto gi = ctx.weight(head ? wn : ctx.w.resolve(wn), w);
+  auto bi = ctx.weight(head ? bn : ctx.w.resolve(bn), b);
+  return layer_norm_values(ctx, scope, x, gi, bi, eps);
+}
+
+namespace {
+bool is_erf_gelu(const std::string& act) {
+  return act == "gelu";
+}
+bool is_tanh_gelu(const std::string& act) {
+  return act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast";
+}
+}  // namespace
+
+std::string activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& act) {
+  auto& g = ctx.g;
+  if (is_erf_gelu(act)) {
+    // 0.5 * x * (1 + erf(x / sqrt(2)))
+    auto d = g.node(scope, "Div", {x, g.scalar_f32(1.4142135381698608f)});
+    auto e = g.node(scope, "Erf", {d});
+    auto a = g.node(scope, "Add", {e, g.scalar_f32(1.0f)});
+    auto m = g.node(scope, "Mul", {x, a});
+    return g.node(scope, "Mul", {m, g.scalar_f32(0.5f)});
+  }
+  if (is_tanh_gelu(act)) {
+    // 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
+    auto x3 = g.node(scope, "Pow", {x, g.scalar_f32(3.0f)});
+    auto c = g.node(scope, "Mul", {x3, g.scalar_f32(0.044715f)});
+    auto s = g.node(scope, "Add", {x, c});
+    auto k = g.node(scope, "Mul", {s, g.scalar_f32(0.7978845608028654f)});
+    auto t = g.node(scope, "Tanh", {k});
+    auto a = g.node(scope, "Add", {t, g.scalar_f32(1.0f)});
+    auto m = g.node(scope, "Mul", {x, a});
+    return g.node(scope, "Mul", {m, g.scalar_f32(0.5f)});
+  }
+  if (act == "relu") return g.node(scope, "Relu", {x});
+  if (act == "tanh") return g.node(scope, "Tanh", {x});
+  if (act == "silu" || act == "swish") {
+    auto s = g.node(scope, "Sigmoid", {x});
+    return g.node(scope, "Mul", {x, s});
+  }
+  throw UnsupportedError("activation '" + act +
+                         "' is not supported by the exporter (supported: gelu, gelu_new, gelu_pytorch_tanh, "
+                         "gelu_fast, relu, tanh, silu, swish)");
+}
+
+std::string bias_activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& bias,
+                            const std::string& act) {
+  auto& g = ctx.g;
+  if (ctx.optimize && !bias.empty()) {
+    // BiasGelu is exact erf-GELU; FastGelu is exactly the tanh formula of gelu_new.
+    if (is_erf_gelu(act)) return g.node(scope, "BiasGelu", {x, bias}, {}, kMsDomain);
+    if (is_tanh_gelu(act)) return g.node(scope, "FastGelu", {x, bias}, {}, kMsDomain);
+  }
+  auto y = bias.empty() ? x : g.node(scope, "Add", {bias, x});
+  return activation(ctx, scope, y, act);
+}
+
+std::string add_bias_residual_layer_norm(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                         const std::string& bias, const std::string& residual,
+                                         const std::string& ln_prefix, std::int64_t dim, float eps) {
+  auto& g = ctx.g;
+  const std::string wn = ln_prefix + ".weight", bn = ln_prefix + ".bias";
+  auto gi = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {dim}));
+  auto bi = ctx.weight(ctx.w.resolve(bn), ctx.w.get(bn, {dim}));
+  if (ctx.optimize) {
+    std::vector<std::string> ins{x, residual, gi, bi};
+    if (!bias.empty()) ins.push_back(bias);
+    return g.node(scope, "SkipLayerNormalization", ins, {attr("epsilon", eps)}, kMsDomain);
+  }
+  auto y = bias.empty() ? x : g.node(scope, "Add", {bias, x});
+  auto r = g.node(scope, "Add", {y, residual});
+  return layer_norm_values(ctx, scope + "/LayerNorm", r, gi, bi, eps);
+}
+
+std::string embedding(BuildContext& ctx, const std::string& scope, const std::string& ids, const std::string& name,
+                      std::int64_t rows, std::int64_t dim) {
+  const Tensor& t = ctx.w.get(name, {rows, dim});
+  auto init = ctx.weight(ctx.w.resolve(name), t);
+  return ctx.g.node(scope, "Gather", {init, ids});
+}
+
+std::string range_positions(BuildContext& ctx, const std::string& scope) {
+  return ctx.g.node(scope, "Range", {ctx.g.scalar_i64(0), ctx.seq_len_scalar(), ctx.g.scalar_i64(1)});
+}
+
+std::string padded_positions(BuildContext& ctx, const std::string& scope, const std::string& ids,
+                             std::int64_t padding_idx) {
+  auto& g = ctx.g;
+  auto eq = g.node(scope, "Equal", {ids, g.scalar_i64(padding_idx)});
+  auto ne = g.node(scope, "Not", {eq});
+  auto m = g.node(scope, "Cast", {ne}, {attr("to", onnx::TensorProto_DataType_INT64)});
+  auto cs = g.node(scope, "CumSum", {m, g.scalar_i64(1)});
+  auto masked = g.node(scope, "Mul", {cs, m});
+  return g.node(scope, "Add", {masked, g.scalar_i64(padding_idx)});
+}
+
+std::string self_attention(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
+                           const LayerDims& d, const std::string& position_bias) {
+  auto& g = ctx.g;
+  const auto H = d.heads, hidden = d.hidden;
+  if (hidden % H != 0)
+    throw InvalidArgument("config.json: hidden size " + std::to_string(hidden) +
+                          " is not a multiple of the number of attention heads " + std::to_string(H));
+  const auto D = hidden / H;
+  if (ctx.optimize) {
+    std::vector<const Tensor*> ws, bs;
+    for (const auto* p : {&n.query, &n.key, &n.value}) {
+      ws.push_back(&ctx.w.get(*p + ".weight", {hidden, hidden}));
+      bs.push_back(&ctx.w.get(*p + ".bias", {hidden}));
+    }
+    auto wq = ctx.weight_t_concat(ctx.w.resolve(n.query + ".weight") + "+key+value", ws);
+    auto bq = ctx.bias_concat(ctx.w.resolve(n.query + ".bias") + "+key+value", bs);
+    std::vector<std::string> ins{x, wq, bq, ctx.mask_int32()};
+    if (!position_bias.empty()) {
+      ins.push_back("");  // past
+      ins.push_back(position_bias);
+    }
+    return g.node(scope, "Attention", ins, {attr("num_heads", H)}, kMsDomain);
+  }
+  auto heads_shape = g.const_i64({0, 0, H, D});
+  auto proj = [&](const std::string& prefix, const std::string& name, std::vector<std::int64_t> perm) {
+    const std::string s = scope + "/" + name;
+    auto y = linear(ctx, s, x, prefix, hidden, hidden);
+    auto r = g.node(s, "Reshape", {y, heads_shape});
+    return g.node(s, "Transpose", {r}, {attr("perm", std::move(perm))});
+  };
+  auto q = proj(n.query, "query", {0, 2, 1, 3});
+  auto k = proj(n.key, "key", {0, 2, 3, 1});
+  auto v = proj(n.value, "value", {0, 2, 1, 3});
+  auto scores = g.node(scope, "MatMul", {q, k});
+  scores = g.node(scope, "Div", {scores, g.scalar_f32(std::sqrt(static_cast<float>(D)))});
+  if (!position_bias.empty()) scores = g.node(scope, "Add", {scores, position_bias});
+  scores = g.node(scope, "Add", {scores, ctx.additive_mask()});
+  auto probs = g.node(scope, "Softmax", {scores}, {attr("axis", -1)});
+  auto c = g.node(scope, "MatMul", {probs, v});
+  auto t = g.node(scope, "Transpose", {c}, {attr("perm", std::vector<std::int64_t>{0, 2, 1, 3})});
+  return g.node(scope, "Reshape", {t, g.const_i64({0, 0, hidden})});
+}
+
+std::string transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
+                              const LayerDims& d, const std::string& position_bias) {
+  auto ctxv = self_attention(ctx, scope + "/attention", x, n, d, position_bias);
+  auto [ao, ab] = linear_parts(ctx, scope + "/attention/output", ctxv, n.attention_output, d.hidden, d.hidden);
+  auto h = add_bias_residual_layer_norm(ctx, scope + "/attention/output", ao, ab, x, n.attention_layer_norm, d.hidden,
+                                        d.eps);
+  auto [im, ib] = linear_parts(ctx, scope + "/intermediate", h, n.intermediate, d.hidden, d.intermediate);
+  auto a = bias_activation(ctx, scope + "/intermediate", im, ib, d.act);
+  auto [om, ob] = linear_parts(ctx, scope + "/output", a, n.output, d.intermediate, d.hidden);
+  return add_bias_residual_layer_norm(ctx, scope + "/output", om, ob, h, n.output_layer_norm, d.hidden, d.eps);
+}
+
+std::string first_token(BuildContext& ctx, const std::string& scope, const std::string& x) {
+  return ctx.g.node(scope, "Gather", {x, ctx.g.scalar_i64(0)}, {attr("axis", 1)});
+}
+
+std::string tied_decoder(BuildContext& ctx, const std::string& scope, const std::string& x,
+                         const std::string& embedding_init, const std::string& bias_init) {
+  auto& g = ctx.g;
+  auto wt = g.node(scope, "Transpose", {embedding_init}, {attr("perm", std::vector<std::int64_t>{1, 0})});
+  auto mm = g.node(scope, "MatMul", {x, wt});
+  if (bias_init.empty()) return mm;
+  return g.node(scope, "Add", {mm, bias_init});
+}
+
+std::pair<std::string, std::string> split_start_end(BuildContext& ctx, const std::string& scope,
+                                                    const std::string& logits) {
+  auto& g = ctx.g;
+  auto parts = g.node_n(scope, "Split", {logits}, 2, {attr("axis", -1)});
+  auto s = g.node(scope, "Squeeze", {parts[0], g.const_i64({-1})});
+  auto e = g.node(scope, "Squeeze", {parts[1], g.const_i64({-1})});
+  return {s, e};
+}
+
+}  // namespace ortformers::exporters

@@ -1,0 +1,141 @@
+#pragma once
+// Building blocks shared by the architectures: checkpoint weight lookup with shape checks, Linear, LayerNorm,
+// activations, embeddings, multi-head self-attention and the post-LN transformer layer, each in a plain form
+// (standard ONNX ops, as the PyTorch exporter writes them) and an --optimize form (ONNX Runtime contrib ops).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "export/graph/graph_builder.hpp"
+#include "ortformers/config/pretrained_config.hpp"
+#include "ortformers/export/checkpoint.hpp"
+
+namespace ortformers::exporters {
+
+// Checkpoint tensors looked up with or without the architecture prefix ("bert."), with the legacy LayerNorm
+// names (gamma/beta) transformers still accepts. Shapes are checked against what the config implies.
+class Weights {
+ public:
+  Weights(const StateDict& state_dict, std::string prefix) : sd_(state_dict), prefix_(std::move(prefix)) {}
+  // The tensor for a base-model name (tried as "<prefix>.<name>", then "<name>"), or nullptr.
+  const Tensor* find(const std::string& name) const;
+  // The same for a head tensor (no prefix).
+  const Tensor* find_head(const std::string& name) const;
+  // The resolved checkpoint name (for messages and initializer names).
+  std::string resolve(const std::string& name) const;
+  // NotFoundError naming the tensor when absent; InvalidArgument naming it when its shape differs.
+  const Tensor& get(const std::string& name, const Shape& expected) const;
+  const Tensor& get_head(const std::string& name, const Shape& expected) const;
+  const StateDict& state_dict() const noexcept { return sd_; }
+
+ private:
+  const Tensor* lookup(const std::string& full) const;
+  const Tensor& checked(const Tensor* t, const std::string& name, const Shape& expected) const;
+  const StateDict& sd_;
+  std::string prefix_;
+};
+
+// A weight reference: checkpoint name (as resolved), tensor.
+struct WeightRef {
+  std::string name;
+  const Tensor* tensor = nullptr;
+};
+
+struct BuildContext {
+  BuildContext(GraphBuilder& graph, const config::PretrainedConfig& cfg, const Weights& weights)
+      : g(graph), config(cfg), w(weights) {}
+  GraphBuilder& g;
+  const config::PretrainedConfig& config;
+  const Weights& w;
+  bool optimize = false;
+  std::function<void(const std::string&)> on_progress;  // optional, called per layer
+
+  // Values computed once per graph.
+  std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent
+  std::string additive_mask_cache, mask_i32_cache, seq_len_cache;
+
+  // [batch, 1, 1, seq] float: (1 - mask) * finfo(float32).min.
+  std::string additive_mask();
+  // attention_mask as int32 [batch, seq] (contrib Attention's mask_index).
+  std::string mask_int32();
+  // Sequence length as a 1-D int64 tensor [1]... scalar int64.
+  std::string seq_len_scalar();
+
+  // Initializer of a checkpoint tensor converted to float32 (same layout).
+  std::string weight(const std::string& ckpt_name, const Tensor& t);
+  // Initializer of a 2-D checkpoint tensor [out, in] transposed to [in, out] (a MatMul operand).
+  std::string weight_t(const std::string& ckpt_name, const Tensor& t);
+  // Several [out_i, in] tensors transposed and concatenated into [in, sum(out_i)] (packed QKV).
+  std::string weight_t_concat(const std::string& key, const std::vector<const Tensor*>& ts);
+  std::string bias_concat(const std::string& key, const std::vector<const Tensor*>& ts);
+};
+
+struct EncoderInputs {
+  std::string input_ids, attention_mask, token_type_ids;  // [batch, seq] int64; token_type_ids may be empty
+};
+
+// Linear layer `prefix`.weight [out, in] / `prefix`.bias [out] on x [..., in]. `head` = no base-model prefix.
+std::string linear(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                   std::int64_t in, std::int64_t out, bool head = false);
+// MatMul part only; returns {matmul output, bias initializer or ""}.
+std::pair<std::string, std::string> linear_parts(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                                 const std::string& prefix, std::int64_t in, std::int64_t out,
+                                                 bool head = false);
+// LayerNorm over the last axis with `prefix`.weight / `prefix`.bias.
+std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                       std::int64_t dim, float eps, bool head = false);
+std::string layer_norm_values(BuildContext& ctx, const std::string& scope, const std::string& x,
+                              const std::string& gamma, const std::string& beta, float eps);
+// Activation by transformers' ACT2FN name: gelu (erf), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh), relu,
+// tanh, silu/swish. UnsupportedError otherwise.
+std::string activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& act);
+// act(x + bias): BiasGelu / FastGelu when optimising and exact, else Add + activation.
+std::string bias_activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& bias,
+                            const std::string& act);
+// LayerNorm(x + bias + residual): SkipLayerNormalization when optimising.
+std::string add_bias_residual_layer_norm(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                         const std::string& bias, const std::string& residual,
+                                         const std::string& ln_prefix, std::int64_t dim, float eps);
+// Gather rows of an embedding matrix `name` [rows, dim] with int64 ids.
+std::string embedding(BuildContext& ctx, const std::string& scope, const std::string& ids, const std::string& name,
+                      std::int64_t rows, std::int64_t dim);
+// Positions 0..seq-1 as int64 [seq].
+std::string range_positions(BuildContext& ctx, const std::string& scope);
+// RoBERTa positions: cumsum(ids != pad) * (ids != pad) + pad, int64 [batch, seq].
+std::string padded_positions(BuildContext& ctx, const std::string& scope, const std::string& ids,
+                             std::int64_t padding_idx);
+
+// Names of the tensors of a post-LN transformer layer (BERT layout), relative to the base-model prefix.
+struct LayerNames {
+  std::string query, key, value;     // Linear prefixes
+  std::string attention_output;      // Linear after attention
+  std::string attention_layer_norm;  // LayerNorm after the attention residual
+  std::string intermediate;          // first FFN Linear
+  std::string output;                // second FFN Linear
+  std::string output_layer_norm;     // LayerNorm after the FFN residual
+};
+struct LayerDims {
+  std::int64_t hidden = 0, heads = 0, intermediate = 0;
+  float eps = 1e-12f;
+  std::string act = "gelu";
+};
+// Multi-head self-attention; returns the context [batch, seq, hidden] before the output projection.
+// `position_bias` ([1 or batch, heads, seq, seq], added to the scores) may be empty.
+std::string self_attention(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
+                           const LayerDims& d, const std::string& position_bias = "");
+// One post-LN transformer layer (BERT, RoBERTa, ELECTRA, ALBERT, DistilBERT, MPNet).
+std::string transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
+                              const LayerDims& d, const std::string& position_bias = "");
+
+// First token of the sequence: x[:, 0] -> [batch, hidden].
+std::string first_token(BuildContext& ctx, const std::string& scope, const std::string& x);
+// Tied decoder: logits = x @ embedding^T + bias, with `embedding_init` an existing [vocab, dim] initializer.
+std::string tied_decoder(BuildContext& ctx, const std::string& scope, const std::string& x,
+                         const std::string& embedding_init, const std::string& bias_init);
+// QA split: logits [batch, seq, 2] -> start_logits, end_logits [batch, seq].
+std::pair<std::string, std::string> split_start_end(BuildContext& ctx, const std::string& scope,
+                                                    const std::string& logits);
+
+}  // namespace ortformers::exporters
