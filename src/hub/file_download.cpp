@@ -89,7 +89,8 @@ double env_timeout() {
 }
 
 // HEAD {url}: follows relative redirects only (renamed repos), keeps absolute ones as the download location.
-FileMetadata get_hf_file_metadata(const Context& ctx, const std::string& url, const std::string& filename) {
+FileMetadata get_hf_file_metadata(const Context& ctx, const std::string& url, const std::string& filename,
+                                  const std::string& revision) {
   std::string current = url;
   HttpResult r;
   int attempt = 0;
@@ -128,8 +129,11 @@ FileMetadata get_hf_file_metadata(const Context& ctx, const std::string& url, co
   if (r.status >= 400) {
     auto code = r.headers.get("x-error-code").value_or("");
     auto commit = r.headers.get("x-repo-commit");
-    if (r.status == 404 && (code == "EntryNotFound" || code.empty()) && commit && is_commit_hash(*commit))
-      mark_no_exist(ctx.storage, *commit, filename);  // later lookups know the file is absent at that commit
+    if (r.status == 404 && (code == "EntryNotFound" || code.empty()) && commit && is_commit_hash(*commit)) {
+      // Later lookups know the file is absent at that commit (and which commit the revision is).
+      mark_no_exist(ctx.storage, *commit, filename);
+      if (revision != *commit) write_ref(ctx.storage, revision, *commit);
+    }
     raise_for_status(ctx, r, "'" + filename + "' of '" + ctx.repo_id + "'", current);
   }
   if (r.status < 200) throw FileFormatError("unexpected HTTP status " + std::to_string(r.status) + " for " + current);
@@ -290,7 +294,8 @@ void fetch_blob(const Context& ctx, const FileMetadata& meta, const fs::path& bl
           continue;
         }
         throw RuntimeError("download of '" + filename + "' of '" + ctx.repo_id + "' from " + meta.location +
-                           " failed after " + std::to_string(attempt + 1) + " attempt(s): " + r.curl_error +
+                           " failed after " + std::to_string(attempt + 1) +
+                           " attempt(s): " + (r.curl_code == 28 ? "timed out: " : "") + r.curl_error +
                            ". The partial file '" + incomplete.string() + "' (" +
                            std::to_string(file_size_or_zero(incomplete)) + " bytes) is resumed on the next try");
       }
@@ -391,7 +396,11 @@ void backoff_sleep(int attempt) {
 }
 
 void raise_transport(const Context& ctx, const HttpResult& r, const std::string& what, const std::string& url) {
-  throw RuntimeError("cannot reach the hub at " + ctx.endpoint + " for " + what + " (" + url + "): " + r.curl_error +
+  std::string why = r.curl_error;
+  if (r.curl_code == 28)
+    why = "timed out (no data for " + std::to_string(ctx.timeout_s) + " s; raise HubOptions::timeout_s or " +
+          "HF_HUB_DOWNLOAD_TIMEOUT): " + why;
+  throw RuntimeError("cannot reach the hub at " + ctx.endpoint + " for " + what + " (" + url + "): " + why +
                      ". Check your connection, or set HF_HUB_OFFLINE=1 to use cached files only");
 }
 
@@ -467,7 +476,7 @@ Downloaded download_file(const Context& ctx, const std::string& filename, const 
       repo_url_prefix(ctx) + ctx.repo_id + "/resolve/" + url_quote(revision, "") + "/" + url_quote(filename, "/");
   FileMetadata meta;
   try {
-    meta = get_hf_file_metadata(ctx, url, filename);
+    meta = get_hf_file_metadata(ctx, url, filename, revision);
   } catch (const EntryNotFoundError&) {
     throw;
   } catch (const RuntimeError&) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <mutex>
 
@@ -37,6 +38,9 @@ struct Transfer {
   HttpResult* res;
   CURL* curl;
   bool response_announced = false;
+  curl_off_t last_now = -1;
+  std::chrono::steady_clock::time_point last_change = std::chrono::steady_clock::now();
+  bool stalled = false;
 };
 
 std::size_t header_cb(char* buffer, std::size_t size, std::size_t nitems, void* userdata) {
@@ -79,6 +83,14 @@ std::size_t write_cb(char* data, std::size_t size, std::size_t nmemb, void* user
 
 int progress_cb(void* userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
   auto* t = static_cast<Transfer*>(userdata);
+  auto now = std::chrono::steady_clock::now();
+  if (dlnow != t->last_now) {
+    t->last_now = dlnow;
+    t->last_change = now;
+  } else if (std::chrono::duration<double>(now - t->last_change).count() > t->req->timeout_s) {
+    t->stalled = true;  // no byte for timeout_s: a read timeout, whatever the average speed was
+    return 1;
+  }
   if (t->req->progress) t->req->progress(std::uint64_t(dlnow), std::uint64_t(dltotal));
   return 0;
 }
@@ -128,22 +140,22 @@ HttpResult http_request(const HttpRequest& req) {
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
   long timeout_ms = long(std::max(1.0, req.timeout_s * 1000.0));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, long(std::max(1.0, std::ceil(req.timeout_s))));
   if (req.total_timeout_s > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, long(req.total_timeout_s * 1000.0));
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_cb);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-  if (req.progress) {
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
-  }
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
 
   CURLcode rc = curl_easy_perform(curl);
   res.curl_code = int(rc);
   if (rc != CURLE_OK) res.curl_error = errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc));
+  if (t.stalled) {
+    res.curl_code = int(CURLE_OPERATION_TIMEDOUT);
+    res.curl_error = "no data received for " + std::to_string(req.timeout_s) + " s";
+  }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res.status);
   char* eff = nullptr;
   if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) res.effective_url = eff;

@@ -26,18 +26,18 @@ enum class WeightsFormat {
 };
 
 struct HubOptions {
-  std::string revision = "main";     // branch, tag or 40-hex commit hash
-  std::optional<std::string> token;  // else $HF_TOKEN, else the token file ($HF_TOKEN_PATH or $HF_HOME/token)
-  bool local_files_only = false;     // like HF_HUB_OFFLINE=1: never touch the network
-  std::optional<std::filesystem::path> cache_dir;  // else $HF_HUB_CACHE / $HF_HOME/hub / ~/.cache/huggingface/hub
-  std::optional<std::string> endpoint;             // else $HF_ENDPOINT, else https://huggingface.co
-  bool progress = true;                            // progress bar on stderr when it is a terminal
+  std::string revision = "main";       // branch, tag or 40-hex commit hash
+  std::optional<std::string> token{};  // else $HF_TOKEN, else the token file ($HF_TOKEN_PATH or $HF_HOME/token)
+  bool local_files_only = false;       // like HF_HUB_OFFLINE=1: never touch the network
+  std::optional<std::filesystem::path> cache_dir{};  // else $HF_HUB_CACHE / $HF_HOME/hub / ~/.cache/huggingface/hub
+  std::optional<std::string> endpoint{};             // else $HF_ENDPOINT, else https://huggingface.co
+  bool progress = true;                              // progress bar on stderr when it is a terminal
   // resolve_model: when non-empty, download exactly the repo files matching these fnmatch patterns (like
   // snapshot_download(allow_patterns=...)) instead of "what the model needs".
-  std::vector<std::string> allow_patterns;
-  std::vector<std::string> ignore_patterns;  // files matching these are skipped (snapshot_download semantics)
-  std::string repo_type = "model";           // "model", "dataset" or "space"
-  std::optional<std::string> file_name;      // resolve_model: the ONNX file to fetch (optimum's file_name)
+  std::vector<std::string> allow_patterns{};
+  std::vector<std::string> ignore_patterns{};  // files matching these are skipped (snapshot_download semantics)
+  std::string repo_type = "model";             // "model", "dataset" or "space"
+  std::optional<std::string> file_name{};      // resolve_model: the ONNX file to fetch (optimum's file_name)
   WeightsFormat weights = WeightsFormat::Auto;
   bool force_download = false;     // download again even when the file is cached
   bool check_for_updates = false;  // ask the server what a branch points to even when it is cached
