@@ -296,9 +296,15 @@ void pad_encodings(std::vector<Encoding>& encodings, const PaddingParams& params
 }
 
 Encoding Tokenizer::post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const {
-  if (truncation_) {
+  return post_process(std::move(a), std::move(b), add_special_tokens, truncation_, padding_);
+}
+
+Encoding Tokenizer::post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens,
+                                 const std::optional<TruncationParams>& truncation,
+                                 const std::optional<PaddingParams>& padding) const {
+  if (truncation) {
     const std::size_t n_added = num_special_tokens_to_add(b.has_value());
-    TruncationParams p = *truncation_;
+    TruncationParams p = *truncation;
     if (add_special_tokens && n_added > 0) {
       if (p.max_length < n_added)
         throw InvalidArgument("truncation: max_length " + std::to_string(p.max_length) + " is smaller than the " +
@@ -319,36 +325,49 @@ Encoding Tokenizer::post_process(Encoding a, std::optional<Encoding> b, bool add
     out = std::move(a);
   }
   out.finalize_sequence_ids();
-  if (padding_) {
+  if (padding) {
     std::vector<Encoding> v;
     v.push_back(std::move(out));
-    pad_encodings(v, *padding_);
+    pad_encodings(v, *padding);
     out = std::move(v[0]);
   }
   return out;
 }
 
-Encoding Tokenizer::encode_impl(std::string_view a, std::optional<std::string_view> b, bool add_special_tokens) const {
+Encoding Tokenizer::encode_impl(std::string_view a, std::optional<std::string_view> b, bool add_special_tokens,
+                                const std::optional<TruncationParams>& truncation,
+                                const std::optional<PaddingParams>& padding) const {
   Encoding ea = encode_single_sequence(a, 0);
   std::optional<Encoding> eb;
   if (b) eb = encode_single_sequence(*b, 1);
-  return post_process(std::move(ea), std::move(eb), add_special_tokens);
+  return post_process(std::move(ea), std::move(eb), add_special_tokens, truncation, padding);
 }
 
 Encoding Tokenizer::encode(std::string_view text, bool add_special_tokens) const {
-  return encode_impl(text, std::nullopt, add_special_tokens);
+  return encode_impl(text, std::nullopt, add_special_tokens, truncation_, padding_);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b, bool add_special_tokens) const {
-  return encode_impl(a, b, add_special_tokens);
+  return encode_impl(a, b, add_special_tokens, truncation_, padding_);
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs, bool add_special_tokens,
                                               std::size_t num_threads) const {
+  EncodeOptions o;
+  o.add_special_tokens = add_special_tokens;
+  o.truncation = truncation_;
+  o.padding = padding_;
+  o.num_threads = num_threads;
+  return encode_batch(inputs, o);
+}
+
+std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs, const EncodeOptions& options) const {
   std::vector<Encoding> out(inputs.size());
+  std::size_t num_threads = options.num_threads;
   auto work = [&](std::size_t i) {
     const auto& in = inputs[i];
-    out[i] = in.text_pair ? encode_pair(in.text, *in.text_pair, add_special_tokens) : encode(in.text, add_special_tokens);
+    out[i] = encode_impl(in.text, in.text_pair ? std::optional<std::string_view>(*in.text_pair) : std::nullopt,
+                         options.add_special_tokens, options.truncation, options.padding);
   };
   if (num_threads == 0) num_threads = std::max(1u, std::thread::hardware_concurrency());
   num_threads = std::min(num_threads, inputs.size());
@@ -373,7 +392,7 @@ std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& in
     for (auto& th : threads) th.join();
     if (error) std::rethrow_exception(error);
   }
-  if (padding_) pad_encodings(out, *padding_);
+  if (options.padding) pad_encodings(out, *options.padding);
   return out;
 }
 

@@ -30,6 +30,14 @@ struct EncodeInput {
   EncodeInput(std::string a, std::string b) : text(std::move(a)), text_pair(std::move(b)) {}
 };
 
+// Per-call settings that override the tokenizer's own truncation / padding (used by the transformers-level API).
+struct EncodeOptions {
+  bool add_special_tokens = true;
+  std::optional<TruncationParams> truncation;
+  std::optional<PaddingParams> padding;
+  std::size_t num_threads = 0;  // 0 = hardware concurrency
+};
+
 class Tokenizer {
  public:
   Tokenizer();
@@ -46,6 +54,8 @@ class Tokenizer {
   // Encodes every input (threads: 0 = hardware concurrency, 1 = the calling thread only), then applies the padding.
   std::vector<Encoding> encode_batch(const std::vector<EncodeInput>& inputs, bool add_special_tokens = true,
                                      std::size_t num_threads = 0) const;
+  // Same with explicit truncation / padding instead of the tokenizer's own.
+  std::vector<Encoding> encode_batch(const std::vector<EncodeInput>& inputs, const EncodeOptions& options) const;
   std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const;
   std::vector<std::string> decode_batch(const std::vector<std::vector<std::int64_t>>& ids, bool skip_special_tokens = true) const;
 
@@ -75,9 +85,12 @@ class Tokenizer {
   // Lower level: one sequence through normalizer, pre-tokenizer and model (no post-processing).
   Encoding encode_single_sequence(std::string_view text, std::int64_t type_id) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const;
+  Encoding post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens,
+                        const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
 
  private:
-  Encoding encode_impl(std::string_view a, std::optional<std::string_view> b, bool add_special_tokens) const;
+  Encoding encode_impl(std::string_view a, std::optional<std::string_view> b, bool add_special_tokens,
+                       const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::unique_ptr<Model> model_;

@@ -1,0 +1,122 @@
+#pragma once
+// The transformers-level tokenizer: a Tokenizer plus the settings of tokenizer_config.json / special_tokens_map.json
+// (special tokens, model_max_length, model_input_names, padding side, clean-up), called like
+// `tokenizer(texts, padding=..., truncation=..., max_length=...)` in Python.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ortformers/core/json.hpp"
+#include "ortformers/core/tensor.hpp"
+#include "ortformers/tokenizers/tokenizer.hpp"
+
+namespace ortformers::tokenizers {
+
+enum class Padding { None, Longest, MaxLength };
+
+struct TokenizeOptions {
+  bool add_special_tokens = true;
+  Padding padding = Padding::None;  // padding=False | "longest" (True) | "max_length"
+  bool truncation = false;          // truncation=True: longest_first to max_length (model_max_length when unset)
+  TruncationStrategy truncation_strategy = TruncationStrategy::LongestFirst;
+  std::optional<std::size_t> max_length;
+  std::size_t stride = 0;
+  std::optional<std::size_t> pad_to_multiple_of;
+  bool return_overflowing_tokens = false;
+  std::size_t num_threads = 1;  // threads for batch encoding (0 = hardware concurrency)
+};
+
+struct BatchEncoding {
+  std::vector<Encoding> encodings;
+  std::vector<std::string> model_input_names;
+  // With return_overflowing_tokens: the input index of every row.
+  std::vector<std::int64_t> overflow_to_sample_mapping;
+  std::size_t size() const { return encodings.size(); }
+  // int64 tensors [batch, seq]: input_ids, attention_mask and token_type_ids (only when model_input_names has them).
+  // Throws InvalidArgument when the rows have different lengths (ask for padding).
+  TensorMap to_tensors() const;
+};
+
+class PreTrainedTokenizer {
+ public:
+  PreTrainedTokenizer() = default;
+  // `tokenizer_config` / `special_tokens_map`: the parsed files (null when absent); `model_type` from config.json.
+  PreTrainedTokenizer(Tokenizer backend, const Json& tokenizer_config, const Json& special_tokens_map,
+                      const std::string& model_type = "");
+
+  BatchEncoding operator()(const std::vector<std::string>& texts, const TokenizeOptions& options = {}) const;
+  BatchEncoding operator()(const std::vector<std::string>& texts, const std::vector<std::string>& text_pairs,
+                           const TokenizeOptions& options = {}) const;
+  Encoding encode(std::string_view text, const TokenizeOptions& options = {}) const;
+
+  std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = false,
+                     std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const;
+  std::vector<std::string> convert_ids_to_tokens(std::span<const std::int64_t> ids) const;
+  std::optional<std::int64_t> convert_tokens_to_ids(std::string_view token) const { return backend_.token_to_id(token); }
+
+  // tokenizer_config.json model_max_length, as transformers (SIZE_MAX stands for its VERY_LARGE_INTEGER when unset).
+  std::size_t model_max_length() const { return model_max_length_; }
+  const std::vector<std::string>& model_input_names() const { return model_input_names_; }
+  const std::string& tokenizer_class() const { return tokenizer_class_; }
+  bool do_lower_case() const { return do_lower_case_; }
+  bool clean_up_tokenization_spaces() const { return clean_up_; }
+  PaddingDirection padding_side() const { return padding_side_; }
+  TruncationDirection truncation_side() const { return truncation_side_; }
+
+  // Special tokens (name: "unk_token", "sep_token", "pad_token", "cls_token", "mask_token", "bos_token", "eos_token").
+  std::optional<std::string> special_token(const std::string& name) const;
+  std::optional<std::int64_t> special_token_id(const std::string& name) const;
+  std::optional<std::string> mask_token() const { return special_token("mask_token"); }
+  std::optional<std::string> cls_token() const { return special_token("cls_token"); }
+  std::optional<std::string> sep_token() const { return special_token("sep_token"); }
+  std::optional<std::string> pad_token() const { return special_token("pad_token"); }
+  std::optional<std::string> unk_token() const { return special_token("unk_token"); }
+  std::optional<std::int64_t> mask_token_id() const { return special_token_id("mask_token"); }
+  std::optional<std::int64_t> cls_token_id() const { return special_token_id("cls_token"); }
+  std::optional<std::int64_t> sep_token_id() const { return special_token_id("sep_token"); }
+  std::optional<std::int64_t> pad_token_id() const { return special_token_id("pad_token"); }
+  std::optional<std::int64_t> unk_token_id() const { return special_token_id("unk_token"); }
+  // Ids of every special token (the named ones and additional_special_tokens).
+  std::vector<std::int64_t> all_special_ids() const;
+  std::size_t num_special_tokens_to_add(bool pair = false) const { return backend_.num_special_tokens_to_add(pair); }
+
+  const Tokenizer& backend() const { return backend_; }
+  Tokenizer& backend() { return backend_; }
+
+ private:
+  BatchEncoding call(const std::vector<EncodeInput>& inputs, const TokenizeOptions& options) const;
+  Tokenizer backend_;
+  std::map<std::string, std::string> special_;
+  std::vector<std::string> additional_special_;
+  std::size_t model_max_length_ = SIZE_MAX;
+  std::vector<std::string> model_input_names_;
+  std::string tokenizer_class_;
+  bool do_lower_case_ = false;
+  bool clean_up_ = true;
+  PaddingDirection padding_side_ = PaddingDirection::Right;
+  TruncationDirection truncation_side_ = TruncationDirection::Right;
+};
+
+struct AutoTokenizer {
+  // A model folder (tokenizer.json first, else vocab.txt / vocab.json + merges.txt / *.model, with
+  // tokenizer_config.json and special_tokens_map.json) or a tokenizer.json file.
+  static PreTrainedTokenizer from_pretrained(const std::filesystem::path& dir_or_file);
+};
+
+// Legacy vocabulary files to a Tokenizer, as transformers' slow->fast converters build them.
+Tokenizer tokenizer_from_wordpiece_vocab(const std::filesystem::path& vocab_txt, const Json& tokenizer_config,
+                                         const Json& special_tokens_map);
+Tokenizer tokenizer_from_bpe_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                   const Json& tokenizer_config, const Json& special_tokens_map,
+                                   const std::string& tokenizer_class);
+Tokenizer tokenizer_from_sentencepiece(const std::filesystem::path& model_file, const Json& tokenizer_config,
+                                       const Json& special_tokens_map, const std::string& tokenizer_class);
+
+// Vocabulary files in the fixtures may be stored as "pointer" files whose whole content is a relative path to the
+// real file (a git symlink checked out as text); returns the file they point to, or `path` itself.
+std::filesystem::path resolve_pointer_file(const std::filesystem::path& path);
+
+}  // namespace ortformers::tokenizers
