@@ -57,10 +57,10 @@ std::vector<std::uint8_t> make_safetensors(const std::vector<StEntry>& entries, 
   std::string header = h.dump();
   if (!extra_header.empty()) header = extra_header;
   while (header.size() % 8) header += ' ';
-  std::vector<std::uint8_t> out(8);
+  std::vector<std::uint8_t> out;
   const std::uint64_t n = header.size();
-  std::memcpy(out.data(), &n, 8);
-  out.insert(out.end(), header.begin(), header.end());
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  for (char c : header) out.push_back(static_cast<std::uint8_t>(c));
   for (const auto& e : entries) out.insert(out.end(), e.data.begin(), e.data.end());
   return out;
 }
@@ -528,11 +528,10 @@ TEST(CheckpointReaders, CorruptSafetensorsGiveClearErrors) {
   const std::string d16(16, '\0');
   auto raw = [&](const std::string& header) {
     std::string h = header;
-    std::vector<std::uint8_t> out(8);
+    std::vector<std::uint8_t> out;
     const std::uint64_t n = h.size();
-    std::memcpy(out.data(), &n, 8);
-    out.insert(out.end(), h.begin(), h.end());
-    out.insert(out.end(), d16.begin(), d16.end());
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+    for (char c : h + d16) out.push_back(static_cast<std::uint8_t>(c));
     return out;
   };
   for (

@@ -1,0 +1,51 @@
+#pragma once
+// Dynamic int8 quantisation of an ONNX graph, like onnxruntime.quantization.quantize_dynamic (weight_type=QInt8).
+//
+// Each MatMul (and Gemm with alpha = beta = 1, transA = 0) whose second input is a constant float32 2-D weight
+// initializer [K, N] becomes one com.microsoft DynamicQuantizeMatMul node (ONNX Runtime CPU contrib op, u8 x s8
+// with VNNI where the CPU has it):
+//   - weights: int8, symmetric (zero point 0), per output column N (per_channel) or per tensor, range [-127, 127]
+//     ([-63, 63] with reduce_range, for CPUs without VNNI where u8 x s8 products can saturate);
+//   - activations: quantised to uint8 at run time, with a scale and zero point computed from the min / max of the
+//     whole input tensor of that node;
+//   - a following Add of a constant [N] float bias is folded into the node's bias input.
+// Everything else stays float32. This is what ORT's own fusion makes of quantize_dynamic's
+// DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul (-> Add) chain, emitted directly.
+//
+// NOTE: activation scales are dynamic and computed over the whole tensor, i.e. over every row of the batch: a
+// sequence's result depends on the other sequences it is batched with (and on padding). Outputs for the same
+// input can differ slightly between batch sizes; compare quantised outputs with a tolerance, not bit for bit.
+#include <cstddef>
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include <onnx/onnx_pb.h>
+
+namespace ortformers::exporters {
+
+struct QuantizeOptions {
+  bool per_channel = true;    // one scale per output column of each weight, else one per weight
+  bool reduce_range = false;  // 7-bit weights ([-63, 63])
+  std::set<std::string> op_types = {"MatMul", "Gemm"};  // which ops to quantise (MatMul and/or Gemm)
+  std::set<std::string> nodes_to_exclude;               // node names left in float
+  std::size_t min_weight_elements = 0;                  // weights smaller than this stay float (0: quantise all)
+};
+
+struct QuantizeReport {
+  std::size_t quantized_nodes = 0;     // MatMul / Gemm nodes replaced
+  std::size_t fused_biases = 0;        // Add nodes folded into them
+  std::size_t float_weight_bytes = 0;  // bytes of the float weights replaced
+  std::size_t int8_weight_bytes = 0;   // bytes of the int8 weights and scales written instead
+};
+
+// Rewrites `model` in place and runs the ONNX checker on the result (RuntimeError if it fails).
+// Adds the com.microsoft opset import. Weights stored as external data are left in float.
+QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOptions& options = {});
+
+// Reads `in`, quantises, writes `out` (in and out may be the same path). FileFormatError when `in` is not an ONNX
+// model; NotFoundError when missing.
+QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                                          const QuantizeOptions& options = {});
+
+}  // namespace ortformers::exporters

@@ -1,0 +1,395 @@
+// Dynamic int8 quantisation pass (see quantize.hpp).
+#include "ortformers/export/quantize.hpp"
+
+#include <onnx/checker.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ortformers/core/error.hpp"
+#include "ortformers/core/json.hpp"
+
+namespace ortformers::exporters {
+
+namespace {
+
+constexpr const char* kMsDomain = "com.microsoft";
+
+// Counts the uses of every value name: node inputs (subgraphs included) and graph outputs.
+void count_uses(const onnx::GraphProto& g, std::unordered_map<std::string, int>& uses) {
+  for (const auto& n : g.node()) {
+    for (const auto& i : n.input()) {
+      if (!i.empty()) ++uses[i];
+    }
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) count_uses(a.g(), uses);
+      for (const auto& sg : a.graphs()) count_uses(sg, uses);
+    }
+  }
+  for (const auto& o : g.output()) ++uses[o.name()];
+}
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+std::int64_t attr_int(const onnx::NodeProto& n, const std::string& name, std::int64_t def) {
+  const auto* a = find_attr(n, name);
+  return a ? a->i() : def;
+}
+float attr_float(const onnx::NodeProto& n, const std::string& name, float def) {
+  const auto* a = find_attr(n, name);
+  return a ? a->f() : def;
+}
+
+bool is_external(const onnx::TensorProto& t) {
+  return t.data_location() == onnx::TensorProto::EXTERNAL;
+}
+
+// The float values of an in-memory float32 initializer, or false.
+bool read_floats(const onnx::TensorProto& t, std::vector<float>& out) {
+  if (t.data_type() != onnx::TensorProto::FLOAT || is_external(t)) return false;
+  std::int64_t n = 1;
+  for (auto d : t.dims()) {
+    if (d < 0) return false;
+    n *= d;
+  }
+  out.resize(static_cast<std::size_t>(n));
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != out.size() * sizeof(float)) return false;
+    if (!out.empty()) std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
+    return true;
+  }
+  if (static_cast<std::size_t>(t.float_data_size()) != out.size()) return false;
+  std::copy(t.float_data().begin(), t.float_data().end(), out.begin());
+  return true;
+}
+
+struct QuantizedWeight {
+  std::string q_name, scale_name;
+  std::size_t bytes = 0;
+};
+
+// Quantises W [K, N] (or B^T when `transposed`: B is [N, K]) into int8 [K, N] + float scales [N] or [].
+QuantizedWeight quantize_weight(const std::vector<float>& w, std::int64_t rows, std::int64_t cols, bool transposed,
+                                const std::string& base, const QuantizeOptions& opt, onnx::GraphProto& graph) {
+  const std::int64_t K = transposed ? cols : rows;
+  const std::int64_t N = transposed ? rows : cols;
+  auto at = [&](std::int64_t k, std::int64_t n) {
+    return transposed ? w[static_cast<std::size_t>(n * cols + k)] : w[static_cast<std::size_t>(k * cols + n)];
+  };
+  const float qmax = opt.reduce_range ? 63.0f : 127.0f;
+  std::vector<float> scales(opt.per_channel ? static_cast<std::size_t>(N) : 1, 0.0f);
+  for (std::int64_t k = 0; k < K; ++k) {
+    for (std::int64_t n = 0; n < N; ++n) {
+      float& s = scales[opt.per_channel ? static_cast<std::size_t>(n) : 0];
+      s = std::max(s, std::fabs(at(k, n)));
+    }
+  }
+  for (float& s : scales) s = (s > 0.0f && std::isfinite(s)) ? s / qmax : 1.0f;
+  std::string q(static_cast<std::size_t>(K * N), '\0');
+  for (std::int64_t k = 0; k < K; ++k) {
+    for (std::int64_t n = 0; n < N; ++n) {
+      const float s = scales[opt.per_channel ? static_cast<std::size_t>(n) : 0];
+      float v = std::nearbyint(at(k, n) / s);
+      if (!(v >= -qmax)) v = -qmax;  // also maps NaN to -qmax
+      if (v > qmax) v = qmax;
+      q[static_cast<std::size_t>(k * N + n)] = static_cast<char>(static_cast<std::int8_t>(v));
+    }
+  }
+  QuantizedWeight out;
+  out.q_name = base + "_quantized";
+  out.scale_name = base + "_scale";
+  auto* tq = graph.add_initializer();
+  tq->set_name(out.q_name);
+  tq->set_data_type(onnx::TensorProto::INT8);
+  tq->add_dims(K);
+  tq->add_dims(N);
+  tq->set_raw_data(std::move(q));
+  auto* ts = graph.add_initializer();
+  ts->set_name(out.scale_name);
+  ts->set_data_type(onnx::TensorProto::FLOAT);
+  if (opt.per_channel) ts->add_dims(N);
+  ts->set_raw_data(std::string(reinterpret_cast<const char*>(scales.data()), scales.size() * sizeof(float)));
+  out.bytes = static_cast<std::size_t>(K * N) + scales.size() * sizeof(float);
+  return out;
+}
+
+std::string unique_name(const std::string& base, const std::unordered_set<std::string>& taken) {
+  if (!taken.count(base)) return base;
+  for (int i = 1;; ++i) {
+    std::string c = base + "_" + std::to_string(i);
+    if (!taken.count(c)) return c;
+  }
+}
+
+}  // namespace
+
+QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOptions& opt) {
+  QuantizeReport report;
+  onnx::GraphProto& graph = *model.mutable_graph();
+
+  std::unordered_map<std::string, int> init_index;
+  for (int i = 0; i < graph.initializer_size(); ++i) init_index[graph.initializer(i).name()] = i;
+  std::unordered_set<std::string> graph_inputs;  // initializers that are also inputs can be overridden: not constant
+  for (const auto& in : graph.input()) graph_inputs.insert(in.name());
+  std::unordered_set<std::string> taken;
+  for (const auto& t : graph.initializer()) taken.insert(t.name());
+  for (const auto& n : graph.node()) {
+    for (const auto& o : n.output()) taken.insert(o);
+  }
+  std::unordered_map<std::string, int> uses;
+  count_uses(graph, uses);
+  std::unordered_map<std::string, int> producer;  // value name -> node index
+  for (int i = 0; i < graph.node_size(); ++i) {
+    for (const auto& o : graph.node(i).output()) producer[o] = i;
+  }
+  std::unordered_map<std::string, std::vector<int>> consumers;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    for (const auto& in : graph.node(i).input()) consumers[in].push_back(i);
+  }
+
+  // Constants: initializers that are not graph inputs, and Constant nodes with a tensor "value" (torch's exporter
+  // writes many biases that way).
+  std::unordered_map<std::string, const onnx::TensorProto*> constant_nodes;
+  for (const auto& n : graph.node()) {
+    if (n.op_type() == "Constant" && n.domain().empty() && n.output_size() == 1) {
+      const auto* v = find_attr(n, "value");
+      if (v && v->has_t()) constant_nodes[n.output(0)] = &v->t();
+    }
+  }
+  // ... and Identity nodes over either (the exporter's deduplication of equal weights).
+  std::unordered_map<std::string, std::string> identity_of;
+  for (const auto& n : graph.node()) {
+    if (n.op_type() == "Identity" && n.domain().empty() && n.input_size() == 1 && n.output_size() == 1) {
+      identity_of[n.output(0)] = n.input(0);
+    }
+  }
+  auto constant = [&](std::string name) -> const onnx::TensorProto* {
+    for (int depth = 0; depth < 64; ++depth) {
+      if (graph_inputs.count(name)) return nullptr;
+      auto it = init_index.find(name);
+      if (it != init_index.end()) return &graph.initializer(it->second);
+      auto c = constant_nodes.find(name);
+      if (c != constant_nodes.end()) return c->second;
+      auto id = identity_of.find(name);
+      if (id == identity_of.end()) return nullptr;
+      name = id->second;
+    }
+    return nullptr;
+  };
+  std::unordered_set<std::string> touched_weights;  // float constants replaced (removed when no longer used)
+  // A constant as an initializer name the new node can use wherever it sits in the node order.
+  auto as_initializer = [&](const std::string& name, const onnx::TensorProto& t) -> std::string {
+    if (init_index.count(name)) return name;
+    onnx::TensorProto copy = t;
+    copy.set_name(unique_name(name + "_initializer", taken));
+    taken.insert(copy.name());
+    touched_weights.insert(name);
+    const std::string out = copy.name();
+    init_index[out] = graph.initializer_size();
+    *graph.add_initializer() = std::move(copy);
+    return out;
+  };
+
+  std::map<std::pair<std::string, bool>, QuantizedWeight> cache;  // (weight, transposed) -> quantised
+  std::vector<onnx::NodeProto> new_nodes;
+  std::unordered_set<int> skip;          // Add nodes folded into a DynamicQuantizeMatMul
+  std::unordered_set<std::string> dead;  // value names no longer produced
+  std::vector<float> w;
+
+  for (int i = 0; i < graph.node_size(); ++i) {
+    if (skip.count(i)) continue;
+    const onnx::NodeProto& node = graph.node(i);
+    const bool is_matmul = node.op_type() == "MatMul" && node.domain().empty();
+    const bool is_gemm = node.op_type() == "Gemm" && node.domain().empty();
+    if ((!is_matmul && !is_gemm) || !opt.op_types.count(node.op_type()) || opt.nodes_to_exclude.count(node.name()) ||
+        node.input_size() < 2 || node.output_size() != 1) {
+      new_nodes.push_back(node);
+      continue;
+    }
+    const onnx::TensorProto* wt = constant(node.input(1));
+    if (!wt || wt->dims_size() != 2 || !read_floats(*wt, w) || w.empty() || w.size() < opt.min_weight_elements) {
+      new_nodes.push_back(node);
+      continue;
+    }
+    bool transposed = false;
+    std::string bias;  // name of a constant [N] float bias
+    const std::int64_t rows = wt->dims(0), cols = wt->dims(1);
+    if (is_gemm) {
+      if (attr_int(node, "transA", 0) != 0 || attr_float(node, "alpha", 1.0f) != 1.0f) {
+        new_nodes.push_back(node);
+        continue;
+      }
+      transposed = attr_int(node, "transB", 0) != 0;
+      const std::int64_t N = transposed ? rows : cols;
+      if (node.input_size() >= 3 && !node.input(2).empty()) {
+        const onnx::TensorProto* c = constant(node.input(2));
+        const bool ok_shape = c && ((c->dims_size() == 1 && c->dims(0) == N) ||
+                                    (c->dims_size() == 2 && c->dims(0) == 1 && c->dims(1) == N));
+        if (!ok_shape || c->data_type() != onnx::TensorProto::FLOAT || attr_float(node, "beta", 1.0f) != 1.0f) {
+          new_nodes.push_back(node);
+          continue;
+        }
+        if (c->dims_size() == 2) {  // DynamicQuantizeMatMul wants a 1-D bias: add a reshaped copy
+          onnx::TensorProto flat = *c;
+          flat.clear_dims();
+          flat.add_dims(N);
+          flat.set_name(unique_name(node.input(2) + "_1d", taken));
+          taken.insert(flat.name());
+          bias = flat.name();
+          touched_weights.insert(node.input(2));
+          *graph.add_initializer() = std::move(flat);
+        } else {
+          bias = as_initializer(node.input(2), *c);
+        }
+      }
+    }
+    const std::int64_t N = transposed ? rows : cols;
+    const std::string out_name = node.output(0);
+    std::string final_out = out_name;
+    // Fold a following Add of a constant [N] bias (MatMul only; Gemm has its own).
+    if (is_matmul && uses[out_name] == 1 && consumers[out_name].size() == 1) {
+      const int j = consumers[out_name][0];
+      const onnx::NodeProto& add = graph.node(j);
+      if (add.op_type() == "Add" && add.domain().empty() && add.input_size() == 2 && add.output_size() == 1) {
+        const std::string& other = add.input(0) == out_name ? add.input(1) : add.input(0);
+        const onnx::TensorProto* c = constant(other);
+        if (c && c->data_type() == onnx::TensorProto::FLOAT && c->dims_size() == 1 && c->dims(0) == N &&
+            (add.input(0) == out_name) != (add.input(1) == out_name)) {
+          bias = as_initializer(other, *c);
+          final_out = add.output(0);
+          skip.insert(j);
+          dead.insert(out_name);
+          ++report.fused_biases;
+        }
+      }
+    }
+    const auto key = std::make_pair(node.input(1), transposed);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      std::string base = node.input(1) + (transposed ? "_T" : "");
+      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+        base = node.input(1) + (transposed ? "_T" : "") + "_" + std::to_string(k);
+      }
+      QuantizedWeight qw = quantize_weight(w, rows, cols, transposed, base, opt, graph);
+      taken.insert(qw.q_name);
+      taken.insert(qw.scale_name);
+      report.float_weight_bytes += w.size() * sizeof(float);
+      report.int8_weight_bytes += qw.bytes;
+      it = cache.emplace(key, qw).first;
+    }
+    touched_weights.insert(node.input(1));
+    onnx::NodeProto q;
+    q.set_op_type("DynamicQuantizeMatMul");
+    q.set_domain(kMsDomain);
+    q.set_name(unique_name((node.name().empty() ? out_name : node.name()) + "_quant", taken));
+    taken.insert(q.name());
+    q.add_input(node.input(0));
+    q.add_input(it->second.q_name);
+    q.add_input(it->second.scale_name);
+    q.add_input("");  // b_zero_point: symmetric weights
+    if (!bias.empty())
+      q.add_input(bias);
+    else
+      q.mutable_input()->RemoveLast();
+    q.add_output(final_out);
+    new_nodes.push_back(std::move(q));
+    ++report.quantized_nodes;
+  }
+  if (report.quantized_nodes == 0) {
+    onnx::checker::check_model(model);
+    return report;
+  }
+
+  // Drop the Constant nodes whose values were copied or quantised and that nothing reads any more.
+  {
+    std::unordered_map<std::string, int> uses_new;
+    for (const auto& n : new_nodes) {
+      for (const auto& in : n.input()) ++uses_new[in];
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) count_uses(a.g(), uses_new);
+        for (const auto& sg : a.graphs()) count_uses(sg, uses_new);
+      }
+    }
+    for (const auto& o : graph.output()) ++uses_new[o.name()];
+    std::vector<onnx::NodeProto> kept;
+    kept.reserve(new_nodes.size());
+    for (auto& n : new_nodes) {
+      if (n.op_type() == "Constant" && n.output_size() == 1 && touched_weights.count(n.output(0)) &&
+          !uses_new.count(n.output(0))) {
+        dead.insert(n.output(0));
+        continue;
+      }
+      kept.push_back(std::move(n));
+    }
+    new_nodes = std::move(kept);
+  }
+  graph.clear_node();
+  for (auto& n : new_nodes) *graph.add_node() = std::move(n);
+
+  // Drop value_info of eliminated intermediates and float weights nothing uses any more.
+  auto* vi = graph.mutable_value_info();
+  for (int k = vi->size() - 1; k >= 0; --k) {
+    if (dead.count(vi->Get(k).name())) vi->DeleteSubrange(k, 1);
+  }
+  std::unordered_map<std::string, int> uses_after;
+  count_uses(graph, uses_after);
+  auto* inits = graph.mutable_initializer();
+  for (int k = inits->size() - 1; k >= 0; --k) {
+    const std::string& name = inits->Get(k).name();
+    if (touched_weights.count(name) && !uses_after.count(name) && !graph_inputs.count(name)) {
+      inits->DeleteSubrange(k, 1);
+    }
+  }
+  bool has_ms = false;
+  for (const auto& o : model.opset_import()) has_ms |= o.domain() == kMsDomain;
+  if (!has_ms) {
+    auto* o = model.add_opset_import();
+    o->set_domain(kMsDomain);
+    o->set_version(1);
+  }
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    throw RuntimeError(std::string("quantised graph failed the ONNX checker: ") + e.what());
+  }
+  return report;
+}
+
+QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const std::filesystem::path& out,
+                                          const QuantizeOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(in, ec)) throw NotFoundError("ONNX model not found: " + in.string());
+  const std::string bytes = read_text_file(in);
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw UnsupportedError(in.string() + ": models over 2 GB must keep their weights as external data");
+  }
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    throw FileFormatError(in.string() + ": not a valid ONNX model (protobuf parse failed)");
+  }
+  bool external = false;
+  for (const auto& t : model.graph().initializer()) external |= is_external(t);
+  if (external &&
+      std::filesystem::weakly_canonical(in).parent_path() != std::filesystem::weakly_canonical(out).parent_path()) {
+    throw UnsupportedError(in.string() + ": has external data; write the quantised model into the same folder");
+  }
+  QuantizeReport report = quantize_dynamic_int8(model, options);
+  std::string serialized;
+  if (!model.SerializeToString(&serialized)) {
+    throw RuntimeError("cannot serialise the quantised model " + out.string() + " (over 2 GB?)");
+  }
+  write_text_file(out, serialized);
+  return report;
+}
+
+}  // namespace ortformers::exporters
