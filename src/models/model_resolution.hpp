@@ -14,3 +14,8 @@ std::filesystem::path resolve_model_dir(const std::string& model_id_or_path, con
                                         const std::string& task);
 
 }  // namespace ortformers::models
+
+namespace ortformers::models {
+// Exports the checkpoint folder natively for `task` into the content-keyed export cache; returns that folder.
+std::filesystem::path export_checkpoint(const std::filesystem::path& checkpoint_dir, const std::string& task);
+}  // namespace ortformers::models
