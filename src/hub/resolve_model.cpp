@@ -271,6 +271,7 @@ std::vector<std::string> missing_model_files(const fs::path& storage, const std:
     case WeightsFormat::Onnx: ok = has_onnx(); break;
     case WeightsFormat::Safetensors: ok = st; break;
     case WeightsFormat::PyTorch: ok = pt; break;
+    case WeightsFormat::Checkpoint: ok = st || pt; break;
     case WeightsFormat::None: ok = true; break;
   }
   if (!ok)
@@ -316,6 +317,12 @@ std::vector<std::string> select_model_files(const Context& ctx, const RepoInfo& 
   bool has_pt = names.count("pytorch_model.bin") || names.count("pytorch_model.bin.index.json");
   WeightsFormat fmt = o.weights;
   if (o.file_name) fmt = WeightsFormat::Onnx;
+  if (fmt == WeightsFormat::Checkpoint) {
+    if (!has_st && !has_pt)
+      throw EntryNotFoundError("'" + ctx.repo_id + "' has no safetensors or PyTorch weights at commit " + info.sha +
+                               " (files: " + join(std::vector<std::string>(names.begin(), names.end())) + ")");
+    fmt = has_st ? WeightsFormat::Safetensors : WeightsFormat::PyTorch;
+  }
   if (fmt == WeightsFormat::Auto)
     fmt = !onnx.empty() ? WeightsFormat::Onnx
           : has_st      ? WeightsFormat::Safetensors
@@ -398,9 +405,10 @@ fs::path probe_model_files(const Context& ctx) {
     auto fmt = o.weights;
     if (fmt == WeightsFormat::Auto || fmt == WeightsFormat::Onnx)
       got = fetch_onnx("model.onnx") || fetch_onnx("onnx/model.onnx");
-    if (!got && (fmt == WeightsFormat::Auto || fmt == WeightsFormat::Safetensors))
+    bool ckpt = fmt == WeightsFormat::Checkpoint;
+    if (!got && (fmt == WeightsFormat::Auto || ckpt || fmt == WeightsFormat::Safetensors))
       got = fetch("model.safetensors").has_value() || fetch_index("model.safetensors.index.json");
-    if (!got && (fmt == WeightsFormat::Auto || fmt == WeightsFormat::PyTorch))
+    if (!got && (fmt == WeightsFormat::Auto || ckpt || fmt == WeightsFormat::PyTorch))
       got = fetch("pytorch_model.bin").has_value() || fetch_index("pytorch_model.bin.index.json");
     if (!got && fmt != WeightsFormat::Auto && fmt != WeightsFormat::None)
       throw EntryNotFoundError("'" + ctx.repo_id + "' has no weights in the requested format at revision '" + rev +

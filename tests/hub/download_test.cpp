@@ -89,6 +89,14 @@ TEST_F(HubDownload, ResolveModelFetchesWhatTheModelNeeds) {
   EXPECT_EQ(try_to_load_from_cache(kRepo, "model.onnx", off).status, CachedFile::Status::KnownMissing);
   EXPECT_EQ(resolve_model(kRepo, off), snap);
 
+  // Checkpoint weights for export: safetensors when present, else PyTorch.
+  hub_.add_commit("org/ptonly", {{"config.json", "{}"}, {"pytorch_model.bin", files["pytorch_model.bin"]}});
+  HubOptions ck = opts_;
+  ck.weights = WeightsFormat::Checkpoint;
+  EXPECT_EQ(tree(resolve_model("org/ptonly", ck)), (std::vector<std::string>{"config.json", "pytorch_model.bin"}));
+  hub_.add_commit("org/onnxonly", {{"config.json", "{}"}, {"model.onnx", files["pytorch_model.bin"]}});
+  EXPECT_THROW(resolve_model("org/onnxonly", ck), EntryNotFoundError);
+
   // Forcing the PyTorch weights fetches those instead.
   HubOptions pt = opts_;
   pt.weights = WeightsFormat::PyTorch;

@@ -22,6 +22,7 @@ enum class WeightsFormat {
   Onnx,         // the ONNX file(s) and their external data
   Safetensors,  // model.safetensors or the index and its shards
   PyTorch,      // pytorch_model.bin or the index and its shards
+  Checkpoint,   // the weights transformers would load: safetensors, else PyTorch (for exporting to ONNX)
   None,         // config, tokenizer and preprocessor files only
 };
 
