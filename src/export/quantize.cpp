@@ -206,9 +206,79 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
   std::unordered_set<std::string> dead;  // value names no longer produced
   std::vector<float> w;
 
+  // com.microsoft Attention (packed QKV weight [D, 3H], bias [3H], optional mask_index) -> DynamicQuantizeLinear on
+  // its input + QAttention with int8 weights, as onnxruntime's quantize_dynamic does.
+  auto quantize_attention = [&](const onnx::NodeProto& node, int index) -> bool {
+    if (node.input_size() < 3 || node.output_size() != 1 || node.input(2).empty()) return false;
+    for (int k = 4; k < node.input_size(); ++k) {
+      if (!node.input(k).empty()) return false;  // past / attention bias: not in QAttention
+    }
+    for (const auto& a : node.attribute()) {
+      if (a.name() != "num_heads" && a.name() != "unidirectional") return false;
+    }
+    const onnx::TensorProto* wt = constant(node.input(1));
+    const onnx::TensorProto* bt = constant(node.input(2));
+    if (!wt || !bt || wt->dims_size() != 2 || !read_floats(*wt, w) || w.empty() || w.size() < opt.min_weight_elements ||
+        bt->data_type() != onnx::TensorProto::FLOAT) {
+      return false;
+    }
+    const auto key = std::make_pair(node.input(1), false);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      std::string base = node.input(1);
+      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+        base = node.input(1) + "_" + std::to_string(k);
+      }
+      QuantizedWeight qw = quantize_weight(w, wt->dims(0), wt->dims(1), false, base, opt, graph);
+      taken.insert(qw.q_name);
+      taken.insert(qw.scale_name);
+      report.float_weight_bytes += w.size() * sizeof(float);
+      report.int8_weight_bytes += qw.bytes;
+      it = cache.emplace(key, qw).first;
+    }
+    touched_weights.insert(node.input(1));
+    const std::string bias = as_initializer(node.input(2), *bt);
+    const std::string scope = node.name().empty() ? node.output(0) : node.name();
+    onnx::NodeProto dq;
+    dq.set_op_type("DynamicQuantizeLinear");
+    dq.set_name(unique_name(scope + "_input_quant", taken));
+    taken.insert(dq.name());
+    dq.add_input(node.input(0));
+    for (const char* suffix : {"_quantized", "_scale", "_zero_point"}) {
+      const std::string out = unique_name(node.input(0) + suffix, taken);
+      taken.insert(out);
+      dq.add_output(out);
+    }
+    onnx::NodeProto q;
+    q.set_op_type("QAttention");
+    q.set_domain(kMsDomain);
+    q.set_name(unique_name(scope + "_quant", taken));
+    taken.insert(q.name());
+    q.add_input(dq.output(0));
+    q.add_input(it->second.q_name);
+    q.add_input(bias);
+    q.add_input(dq.output(1));
+    q.add_input(it->second.scale_name);
+    q.add_input(node.input_size() > 3 ? node.input(3) : std::string());
+    q.add_input(dq.output(2));
+    for (const auto& a : node.attribute()) *q.add_attribute() = a;
+    q.add_output(node.output(0));
+    new_nodes.push_back(std::move(dq));
+    new_nodes.push_back(std::move(q));
+    ++report.quantized_nodes;
+    (void)index;
+    return true;
+  };
+
   for (int i = 0; i < graph.node_size(); ++i) {
     if (skip.count(i)) continue;
     const onnx::NodeProto& node = graph.node(i);
+    if (node.op_type() == "Attention" && node.domain() == kMsDomain && opt.op_types.count("Attention") &&
+        !opt.nodes_to_exclude.count(node.name())) {
+      if (quantize_attention(node, i)) continue;
+      new_nodes.push_back(node);
+      continue;
+    }
     const bool is_matmul = node.op_type() == "MatMul" && node.domain().empty();
     const bool is_gemm = node.op_type() == "Gemm" && node.domain().empty();
     if ((!is_matmul && !is_gemm) || !opt.op_types.count(node.op_type()) || opt.nodes_to_exclude.count(node.name()) ||

@@ -314,3 +314,89 @@ TEST(QuantizeDynamicInt8, HandBuiltGraphNumericsAndStructure) {
     }
   }
 }
+
+// The --optimize graph's com.microsoft Attention (packed QKV) becomes DynamicQuantizeLinear + QAttention.
+TEST(QuantizeDynamicInt8, ContribAttentionBecomesQAttention) {
+  const std::int64_t B = 2, S = 7, D = 32, heads = 4;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 0.3f);
+  auto random = [&](std::size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+  };
+  const auto w = random(D * 3 * D), bias = random(3 * D), x = random(B * S * D);
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* ms = m.add_opset_import();
+  ms->set_domain("com.microsoft");
+  ms->set_version(1);
+  auto* g = m.mutable_graph();
+  g->set_name("g");
+  auto add_init = [&](const std::string& name, const std::vector<float>& v, std::vector<std::int64_t> dims) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) t->add_dims(d);
+    t->set_raw_data(std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)));
+  };
+  add_init("qkv.weight", w, {D, 3 * D});
+  add_init("qkv.bias", bias, {3 * D});
+  auto add_io = [&](bool input, const std::string& name, int type, std::vector<std::int64_t> dims) {
+    auto* vi = input ? g->add_input() : g->add_output();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(type);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  add_io(true, "X", onnx::TensorProto::FLOAT, {B, S, D});
+  add_io(true, "mask", onnx::TensorProto::INT32, {B, S});
+  add_io(false, "Y", onnx::TensorProto::FLOAT, {B, S, D});
+  auto* n = g->add_node();
+  n->set_op_type("Attention");
+  n->set_domain("com.microsoft");
+  n->set_name("attn");
+  for (const char* i : {"X", "qkv.weight", "qkv.bias", "mask"}) n->add_input(i);
+  n->add_output("Y");
+  auto* a = n->add_attribute();
+  a->set_name("num_heads");
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(heads);
+
+  onnx::ModelProto q = m;
+  const auto report = quantize_dynamic_int8(q);
+  EXPECT_EQ(report.quantized_nodes, 1u);
+  EXPECT_EQ(count_ops(q, "QAttention"), 1u);
+  EXPECT_EQ(count_ops(q, "DynamicQuantizeLinear"), 1u);
+  EXPECT_EQ(count_ops(q, "Attention"), 0u);
+  // Not quantised when Attention is left out of op_types.
+  onnx::ModelProto kept = m;
+  QuantizeOptions no_attention;
+  no_attention.op_types = {"MatMul", "Gemm"};
+  EXPECT_EQ(quantize_dynamic_int8(kept, no_attention).quantized_nodes, 0u);
+
+  auto s32 = make_session(m);
+  auto s8 = make_session(q);
+  const auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  const std::int64_t xs[3] = {B, S, D}, msh[2] = {B, S};
+  auto xv = x;
+  std::vector<std::int32_t> mask(B * S, 1);
+  for (std::int64_t s = 5; s < S; ++s) mask[static_cast<std::size_t>(S + s)] = 0;  // row 1 padded after 5 tokens
+  std::vector<Ort::Value> in;
+  in.push_back(Ort::Value::CreateTensor<float>(mem, xv.data(), xv.size(), xs, 3));
+  in.push_back(Ort::Value::CreateTensor<std::int32_t>(mem, mask.data(), mask.size(), msh, 2));
+  const char* in_names[] = {"X", "mask"};
+  const char* out_names[] = {"Y"};
+  auto o32 = s32->Run(Ort::RunOptions{nullptr}, in_names, in.data(), 2, out_names, 1);
+  auto o8 = s8->Run(Ort::RunOptions{nullptr}, in_names, in.data(), 2, out_names, 1);
+  const float* a32 = o32[0].GetTensorData<float>();
+  const float* a8 = o8[0].GetTensorData<float>();
+  double max_diff = 0, max_abs = 0;
+  for (std::int64_t i = 0; i < B * S * D; ++i) {
+    max_diff = std::max(max_diff, double(std::fabs(a32[i] - a8[i])));
+    max_abs = std::max(max_abs, double(std::fabs(a32[i])));
+  }
+  EXPECT_GT(max_abs, 0.1);
+  EXPECT_LT(max_diff, 0.03 * max_abs) << "max_abs " << max_abs;
+}

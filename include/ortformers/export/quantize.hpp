@@ -9,7 +9,9 @@
 //   - activations: quantised to uint8 at run time, with a scale and zero point computed from the min / max of the
 //     whole input tensor of that node;
 //   - a following Add of a constant [N] float bias is folded into the node's bias input.
-// Everything else stays float32. This is what ORT's own fusion makes of quantize_dynamic's
+// A com.microsoft Attention node (packed QKV weight [D, 3H] + bias, as the --optimize graph has) becomes
+// DynamicQuantizeLinear on its input + com.microsoft QAttention with the same int8 per-column weights.
+// Everything else stays float32. For MatMul this is what ORT's own fusion makes of quantize_dynamic's
 // DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul (-> Add) chain, emitted directly.
 //
 // NOTE: activation scales are dynamic and computed over the whole tensor, i.e. over every row of the batch: a
@@ -27,9 +29,10 @@ namespace ortformers::exporters {
 struct QuantizeOptions {
   bool per_channel = true;    // one scale per output column of each weight, else one per weight
   bool reduce_range = false;  // 7-bit weights ([-63, 63])
-  std::set<std::string> op_types = {"MatMul", "Gemm"};  // which ops to quantise (MatMul and/or Gemm)
-  std::set<std::string> nodes_to_exclude;               // node names left in float
-  std::size_t min_weight_elements = 0;                  // weights smaller than this stay float (0: quantise all)
+  // Which ops to quantise: MatMul, Gemm, and com.microsoft Attention (the --optimize graph's packed-QKV attention).
+  std::set<std::string> op_types = {"MatMul", "Gemm", "Attention"};
+  std::set<std::string> nodes_to_exclude;  // node names left in float
+  std::size_t min_weight_elements = 0;     // weights smaller than this stay float (0: quantise all)
 };
 
 struct QuantizeReport {
