@@ -10,4 +10,4 @@
 #include "ortformers/pipelines/pooling.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
 #include "ortformers/runtime/session.hpp"
-#include "ortformers/tokenizers/auto_tokenizer.hpp"
+#include "ortformers/tokenizers/pretrained_tokenizer.hpp"

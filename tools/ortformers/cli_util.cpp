@@ -1,0 +1,50 @@
+#include "cli_util.hpp"
+
+#include <fstream>
+#include <iostream>
+
+#include "ortformers/core/error.hpp"
+
+namespace ortformers::cli {
+
+Json parse_options(const std::vector<std::string>& options) {
+  Json out = Json::object();
+  for (const auto& o : options) {
+    const auto eq = o.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw InvalidArgument("--option expects KEY=VALUE, got '" + o + "'");
+    }
+    const std::string key = o.substr(0, eq);
+    const std::string value = o.substr(eq + 1);
+    Json parsed = Json::parse(value, nullptr, /*allow_exceptions=*/false);
+    out[key] = parsed.is_discarded() ? Json(value) : parsed;
+  }
+  return out;
+}
+
+std::vector<Json> read_inputs(const std::string& jsonl_file, const std::vector<std::string>& texts) {
+  std::vector<Json> inputs;
+  if (!jsonl_file.empty()) {
+    std::ifstream in(jsonl_file);
+    if (!in) throw NotFoundError("cannot open inputs file: " + jsonl_file);
+    std::string line;
+    std::size_t lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      Json j = Json::parse(line, nullptr, false);
+      if (j.is_discarded()) {
+        throw InvalidArgument(jsonl_file + ":" + std::to_string(lineno) + ": not a JSON value: " + line.substr(0, 80));
+      }
+      inputs.push_back(std::move(j));
+    }
+  }
+  for (const auto& t : texts) inputs.emplace_back(t);
+  return inputs;
+}
+
+void print_json_line(const Json& value) {
+  std::cout << value.dump(-1, ' ', false, Json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace ortformers::cli

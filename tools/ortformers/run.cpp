@@ -1,0 +1,59 @@
+// ortformers run <task> --model DIR [--option KEY=VALUE ...] [--inputs FILE.jsonl] [TEXT ...]
+// One JSON line per input on stdout: exactly what the transformers pipeline returns for that input.
+#include <iostream>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "ortformers/core/error.hpp"
+#include "ortformers/pipelines/pipeline.hpp"
+
+namespace {
+
+struct RunArgs {
+  std::string task, model, inputs_file, tokenizer, file_name, output_dir = ".";
+  std::vector<std::string> options, texts;
+  int threads = 0;
+  bool export_model = false;
+};
+
+int run_command(const RunArgs& a) {
+  using namespace ortformers;
+  const Json kwargs = cli::parse_options(a.options);
+  const std::vector<Json> inputs = cli::read_inputs(a.inputs_file, a.texts);
+  if (inputs.empty()) throw InvalidArgument("no inputs: give TEXT arguments or --inputs FILE.jsonl");
+  pipelines::PipelineOptions po;
+  po.tokenizer = a.tokenizer;
+  po.output_dir = a.output_dir;
+  po.model.file_name = a.file_name;
+  po.model.export_model = a.export_model;
+  po.model.session.intra_op_num_threads = a.threads;
+  auto pipe = pipelines::pipeline(a.task, a.model, po);
+  constexpr std::size_t kChunk = 256;  // bounded memory for long input files
+  for (std::size_t start = 0; start < inputs.size(); start += kChunk) {
+    std::vector<Json> chunk(inputs.begin() + static_cast<std::ptrdiff_t>(start),
+                            inputs.begin() + static_cast<std::ptrdiff_t>(std::min(inputs.size(), start + kChunk)));
+    for (const auto& result : pipe->call_batch(chunk, kwargs)) cli::print_json_line(result);
+  }
+  std::cout.flush();
+  return 0;
+}
+
+void register_run(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run a task pipeline: one JSON line per input, as the Python pipeline returns");
+  cmd->add_option("task", args->task, "feature-extraction, sentence-embeddings, text-classification, ...")->required();
+  cmd->add_option("--model", args->model, "model folder (or id)")->required();
+  cmd->add_option("--option", args->options, "KEY=VALUE keyword argument for every input (VALUE parsed as JSON)");
+  cmd->add_option("--inputs", args->inputs_file, "JSON-lines file: strings or objects of the pipeline's arguments");
+  cmd->add_option("texts", args->texts, "inputs (texts or file paths)");
+  cmd->add_option("--tokenizer", args->tokenizer, "tokenizer folder or tokenizer.json (default: the model folder)");
+  cmd->add_option("--file-name", args->file_name, "ONNX file inside the model folder");
+  cmd->add_option("--output-dir", args->output_dir, "where pipelines that produce images write them");
+  cmd->add_option("--threads", args->threads, "intra-op threads (0 = ONNX Runtime default)");
+  cmd->add_flag("--export", args->export_model, "export the PyTorch checkpoint natively first (cached)");
+  ortformers::cli::command_actions()["run"] = [args] { return run_command(*args); };
+}
+
+}  // namespace
+
+ORTFORMERS_REGISTER_COMMAND(register_run);
