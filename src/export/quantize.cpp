@@ -79,30 +79,48 @@ struct QuantizedWeight {
 };
 
 // Quantises W [K, N] (or B^T when `transposed`: B is [N, K]) into int8 [K, N] + float scales [N] or [].
-QuantizedWeight quantize_weight(const std::vector<float>& w, std::int64_t rows, std::int64_t cols, bool transposed,
+QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows, std::int64_t cols, bool transposed,
                                 const std::string& base, const QuantizeOptions& opt, onnx::GraphProto& graph) {
   const std::int64_t K = transposed ? cols : rows;
   const std::int64_t N = transposed ? rows : cols;
-  auto at = [&](std::int64_t k, std::int64_t n) {
-    return transposed ? w[static_cast<std::size_t>(n * cols + k)] : w[static_cast<std::size_t>(k * cols + n)];
-  };
-  const float qmax = opt.reduce_range ? 63.0f : 127.0f;
-  std::vector<float> scales(opt.per_channel ? static_cast<std::size_t>(N) : 1, 0.0f);
-  for (std::int64_t k = 0; k < K; ++k) {
+  const auto Nz = static_cast<std::size_t>(N);
+  std::vector<float> transposed_copy;
+  if (transposed) {  // B [N, K] -> W [K, N]
+    transposed_copy.resize(src.size());
     for (std::int64_t n = 0; n < N; ++n) {
-      float& s = scales[opt.per_channel ? static_cast<std::size_t>(n) : 0];
-      s = std::max(s, std::fabs(at(k, n)));
+      for (std::int64_t k = 0; k < K; ++k) {
+        transposed_copy[static_cast<std::size_t>(k * N + n)] = src[static_cast<std::size_t>(n * K + k)];
+      }
     }
   }
-  for (float& s : scales) s = (s > 0.0f && std::isfinite(s)) ? s / qmax : 1.0f;
-  std::string q(static_cast<std::size_t>(K * N), '\0');
+  const float* w = transposed ? transposed_copy.data() : src.data();
+  const float qmax = opt.reduce_range ? 63.0f : 127.0f;
+  // Column-wise max |w| (row-major loops, vectorisable).
+  std::vector<float> amax(Nz, 0.0f);
   for (std::int64_t k = 0; k < K; ++k) {
-    for (std::int64_t n = 0; n < N; ++n) {
-      const float s = scales[opt.per_channel ? static_cast<std::size_t>(n) : 0];
-      float v = std::nearbyint(at(k, n) / s);
-      if (!(v >= -qmax)) v = -qmax;  // also maps NaN to -qmax
-      if (v > qmax) v = qmax;
-      q[static_cast<std::size_t>(k * N + n)] = static_cast<char>(static_cast<std::int8_t>(v));
+    const float* row = w + k * N;
+    for (std::size_t n = 0; n < Nz; ++n) amax[n] = std::max(amax[n], std::fabs(row[n]));
+  }
+  if (!opt.per_channel) amax.assign(Nz, *std::max_element(amax.begin(), amax.end()));
+  std::vector<float> col_scale(Nz);
+  for (std::size_t n = 0; n < Nz; ++n) {
+    col_scale[n] = (amax[n] > 0.0f && std::isfinite(amax[n])) ? amax[n] / qmax : 1.0f;
+  }
+  std::vector<float> scales = opt.per_channel ? col_scale : std::vector<float>{col_scale.empty() ? 1.0f : col_scale[0]};
+  std::string q(static_cast<std::size_t>(K * N), '\0');
+  auto* qd = reinterpret_cast<std::int8_t*>(q.data());
+  // round(w / s) half to even: |w / s| <= qmax after clamping, where adding and subtracting 1.5 * 2^23 rounds
+  // exactly like nearbyint in the default rounding mode.
+  constexpr float kRound = 12582912.0f;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const float* row = w + k * N;
+    std::int8_t* out = qd + k * N;
+    for (std::size_t n = 0; n < Nz; ++n) {
+      float v = row[n] / col_scale[n];
+      v = v > -qmax ? v : -qmax;  // NaN -> -qmax
+      v = v < qmax ? v : qmax;
+      v = (v + kRound) - kRound;
+      out[n] = static_cast<std::int8_t>(v);
     }
   }
   QuantizedWeight out;
@@ -439,7 +457,16 @@ QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const
                                           const QuantizeOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(in, ec)) throw NotFoundError("ONNX model not found: " + in.string());
-  const std::string bytes = read_text_file(in);
+  std::string bytes;
+  {
+    std::ifstream f(in, std::ios::binary);
+    if (!f) throw NotFoundError("cannot open ONNX model " + in.string());
+    f.seekg(0, std::ios::end);
+    bytes.resize(static_cast<std::size_t>(f.tellg()));
+    f.seekg(0);
+    f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!f) throw FileFormatError(in.string() + ": read failed");
+  }
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
     throw UnsupportedError(in.string() + ": models over 2 GB must keep their weights as external data");
   }
@@ -458,7 +485,16 @@ QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const
   if (!model.SerializeToString(&serialized)) {
     throw RuntimeError("cannot serialise the quantised model " + out.string() + " (over 2 GB?)");
   }
-  write_text_file(out, serialized);
+  // Write next to the target, then rename (in may equal out).
+  std::filesystem::path tmp = out;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f.write(serialized.data(), static_cast<std::streamsize>(serialized.size()));
+    if (!f) throw RuntimeError("cannot write " + tmp.string());
+  }
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) throw RuntimeError("cannot write " + out.string() + ": " + ec.message());
   return report;
 }
 
