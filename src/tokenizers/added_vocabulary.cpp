@@ -10,10 +10,10 @@ namespace ortformers::tokenizers {
 namespace u = unicode;
 
 void AddedVocabulary::Matcher::build() {
-  by_first.clear();
+  for (auto& v : by_first) v.clear();
   for (std::size_t i = 0; i < patterns.size(); ++i)
     if (!patterns[i].empty()) by_first[static_cast<unsigned char>(patterns[i][0])].push_back(i);
-  for (auto& [c, v] : by_first)
+  for (auto& v : by_first)
     std::stable_sort(v.begin(), v.end(), [&](std::size_t a, std::size_t b) { return patterns[a].size() > patterns[b].size(); });
 }
 
@@ -83,10 +83,10 @@ std::vector<Split> AddedVocabulary::split_with(NormalizedString&& s, const Match
   std::size_t start_offset = 0;
   std::size_t i = 0;
   while (i < text.size()) {
-    auto it = m.by_first.find(static_cast<unsigned char>(text[i]));
+    const auto& candidates = m.by_first[static_cast<unsigned char>(text[i])];
     std::optional<std::size_t> hit;
-    if (it != m.by_first.end())
-      for (std::size_t pi : it->second)
+    if (!candidates.empty())
+      for (std::size_t pi : candidates)
         if (text.compare(i, m.patterns[pi].size(), m.patterns[pi]) == 0) {
           hit = pi;
           break;

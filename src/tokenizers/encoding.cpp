@@ -43,7 +43,11 @@ void Encoding::finalize_sequence_ids() {
   for (auto& o : overflowing) o.finalize_sequence_ids();
 }
 
-void Encoding::merge_with(const Encoding& pair, bool growing_offsets) {
+void Encoding::merge_with(Encoding pair, bool growing_offsets) {
+  if (ids.empty() && overflowing.empty() && sequence_ranges.empty()) {
+    *this = std::move(pair);  // an empty encoding merged with `pair` is `pair`
+    return;
+  }
   std::vector<Encoding> overflowings;
   for (const auto& self_o : overflowing) {
     Encoding n = self_o;
@@ -69,7 +73,7 @@ void Encoding::merge_with(const Encoding& pair, bool growing_offsets) {
   }
   ids.insert(ids.end(), pair.ids.begin(), pair.ids.end());
   type_ids.insert(type_ids.end(), pair.type_ids.begin(), pair.type_ids.end());
-  tokens.insert(tokens.end(), pair.tokens.begin(), pair.tokens.end());
+  tokens.insert(tokens.end(), std::make_move_iterator(pair.tokens.begin()), std::make_move_iterator(pair.tokens.end()));
   word_ids.insert(word_ids.end(), pair.word_ids.begin(), pair.word_ids.end());
   const std::size_t start_char = growing_offsets && !offsets.empty() ? offsets.back().second : 0;
   const std::size_t start_byte = growing_offsets && !byte_offsets.empty() ? byte_offsets.back().second : 0;
@@ -82,7 +86,7 @@ void Encoding::merge_with(const Encoding& pair, bool growing_offsets) {
 
 Encoding Encoding::merge(std::vector<Encoding> encodings, bool growing_offsets) {
   Encoding out;
-  for (auto& e : encodings) out.merge_with(e, growing_offsets);
+  for (auto& e : encodings) out.merge_with(std::move(e), growing_offsets);
   return out;
 }
 

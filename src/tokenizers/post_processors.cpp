@@ -108,7 +108,10 @@ class TemplateProcessing : public PostProcessor {
         out.push_back(special_encoding(s.ids, s.tokens, p.type_id));
       } else {
         if (p.seq >= encs.size()) throw InvalidArgument("TemplateProcessing: the template uses $B but no pair was given");
-        Encoding e = encs[p.seq];
+        // A sequence used once by the template is moved, else copied.
+        std::size_t uses = 0;
+        for (const auto& q : tmpl) uses += !q.special && q.seq == p.seq;
+        Encoding e = uses == 1 ? std::move(encs[p.seq]) : encs[p.seq];
         // The type id goes on the sequence itself only (overflowing parts keep theirs), the sequence id on all.
         e.set_type_id(p.type_id);
         set_sequence(e, p.seq, std::nullopt);
@@ -148,7 +151,7 @@ class RobertaProcessing : public PostProcessor {
         Encoding body = e;
         body.overflowing.clear();
         set_sequence(body, 0, 0);
-        r.merge_with(body);
+        r.merge_with(std::move(body));
         r.merge_with(special_encoding({sep_.second}, {sep_.first}, 0));
       } else {
         const std::int64_t t = roberta_ ? 0 : 1;
@@ -156,7 +159,7 @@ class RobertaProcessing : public PostProcessor {
         Encoding body = e;
         body.overflowing.clear();
         set_sequence(body, 1, t);
-        r.merge_with(body);
+        r.merge_with(std::move(body));
         r.merge_with(special_encoding({sep_.second}, {sep_.first}, t));
       }
       return r;

@@ -319,8 +319,8 @@ Encoding Tokenizer::post_process(Encoding a, std::optional<Encoding> b, bool add
   } else if (b) {
     a.set_sequence_id(0);
     b->set_sequence_id(1);
-    out.merge_with(a);
-    out.merge_with(*b);
+    out.merge_with(std::move(a));
+    out.merge_with(std::move(*b));
   } else {
     out = std::move(a);
   }

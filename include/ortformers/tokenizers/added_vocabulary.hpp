@@ -1,6 +1,7 @@
 #pragma once
 // Added tokens (tokenizers.AddedToken / AddedVocabulary): special and user tokens matched before the model, in the
 // raw text (normalized=false) or in the normalized text (normalized=true).
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,7 +43,7 @@ class AddedVocabulary {
   struct Matcher {
     std::vector<std::string> patterns;  // content as matched
     std::vector<std::size_t> token_index;
-    std::unordered_map<unsigned char, std::vector<std::size_t>> by_first;  // pattern indices, longest first
+    std::array<std::vector<std::size_t>, 256> by_first;  // pattern indices by first byte, longest first
     void build();
   };
   std::vector<Split> split_with(NormalizedString&& s, const Matcher& m) const;

@@ -51,7 +51,7 @@ struct Encoding {
   void set_type_id(std::int64_t type_id);
   // Recomputes sequence_ids from sequence_ranges (recursively for overflowing).
   void finalize_sequence_ids();
-  void merge_with(const Encoding& pair, bool growing_offsets = false);
+  void merge_with(Encoding pair, bool growing_offsets = false);
   static Encoding merge(std::vector<Encoding> encodings, bool growing_offsets = false);
   // Truncates to max_len tokens, moving the rest to `overflowing` (windows of max_len with `stride` overlap).
   // Throws InvalidArgument when stride >= max_len (the Rust library panics there).
