@@ -17,7 +17,7 @@ foreach(dir ${_test_dirs})
   add_executable(test_${name} ${_sources} ${PROJECT_SOURCE_DIR}/tests/support/fixtures.cpp)
   target_include_directories(test_${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
   # A folder named after a stage links only that stage (and what it depends on); others link everything.
-  if(TARGET ortformers_${name})
+  if("ortformers_${name}" IN_LIST ORTFORMERS_STAGES)
     set(_lib $<LINK_LIBRARY:WHOLE_ARCHIVE,ortformers_${name}>)
   else()
     set(_lib ortformers)

@@ -89,7 +89,9 @@ TEST(Cli, RunSentenceEmbeddingsPrintsFlatVectors) {
                     " --option pooling=cls --option normalize=false 'Hello world!'");
   ASSERT_EQ(r2.status, 0) << r2.err;
   double n2 = 0;
-  for (const auto& v : r2.lines().at(0)) n2 += v.get<double>() * v.get<double>();
+  const auto lines2 = r2.lines();
+  ASSERT_FALSE(lines2.empty());
+  for (const auto& v : lines2.at(0)) n2 += v.get<double>() * v.get<double>();
   EXPECT_GT(std::fabs(std::sqrt(n2) - 1), 1e-3);
 }
 
@@ -98,7 +100,9 @@ TEST(Cli, FloatsRoundTripExactly) {
   auto r = run_cli("run sentence-embeddings --model " + q(fixtures / "onnx" / "minilm-tiny-st") + " 'Hello'");
   ASSERT_EQ(r.status, 0) << r.err;
   // Every printed number parses back to a float32 that prints the same way.
-  for (const auto& v : r.lines().at(0)) {
+  const auto lines = r.lines();
+  ASSERT_FALSE(lines.empty());
+  for (const auto& v : lines.at(0)) {
     const float f = v.get<float>();
     EXPECT_EQ(static_cast<double>(f), v.get<double>());
   }
@@ -147,8 +151,8 @@ TEST(Cli, ForwardPrintsNamedTensors) {
 
 TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
-  for (const std::string args :
-       {"run feature-extraction --model /nonexistent/dir hello", "run no-such-task --model " + q(fixtures / "onnx" / "bert-tiny") + " hi",
+  for (const std::string& args : std::vector<std::string>
+       {std::string("run feature-extraction --model /nonexistent/dir hello"), "run no-such-task --model " + q(fixtures / "onnx" / "bert-tiny") + " hi",
         "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny"),
         "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --option bogus hi",
         "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --inputs /nonexistent.jsonl",

@@ -43,7 +43,8 @@ void register_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a task pipeline: one JSON line per input, as the Python pipeline returns");
   cmd->add_option("task", args->task, "feature-extraction, sentence-embeddings, text-classification, ...")->required();
   cmd->add_option("--model", args->model, "model folder (or id)")->required();
-  cmd->add_option("--option", args->options, "KEY=VALUE keyword argument for every input (VALUE parsed as JSON)");
+  cmd->add_option("--option", args->options, "KEY=VALUE keyword argument for every input (VALUE parsed as JSON)")
+      ->allow_extra_args(false);  // one KEY=VALUE per --option; what follows is a TEXT
   cmd->add_option("--inputs", args->inputs_file, "JSON-lines file: strings or objects of the pipeline's arguments");
   cmd->add_option("texts", args->texts, "inputs (texts or file paths)");
   cmd->add_option("--tokenizer", args->tokenizer, "tokenizer folder or tokenizer.json (default: the model folder)");
