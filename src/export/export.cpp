@@ -179,7 +179,7 @@ std::string infer_task(const fs::path& model_dir) {
 }
 
 BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
-                       const std::function<void(double, const std::string&)>& progress) {
+                       const std::function<void(double, const std::string&)>& progress, bool materialize) {
   auto report = [&](double f, const std::string& m) {
     if (progress) progress(f, m);
   };
@@ -220,8 +220,8 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   if (library == "sentence_transformers") st = read_sentence_transformers(model_dir);
 
   report(0.05, "loading weights");
-  const StateDict sd = load_checkpoint(model_dir);
-  Weights weights(sd, arch->base_model_prefix());
+  auto sd = std::make_shared<const StateDict>(load_checkpoint(model_dir));
+  Weights weights(*sd, arch->base_model_prefix());
 
   GraphBuilder g(options.opset, "main_graph");
   BuildContext ctx(g, cfg, weights);
@@ -307,8 +307,15 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   for (const auto& [value, name] : renames) g.rename_value(value, name);
 
   out.model = g.finish(producer_version());
+  out.deferred = g.take_deferred();
+  out.weights = sd;
   report(0.9, "checking graph");
+  // The checker wants a value field in every initializer: deferred ones get a 4-byte placeholder (it does not
+  // compare raw_data sizes with dims in ONNX 1.12); materialize / save_model replace it with the real data.
+  for (auto& t : *out.model.mutable_graph()->mutable_initializer())
+    if (out.deferred.count(t.name()) != 0) t.set_raw_data(std::string(4, '\0'));
   check_and_infer(out.model);
+  if (materialize || options.quantize) exporters::materialize(out.model, out.deferred);
   if (options.quantize) {
 #ifdef ORTFORMERS_HAVE_QUANTIZE
     report(0.93, "quantizing (dynamic int8)");
@@ -396,7 +403,8 @@ std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& 
 ExportResult export_model(const fs::path& model_dir, const fs::path& out_dir, const ExportOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   ProgressBar bar(options.progress);
-  auto built = build_model(model_dir, options, [&](double f, const std::string& m) { bar.update(f, m); });
+  auto built = build_model(
+      model_dir, options, [&](double f, const std::string& m) { bar.update(f, m); }, /*materialize=*/false);
   bar.update(0.95, "writing model.onnx");
   std::error_code ec;
   fs::create_directories(out_dir, ec);
@@ -404,7 +412,7 @@ ExportResult export_model(const fs::path& model_dir, const fs::path& out_dir, co
   ExportResult r;
   r.out_dir = out_dir;
   r.onnx_path = out_dir / "model.onnx";
-  r.onnx_bytes = save_model(built.model, r.onnx_path);
+  r.onnx_bytes = save_model(built.model, built.deferred, r.onnx_path);
   if (options.copy_tokenizer_files)
     r.copied_files = copy_model_files(model_dir, out_dir, built.library_name == "sentence_transformers");
   bar.update(1.0, "done");

@@ -4,22 +4,30 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "export/graph/graph_builder.hpp"
+#include "ortformers/export/checkpoint.hpp"
 #include "ortformers/export/export.hpp"
 
 namespace ortformers::exporters {
 
 struct BuiltModel {
   onnx::ModelProto model;
+  // Initializers not yet in `model` (empty unless build_model was asked not to materialise); they point into
+  // `weights`, which the struct keeps alive.
+  DeferredInitializers deferred;
+  std::shared_ptr<const StateDict> weights;
   std::string model_type, task, library_name;
   std::vector<std::string> input_names, output_names;
 };
 
 // Reads config + checkpoint from `model_dir` and builds the graph (checked, shapes inferred; quantised when
-// options.quantize is set). `progress(fraction, message)` is called along the way when given.
+// options.quantize is set). `progress(fraction, message)` is called along the way when given. With
+// `materialize` false, large initializers stay deferred (written by save_model straight from the checkpoint).
 BuiltModel build_model(const std::filesystem::path& model_dir, const ExportOptions& options,
-                       const std::function<void(double, const std::string&)>& progress = {});
+                       const std::function<void(double, const std::string&)>& progress = {}, bool materialize = true);
 
 }  // namespace ortformers::exporters

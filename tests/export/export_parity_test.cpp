@@ -1,13 +1,13 @@
 // Parity of the native exporter with PyTorch (the recorded reference outputs) and with optimum's export
 // (input/output names and dynamic axes), for every text model folder of the fixtures, plain and --optimize.
 #include <gtest/gtest.h>
-#include <onnxruntime_cxx_api.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "export/exporter.hpp"
+#include "export/ort_runner.hpp"
 #include "support/fixtures.hpp"
 
 namespace fs = std::filesystem;
@@ -17,57 +17,6 @@ using ortformers::testing::max_abs_diff;
 using ortformers::testing::ref_tensor;
 
 namespace {
-
-Ort::Env& env() {
-  static Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "export-test");
-  return e;
-}
-
-struct Runner {
-  std::string bytes;
-  std::unique_ptr<Ort::Session> session;
-  std::vector<std::string> inputs, outputs;
-
-  explicit Runner(const onnx::ModelProto& model) {
-    model.SerializeToString(&bytes);
-    Ort::SessionOptions opts;
-    opts.SetIntraOpNumThreads(1);
-    opts.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    session = std::make_unique<Ort::Session>(env(), bytes.data(), bytes.size(), opts);
-    Ort::AllocatorWithDefaultOptions alloc;
-    for (size_t i = 0; i < session->GetInputCount(); ++i)
-      inputs.push_back(session->GetInputNameAllocated(i, alloc).get());
-    for (size_t i = 0; i < session->GetOutputCount(); ++i)
-      outputs.push_back(session->GetOutputNameAllocated(i, alloc).get());
-  }
-
-  // Feeds every graph input from `src` (name -> nested int list) with the given shape.
-  TensorMap run(const Json& src, const Shape& shape) {
-    std::vector<Tensor> keep;
-    std::vector<Ort::Value> vals;
-    std::vector<const char*> in_names, out_names;
-    for (const auto& n : inputs) {
-      std::vector<std::int64_t> flat;
-      std::function<void(const Json&)> walk = [&](const Json& j) {
-        if (j.is_array())
-          for (const auto& x : j) walk(x);
-        else
-          flat.push_back(j.get<std::int64_t>());
-      };
-      if (!src.contains(n)) throw std::runtime_error("reference has no input " + n);
-      walk(src.at(n));
-      keep.push_back(Tensor::from_vector(std::move(flat), shape));
-      vals.push_back(keep.back().to_ort());
-      in_names.push_back(n.c_str());
-    }
-    for (const auto& n : outputs) out_names.push_back(n.c_str());
-    auto res = session->Run(Ort::RunOptions{nullptr}, in_names.data(), vals.data(), vals.size(), out_names.data(),
-                            out_names.size());
-    TensorMap out;
-    for (size_t i = 0; i < res.size(); ++i) out[outputs[i]] = Tensor::from_ort(std::move(res[i]));
-    return out;
-  }
-};
 
 // Max |actual - ref| for a reference tensor, honouring the masked-LM `columns` subset.
 double diff(const Tensor& actual, const Json& ref) {
@@ -154,7 +103,7 @@ TEST_P(ExportParity, MatchesPyTorchAndOptimumIO) {
   opts.library_name = c.library;
   auto built = build_model(fixtures / "models" / c.name, opts);
   check_io(built, rec);
-  Runner run(built.model);
+  ortformers::testing::OrtRunner run(built.model);
   const double tol = 1e-4;
   const bool st = c.library == "auto" && built.library_name == "sentence_transformers";
   auto out_name = [&](const std::string& ref_name) -> std::string {

@@ -63,14 +63,40 @@ onnx::TensorProto* GraphBuilder::new_initializer(const std::string& key, const s
 }
 
 std::string GraphBuilder::add_float_initializer(const std::string& key, const std::string& name, const Shape& shape,
-                                                const std::function<void(float*)>& fill) {
+                                                std::function<void(float*)> fill) {
   if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
   auto* t = new_initializer(key, name, onnx::TensorProto_DataType_FLOAT, shape);
-  const auto n = static_cast<std::size_t>(shape_numel(shape));
+  const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * sizeof(float);
+  initializer_bytes_ += nbytes;
+  if (nbytes >= kDeferBytes) {
+    t->set_raw_data(std::string());
+    DeferredTensor d;
+    d.nbytes = nbytes;
+    d.fill = [f = std::move(fill)](char* dst) { f(reinterpret_cast<float*>(dst)); };
+    deferred_.emplace(t->name(), std::move(d));
+    return t->name();
+  }
   auto* raw = t->mutable_raw_data();
-  raw->resize(n * sizeof(float));
+  raw->resize(nbytes);
   fill(reinterpret_cast<float*>(raw->data()));
-  initializer_bytes_ += raw->size();
+  return t->name();
+}
+
+std::string GraphBuilder::add_borrowed_float_initializer(const std::string& key, const std::string& name,
+                                                         const Shape& shape, const float* data) {
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  auto* t = new_initializer(key, name, onnx::TensorProto_DataType_FLOAT, shape);
+  const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * sizeof(float);
+  initializer_bytes_ += nbytes;
+  if (nbytes >= kDeferBytes) {
+    t->set_raw_data(std::string());
+    DeferredTensor d;
+    d.nbytes = nbytes;
+    d.direct = data;
+    deferred_.emplace(t->name(), std::move(d));
+    return t->name();
+  }
+  t->set_raw_data(data, nbytes);
   return t->name();
 }
 
@@ -208,26 +234,112 @@ void check_and_infer(onnx::ModelProto& model, bool infer_shapes) {
   }
 }
 
-std::uintmax_t save_model(onnx::ModelProto& model, const std::filesystem::path& file,
-                          std::uintmax_t external_threshold) {
+void materialize(onnx::ModelProto& model, DeferredInitializers& deferred) {
+  for (auto& t : *model.mutable_graph()->mutable_initializer()) {
+    auto it = deferred.find(t.name());
+    if (it == deferred.end()) continue;
+    auto* raw = t.mutable_raw_data();
+    raw->resize(it->second.nbytes);
+    if (it->second.direct != nullptr)
+      std::memcpy(raw->data(), it->second.direct, it->second.nbytes);
+    else
+      it->second.fill(raw->data());
+  }
+  deferred.clear();
+}
+
+namespace {
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+class Writer {
+ public:
+  explicit Writer(const std::filesystem::path& file) : file_(file), out_(file, std::ios::binary | std::ios::trunc) {
+    if (!out_) throw RuntimeError("cannot write " + file.string());
+  }
+  void write(const void* p, std::size_t n) {
+    out_.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+    written_ += n;
+  }
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  // Writes a tensor's data: directly, or through a reused buffer filled by the generator.
+  void write(const DeferredTensor& d) {
+    if (d.direct != nullptr) return write(d.direct, d.nbytes);
+    buffer_.resize(d.nbytes);
+    d.fill(buffer_.data());
+    write(buffer_.data(), d.nbytes);
+    if (buffer_.capacity() > (std::size_t{64} << 20)) std::vector<char>().swap(buffer_);
+  }
+  std::uint64_t close() {
+    out_.close();
+    if (!out_) throw RuntimeError("failed writing " + file_.string());
+    return written_;
+  }
+  std::uint64_t written() const { return written_; }
+
+ private:
+  std::filesystem::path file_;
+  std::ofstream out_;
+  std::uint64_t written_ = 0;
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+std::uintmax_t save_model(onnx::ModelProto& model, const DeferredInitializers& deferred,
+                          const std::filesystem::path& file, std::uintmax_t external_threshold) {
+  auto* graph = model.mutable_graph();
   std::uintmax_t total = 0;
-  for (const auto& t : model.graph().initializer()) total += t.raw_data().size();
+  for (const auto& t : graph->initializer()) {
+    auto it = deferred.find(t.name());
+    total += it != deferred.end() ? it->second.nbytes : t.raw_data().size();
+  }
+  auto data_of = [&](const onnx::TensorProto& t) -> DeferredTensor {
+    auto it = deferred.find(t.name());
+    if (it != deferred.end()) return it->second;
+    DeferredTensor d;
+    d.nbytes = t.raw_data().size();
+    d.direct = t.raw_data().data();
+    return d;
+  };
+
   std::uintmax_t written = 0;
   if (total > external_threshold) {
+    // External data: every tensor of 1 KiB or more goes to "<file>.data", aligned to 4 KiB.
     const auto data_name = file.filename().string() + ".data";
-    const auto data_path = file.parent_path() / data_name;
-    std::ofstream data(data_path, std::ios::binary | std::ios::trunc);
-    if (!data) throw RuntimeError("cannot write " + data_path.string());
-    std::uint64_t offset = 0;
-    for (auto& t : *model.mutable_graph()->mutable_initializer()) {
-      if (t.raw_data().size() < 1024) continue;
-      // Align every tensor to 4096 bytes (what onnx's external data helper does with alignment on).
-      const std::uint64_t pad = (4096 - offset % 4096) % 4096;
-      static const char zeros[4096] = {};
-      data.write(zeros, static_cast<std::streamsize>(pad));
-      offset += pad;
-      const auto& raw = t.raw_data();
-      data.write(raw.data(), static_cast<std::streamsize>(raw.size()));
+    Writer data(file.parent_path() / data_name);
+    static const char zeros[4096] = {};
+    for (auto& t : *graph->mutable_initializer()) {
+      const auto d = data_of(t);
+      if (d.nbytes < 1024) {
+        if (deferred.count(t.name()) != 0) {  // small deferred tensor: keep it inline
+          std::string raw(d.nbytes, '\0');
+          if (d.direct != nullptr)
+            std::memcpy(raw.data(), d.direct, d.nbytes);
+          else
+            d.fill(raw.data());
+          t.set_raw_data(raw);
+        }
+        continue;
+      }
+      const std::uint64_t pad = (4096 - data.written() % 4096) % 4096;
+      data.write(zeros, pad);
+      const auto offset = data.written();
+      data.write(d);
       auto add = [&](const std::string& k, const std::string& v) {
         auto* e = t.add_external_data();
         e->set_key(k);
@@ -235,22 +347,66 @@ std::uintmax_t save_model(onnx::ModelProto& model, const std::filesystem::path& 
       };
       add("location", data_name);
       add("offset", std::to_string(offset));
-      add("length", std::to_string(raw.size()));
-      offset += raw.size();
+      add("length", std::to_string(d.nbytes));
       t.set_data_location(onnx::TensorProto_DataLocation_EXTERNAL);
       t.clear_raw_data();
     }
-    data.close();
-    if (!data) throw RuntimeError("failed writing " + data_path.string());
-    written += offset;
+    written += data.close();
+    Writer out(file);
+    out.write(model.SerializeAsString());
+    written += out.close();
+    return written;
   }
-  {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw RuntimeError("cannot write " + file.string());
-    google::protobuf::io::OstreamOutputStream zstream(&out);
-    if (!model.SerializeToZeroCopyStream(&zstream)) throw RuntimeError("failed to serialise " + file.string());
+
+  // Inline: ModelProto fields without the graph, then the graph (field 7) whose initializers (field 5) are written
+  // one by one, each TensorProto's raw_data (field 9) streamed from its source. Protobuf accepts fields in any order.
+  onnx::GraphProto g;
+  g.Swap(graph);
+  google::protobuf::RepeatedPtrField<onnx::TensorProto> inits;
+  inits.Swap(g.mutable_initializer());
+  struct Piece {
+    std::string head;  // TensorProto without raw_data
+    DeferredTensor data;
+    std::uint64_t length;  // whole TensorProto
+  };
+  std::vector<Piece> pieces;
+  pieces.reserve(static_cast<std::size_t>(inits.size()));
+  std::uint64_t graph_len = 0;
+  for (auto& t : inits) {
+    Piece p;
+    p.data = data_of(t);
+    onnx::TensorProto head = t;
+    head.clear_raw_data();
+    p.head = head.SerializeAsString();
+    p.length = p.head.size() + 1 + varint_size(p.data.nbytes) + p.data.nbytes;
+    graph_len += 1 + varint_size(p.length) + p.length;
+    pieces.push_back(std::move(p));
   }
-  written += std::filesystem::file_size(file);
+  const std::string graph_rest = g.SerializeAsString();
+  graph_len += graph_rest.size();
+  const std::string model_rest = model.SerializeAsString();
+
+  Writer out(file);
+  out.write(model_rest);
+  std::string tag;
+  tag.push_back(static_cast<char>((7 << 3) | 2));
+  put_varint(tag, graph_len);
+  out.write(tag);
+  out.write(graph_rest);
+  for (const auto& p : pieces) {
+    std::string h;
+    h.push_back(static_cast<char>((5 << 3) | 2));
+    put_varint(h, p.length);
+    h += p.head;
+    h.push_back(static_cast<char>((9 << 3) | 2));
+    put_varint(h, p.data.nbytes);
+    out.write(h);
+    out.write(p.data);
+  }
+  written += out.close();
+  // Restore the graph (without the streamed data) so that the caller's model stays usable.
+  inits.Swap(g.mutable_initializer());
+  g.Swap(graph);
   return written;
 }
 

@@ -47,6 +47,16 @@ using Dim = std::variant<std::string, std::int64_t>;
 
 inline constexpr const char* kMsDomain = "com.microsoft";
 
+// Initializer data that is produced when the model is written (streamed to the file) instead of being held in the
+// ModelProto: the initializer keeps its name, type and dims with an empty raw_data until `materialize` or
+// `save_model` fills it. Keeps export memory near one copy of the checkpoint.
+struct DeferredTensor {
+  std::size_t nbytes = 0;
+  const void* direct = nullptr;     // bytes to write as they are (e.g. a memory-mapped checkpoint tensor), or
+  std::function<void(char*)> fill;  // writes exactly nbytes
+};
+using DeferredInitializers = std::unordered_map<std::string, DeferredTensor>;
+
 class GraphBuilder {
  public:
   explicit GraphBuilder(int opset, std::string graph_name = "main_graph");
@@ -61,8 +71,13 @@ class GraphBuilder {
   // initializer. `fill` writes exactly numel * 4 bytes of float32 data into the buffer it gets.
   bool has_initializer_key(const std::string& key) const { return by_key_.count(key) != 0; }
   const std::string& initializer_for_key(const std::string& key) const { return by_key_.at(key); }
+  // Initializers of at least kDeferBytes are deferred (see DeferredTensor); `fill` must stay valid until then.
+  static constexpr std::size_t kDeferBytes = 4096;
   std::string add_float_initializer(const std::string& key, const std::string& name, const Shape& shape,
-                                    const std::function<void(float*)>& fill);
+                                    std::function<void(float*)> fill);
+  // Float32 data copied as it is from `data`, which must stay valid until the model is materialised or saved.
+  std::string add_borrowed_float_initializer(const std::string& key, const std::string& name, const Shape& shape,
+                                             const float* data);
   // A raw initializer of any elem_type from bytes (copied).
   std::string add_raw_initializer(const std::string& key, const std::string& name, int elem_type, const Shape& shape,
                                   const void* data, std::size_t nbytes);
@@ -90,6 +105,8 @@ class GraphBuilder {
   onnx::ModelProto finish(const std::string& producer_version);
 
   std::size_t initializer_bytes() const noexcept { return initializer_bytes_; }
+  // The deferred initializers (call after finish()).
+  DeferredInitializers take_deferred() { return std::move(deferred_); }
 
  private:
   std::string unique_node_name(const std::string& base);
@@ -103,14 +120,24 @@ class GraphBuilder {
   std::unordered_map<std::string, int> name_counts_;
   bool uses_ms_domain_ = false;
   std::size_t initializer_bytes_ = 0;
+  DeferredInitializers deferred_;
   int const_counter_ = 0;
 };
 
 // Checks (onnx::checker) and runs ONNX shape inference; FileFormatError/RuntimeError naming the problem.
 void check_and_infer(onnx::ModelProto& model, bool infer_shapes = true);
-// Writes the model; tensors go to "<file>.data" (external data) when the initializers exceed `external_threshold`
-// bytes in total (protobuf's 2 GB limit). Returns the bytes written (model file + external data).
-std::uintmax_t save_model(onnx::ModelProto& model, const std::filesystem::path& file,
+// Fills the raw_data of every deferred initializer (the model is then self-contained) and empties `deferred`.
+void materialize(onnx::ModelProto& model, DeferredInitializers& deferred);
+// Writes the model, streaming deferred initializers straight to the file; tensors go to "<file>.data" (external
+// data) when the initializers exceed `external_threshold` bytes in total (protobuf's 2 GB limit). Returns the bytes
+// written (model file + external data).
+std::uintmax_t save_model(onnx::ModelProto& model, const DeferredInitializers& deferred,
+                          const std::filesystem::path& file,
                           std::uintmax_t external_threshold = (std::uintmax_t{1} << 31) - (std::uintmax_t{1} << 26));
+inline std::uintmax_t save_model(onnx::ModelProto& model, const std::filesystem::path& file,
+                                 std::uintmax_t external_threshold = (std::uintmax_t{1} << 31) -
+                                                                     (std::uintmax_t{1} << 26)) {
+  return save_model(model, DeferredInitializers{}, file, external_threshold);
+}
 
 }  // namespace ortformers::exporters

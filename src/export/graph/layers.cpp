@@ -26,6 +26,13 @@ void with_floats(const Tensor& t, const std::string& name, F&& f) {
   f(f32.data<float>());
 }
 
+void check_float(const Tensor& t, const std::string& name) {
+  if (t.dtype() != DType::Float32 && t.dtype() != DType::Float16 && t.dtype() != DType::BFloat16 &&
+      t.dtype() != DType::Float64)
+    throw UnsupportedError("checkpoint tensor '" + name + "' has dtype " + dtype_name(t.dtype()) +
+                           "; a floating-point weight is expected");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------------- Weights
@@ -103,31 +110,35 @@ std::string BuildContext::seq_len_scalar() {
 std::string BuildContext::weight(const std::string& ckpt_name, const Tensor& t) {
   const std::string key = "w:" + ckpt_name;
   if (g.has_initializer_key(key)) return g.initializer_for_key(key);
-  std::string out;
-  with_floats(t, ckpt_name, [&](const float* src) {
-    out = g.add_float_initializer(key, ckpt_name, t.shape(), [&](float* dst) {
-      std::memcpy(dst, src, static_cast<std::size_t>(t.numel()) * sizeof(float));
-    });
+  if (t.dtype() == DType::Float32) return g.add_borrowed_float_initializer(key, ckpt_name, t.shape(), t.data<float>());
+  check_float(t, ckpt_name);  // conversion when written
+  return g.add_float_initializer(key, ckpt_name, t.shape(), [t, ckpt_name](float* dst) {
+    with_floats(t, ckpt_name,
+                [&](const float* src) { std::memcpy(dst, src, static_cast<std::size_t>(t.numel()) * sizeof(float)); });
   });
-  return out;
 }
+
+namespace {
+// dst[c, r] = src[r, c] for a [rows, cols] matrix, blocked for the cache.
+void transpose_into(const float* src, float* dst, std::int64_t rows, std::int64_t cols, std::int64_t dst_stride,
+                    std::int64_t dst_col0) {
+  constexpr std::int64_t B = 32;
+  for (std::int64_t r0 = 0; r0 < rows; r0 += B)
+    for (std::int64_t c0 = 0; c0 < cols; c0 += B)
+      for (std::int64_t r = r0; r < std::min(rows, r0 + B); ++r)
+        for (std::int64_t c = c0; c < std::min(cols, c0 + B); ++c)
+          dst[c * dst_stride + dst_col0 + r] = src[r * cols + c];
+}
+}  // namespace
 
 std::string BuildContext::weight_t(const std::string& ckpt_name, const Tensor& t) {
   const std::string key = "wT:" + ckpt_name;
   if (g.has_initializer_key(key)) return g.initializer_for_key(key);
   const auto rows = t.dim(0), cols = t.dim(1);
-  std::string out;
-  with_floats(t, ckpt_name, [&](const float* src) {
-    out = g.add_float_initializer(key, ckpt_name + ".T", {cols, rows}, [&](float* dst) {
-      // Blocked transpose: dst[c, r] = src[r, c].
-      constexpr std::int64_t B = 32;
-      for (std::int64_t r0 = 0; r0 < rows; r0 += B)
-        for (std::int64_t c0 = 0; c0 < cols; c0 += B)
-          for (std::int64_t r = r0; r < std::min(rows, r0 + B); ++r)
-            for (std::int64_t c = c0; c < std::min(cols, c0 + B); ++c) dst[c * rows + r] = src[r * cols + c];
-    });
+  check_float(t, ckpt_name);
+  return g.add_float_initializer(key, ckpt_name + ".T", {cols, rows}, [t, ckpt_name, rows, cols](float* dst) {
+    with_floats(t, ckpt_name, [&](const float* src) { transpose_into(src, dst, rows, cols, rows, 0); });
   });
-  return out;
 }
 
 std::string BuildContext::weight_t_concat(const std::string& key, const std::vector<const Tensor*>& ts) {
@@ -135,29 +146,38 @@ std::string BuildContext::weight_t_concat(const std::string& key, const std::vec
   if (g.has_initializer_key(k)) return g.initializer_for_key(k);
   const auto in = ts.front()->dim(1);
   std::int64_t total = 0;
-  for (const auto* t : ts) total += t->dim(0);
-  std::vector<float> packed(static_cast<std::size_t>(in * total));
-  std::int64_t col0 = 0;
+  std::vector<Tensor> copies;
   for (const auto* t : ts) {
-    const auto rows = t->dim(0);
-    with_floats(*t, key, [&](const float* src) {
-      for (std::int64_t r = 0; r < rows; ++r)
-        for (std::int64_t c = 0; c < in; ++c) packed[static_cast<std::size_t>(c * total + col0 + r)] = src[r * in + c];
-    });
-    col0 += rows;
+    check_float(*t, key);
+    total += t->dim(0);
+    copies.push_back(*t);
   }
-  return g.add_float_initializer(k, key, {in, total},
-                                 [&](float* dst) { std::memcpy(dst, packed.data(), packed.size() * sizeof(float)); });
+  return g.add_float_initializer(k, key, {in, total}, [copies, in, total, key](float* dst) {
+    std::int64_t col0 = 0;
+    for (const auto& t : copies) {
+      with_floats(t, key, [&](const float* src) { transpose_into(src, dst, t.dim(0), in, total, col0); });
+      col0 += t.dim(0);
+    }
+  });
 }
 
 std::string BuildContext::bias_concat(const std::string& key, const std::vector<const Tensor*>& ts) {
   const std::string k = "bc:" + key;
   if (g.has_initializer_key(k)) return g.initializer_for_key(k);
-  std::vector<float> packed;
-  for (const auto* t : ts)
-    with_floats(*t, key, [&](const float* src) { packed.insert(packed.end(), src, src + t->numel()); });
-  return g.add_float_initializer(k, key, {static_cast<std::int64_t>(packed.size())},
-                                 [&](float* dst) { std::memcpy(dst, packed.data(), packed.size() * sizeof(float)); });
+  std::vector<Tensor> copies;
+  std::int64_t n = 0;
+  for (const auto* t : ts) {
+    check_float(*t, key);
+    copies.push_back(*t);
+    n += t->numel();
+  }
+  return g.add_float_initializer(k, key, {n}, [copies, key](float* dst) {
+    for (const auto& t : copies)
+      with_floats(t, key, [&](const float* src) {
+        std::memcpy(dst, src, static_cast<std::size_t>(t.numel()) * sizeof(float));
+        dst += t.numel();
+      });
+  });
 }
 
 // --------------------------------------------------------------------------------------------------- blocks

@@ -1,0 +1,361 @@
+// Native exporter benchmarks (issue 4), one run, ratios printed at the end:
+//  - a MiniLM-L6-shaped random checkpoint (6 layers, hidden 384, 12 heads, intermediate 1536, vocab 30522) written
+//    as model.safetensors + config.json + vocab.txt + sentence-transformers files into a temp folder;
+//  - export time inside the call (export_model) and for the whole process (`ortformers export`, with its peak RSS
+//    from wait4), against the checkpoint size;
+//  - inference throughput of the plain, --optimize and --quantize int8 graphs at batch 1 x 16 and 32 x 128 under the
+//    same session options (ORT_ENABLE_ALL, 2 intra-op threads), and the int8 sentence-embedding cosine to fp32;
+//  - our plain export of every text fixture vs optimum's export of it (../shared/fixtures/onnx/<name>/model.onnx).
+// Environment: ORTFORMERS_FIXTURES (fixtures folder), ORTFORMERS_CLI (path of the ortformers binary; default: next
+// to this program).
+#include <benchmark/benchmark.h>
+#include <onnxruntime_cxx_api.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+
+#include "ortformers/core/json.hpp"
+#include "ortformers/core/tensor.hpp"
+#include "ortformers/export/export.hpp"
+#include "ortformers/export/safetensors_writer.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace ortformers;
+
+namespace {
+
+std::map<std::string, double> g_seconds;  // benchmark name -> real seconds per iteration
+std::map<std::string, double> g_extra;    // other numbers for the summary
+
+fs::path exe_dir() {
+  return fs::canonical("/proc/self/exe").parent_path();
+}
+
+fs::path temp_root() {
+  static fs::path root = [] {
+    auto p = fs::temp_directory_path() / ("ortformers-bench-export-" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p;
+  }();
+  return root;
+}
+
+std::optional<fs::path> fixtures_dir() {
+  if (const char* e = std::getenv("ORTFORMERS_FIXTURES"); e && *e) return fs::path(e);
+  for (fs::path p = exe_dir(); !p.empty() && p != p.root_path(); p = p.parent_path())
+    if (fs::is_directory(p / "shared" / "fixtures")) return p / "shared" / "fixtures";
+  return std::nullopt;
+}
+
+// MiniLM-L6-shaped BERT checkpoint with random weights, as a sentence-transformers folder (mean pooling + Normalize).
+fs::path make_minilm_checkpoint() {
+  const auto dir = temp_root() / "minilm-l6-random";
+  fs::create_directories(dir / "1_Pooling");
+  const std::int64_t L = 6, H = 384, I = 1536, V = 30522, P = 512, T = 2;
+  std::mt19937 rng(1234);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<std::pair<std::string, Tensor>> ts;
+  auto rand = [&](const std::string& n, Shape s) {
+    std::vector<float> v(static_cast<std::size_t>(shape_numel(s)));
+    for (auto& x : v) x = normal(rng);
+    ts.emplace_back(n, Tensor::from_vector(std::move(v), std::move(s)));
+  };
+  auto fill = [&](const std::string& n, Shape s, float value) {
+    ts.emplace_back(
+        n, Tensor::from_vector(std::vector<float>(static_cast<std::size_t>(shape_numel(s)), value), std::move(s)));
+  };
+  rand("embeddings.word_embeddings.weight", {V, H});
+  rand("embeddings.position_embeddings.weight", {P, H});
+  rand("embeddings.token_type_embeddings.weight", {T, H});
+  fill("embeddings.LayerNorm.weight", {H}, 1.0f);
+  fill("embeddings.LayerNorm.bias", {H}, 0.0f);
+  for (std::int64_t l = 0; l < L; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    for (const char* q :
+         {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"}) {
+      rand(p + q + ".weight", {H, H});
+      rand(p + q + ".bias", {H});
+    }
+    fill(p + "attention.output.LayerNorm.weight", {H}, 1.0f);
+    fill(p + "attention.output.LayerNorm.bias", {H}, 0.0f);
+    rand(p + "intermediate.dense.weight", {I, H});
+    rand(p + "intermediate.dense.bias", {I});
+    rand(p + "output.dense.weight", {H, I});
+    rand(p + "output.dense.bias", {H});
+    fill(p + "output.LayerNorm.weight", {H}, 1.0f);
+    fill(p + "output.LayerNorm.bias", {H}, 0.0f);
+  }
+  rand("pooler.dense.weight", {H, H});
+  rand("pooler.dense.bias", {H});
+  exporters::save_safetensors(dir / "model.safetensors", ts, {{"format", "pt"}});
+  Json cfg = {{"architectures", {"BertModel"}},
+              {"model_type", "bert"},
+              {"hidden_size", H},
+              {"num_hidden_layers", L},
+              {"num_attention_heads", 12},
+              {"intermediate_size", I},
+              {"vocab_size", V},
+              {"max_position_embeddings", P},
+              {"type_vocab_size", T},
+              {"hidden_act", "gelu"},
+              {"layer_norm_eps", 1e-12},
+              {"pad_token_id", 0}};
+  write_text_file(dir / "config.json", cfg.dump(2));
+  std::string vocab = "[PAD]\n";
+  for (int i = 1; i < 100; ++i) vocab += "[unused" + std::to_string(i) + "]\n";
+  vocab += "[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  for (std::int64_t i = 104; i < V; ++i) vocab += "tok" + std::to_string(i) + "\n";
+  write_text_file(dir / "vocab.txt", vocab);
+  write_text_file(dir / "modules.json",
+                  R"([{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},)"
+                  R"({"idx":1,"name":"1","path":"1_Pooling","type":"sentence_transformers.models.Pooling"},)"
+                  R"({"idx":2,"name":"2","path":"2_Normalize","type":"sentence_transformers.models.Normalize"}])");
+  write_text_file(dir / "1_Pooling" / "config.json",
+                  R"({"word_embedding_dimension":384,"pooling_mode_cls_token":false,"pooling_mode_mean_tokens":true,)"
+                  R"("pooling_mode_max_tokens":false,"pooling_mode_mean_sqrt_len_tokens":false})");
+  g_extra["checkpoint_MiB"] = static_cast<double>(fs::file_size(dir / "model.safetensors")) / (1 << 20);
+  return dir;
+}
+
+// Runs `ortformers export` as a child process; returns {seconds, peak RSS bytes}.
+std::pair<double, double> run_cli_export(const fs::path& cli, const fs::path& model, const fs::path& out) {
+  std::vector<std::string> args{cli.string(), "export", "--model", model.string(), "--quiet", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid;
+  if (posix_spawn(&pid, cli.c_str(), nullptr, nullptr, argv.data(), environ) != 0)
+    throw std::runtime_error("cannot start " + cli.string());
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("ortformers export failed");
+  return {s, static_cast<double>(ru.ru_maxrss) * 1024.0};
+}
+
+Ort::Env& env() {
+  static Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "bench-export");
+  return e;
+}
+
+std::unique_ptr<Ort::Session> make_session(const fs::path& model) {
+  Ort::SessionOptions o;
+  o.SetIntraOpNumThreads(2);
+  o.SetInterOpNumThreads(1);
+  o.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  o.AddConfigEntry("session.set_denormal_as_zero", "1");
+  return std::make_unique<Ort::Session>(env(), model.c_str(), o);
+}
+
+struct Feeds {
+  std::vector<std::string> in_names, out_names;
+  std::vector<Tensor> tensors;
+};
+
+Feeds make_feeds(Ort::Session& s, std::int64_t batch, std::int64_t seq, unsigned seed) {
+  Feeds f;
+  Ort::AllocatorWithDefaultOptions alloc;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::int64_t> tok(1000, 29000);
+  for (size_t i = 0; i < s.GetInputCount(); ++i) {
+    std::string n = s.GetInputNameAllocated(i, alloc).get();
+    std::vector<std::int64_t> v(static_cast<std::size_t>(batch * seq));
+    if (n == "input_ids") {
+      for (auto& x : v) x = tok(rng);
+      for (std::int64_t b = 0; b < batch; ++b) v[b * seq] = 101, v[b * seq + seq - 1] = 102;
+    } else if (n == "attention_mask") {
+      std::fill(v.begin(), v.end(), 1);
+    }
+    f.in_names.push_back(n);
+    f.tensors.push_back(Tensor::from_vector(std::move(v), {batch, seq}));
+  }
+  for (size_t i = 0; i < s.GetOutputCount(); ++i) f.out_names.push_back(s.GetOutputNameAllocated(i, alloc).get());
+  return f;
+}
+
+std::vector<Ort::Value> run(Ort::Session& s, const Feeds& f) {
+  std::vector<Ort::Value> vals;
+  std::vector<const char*> in, out;
+  for (size_t i = 0; i < f.in_names.size(); ++i) {
+    vals.push_back(f.tensors[i].to_ort());
+    in.push_back(f.in_names[i].c_str());
+  }
+  for (const auto& n : f.out_names) out.push_back(n.c_str());
+  return s.Run(Ort::RunOptions{nullptr}, in.data(), vals.data(), vals.size(), out.data(), out.size());
+}
+
+void register_inference(const std::string& name, const fs::path& model, std::int64_t batch, std::int64_t seq) {
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [model, batch, seq](benchmark::State& st) {
+                                 auto s = make_session(model);
+                                 auto f = make_feeds(*s, batch, seq, 7);
+                                 run(*s, f);  // warm-up
+                                 for (auto _ : st) benchmark::DoNotOptimize(run(*s, f));
+                                 st.SetItemsProcessed(st.iterations() * batch);
+                               })
+      ->UseRealTime()
+      ->MinTime(0.5)
+      ->Unit(benchmark::kMillisecond);
+}
+
+class Capture : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs)
+      if (r.run_type == Run::RT_Iteration && r.iterations > 0)
+        g_seconds[r.run_name.function_name] = r.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(r.time_unit);
+    ConsoleReporter::ReportRuns(runs);
+  }
+};
+
+double cosine_min(const float* a, const float* b, std::int64_t rows, std::int64_t dim) {
+  double worst = 1.0;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::int64_t d = 0; d < dim; ++d) {
+      ab += double(a[r * dim + d]) * b[r * dim + d];
+      aa += double(a[r * dim + d]) * a[r * dim + d];
+      bb += double(b[r * dim + d]) * b[r * dim + d];
+    }
+    worst = std::min(worst, ab / std::sqrt(aa * bb));
+  }
+  return worst;
+}
+
+void ratio(const char* label, const std::string& num, const std::string& den) {
+  if (!g_seconds.count(num) || !g_seconds.count(den)) return;
+  std::printf("  %-58s %6.2fx\n", label, g_seconds.at(den) / g_seconds.at(num));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  const auto ckpt = make_minilm_checkpoint();
+  fs::path cli = exe_dir() / "ortformers";
+  if (const char* c = std::getenv("ORTFORMERS_CLI"); c && *c) cli = c;
+
+  // Export inside the call.
+  benchmark::RegisterBenchmark("export/minilm-l6/in_process",
+                               [ckpt](benchmark::State& st) {
+                                 int i = 0;
+                                 for (auto _ : st)
+                                   exporters::export_model(ckpt, temp_root() / ("inproc-" + std::to_string(i++)), {});
+                               })
+      ->Iterations(5)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  // Whole process.
+  if (fs::exists(cli)) {
+    benchmark::RegisterBenchmark(
+        "export/minilm-l6/cli_process",
+        [ckpt, cli](benchmark::State& st) {
+          int i = 0;
+          double peak = 0;
+          for (auto _ : st)
+            peak = std::max(peak, run_cli_export(cli, ckpt, temp_root() / ("cli-" + std::to_string(i++))).second);
+          st.counters["peak_rss_MiB"] = peak / (1 << 20);
+          g_extra["cli_peak_rss_MiB"] = peak / (1 << 20);
+        })
+        ->Iterations(5)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  } else {
+    std::fprintf(stderr, "note: %s not found (set ORTFORMERS_CLI); skipping the whole-process export\n", cli.c_str());
+  }
+
+  // Graphs for the inference comparison.
+  std::map<std::string, fs::path> graphs;
+  {
+    exporters::ExportOptions plain, opt, q8;
+    opt.optimize = true;
+    q8.quantize = "int8";
+    graphs["plain"] = exporters::export_model(ckpt, temp_root() / "g-plain", plain).onnx_path;
+    graphs["optimized"] = exporters::export_model(ckpt, temp_root() / "g-opt", opt).onnx_path;
+    try {
+      graphs["int8"] = exporters::export_model(ckpt, temp_root() / "g-int8", q8).onnx_path;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "note: int8 export unavailable: %s\n", e.what());
+    }
+  }
+  for (auto [b, s] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}})
+    for (const auto& [k, path] : graphs)
+      register_inference("infer/minilm-l6/" + k + "/" + std::to_string(b) + "x" + std::to_string(s), path, b, s);
+
+  // Our plain export of the fixtures vs optimum's export.
+  std::vector<std::string> fixture_names;
+  if (auto fx = fixtures_dir()) {
+    for (const char* n : {"bert-tiny", "bert-tiny-seqcls", "distilbert-tiny", "roberta-tiny", "albert-tiny",
+                          "electra-tiny-ner", "minilm-tiny-st"}) {
+      const auto theirs = *fx / "onnx" / n / "model.onnx";
+      if (!fs::exists(theirs)) continue;
+      const auto ours =
+          exporters::export_model(*fx / "models" / n, temp_root() / ("fx-" + std::string(n)), {}).onnx_path;
+      fixture_names.push_back(n);
+      for (auto [b, s] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}}) {
+        const auto shape = std::to_string(b) + "x" + std::to_string(s);
+        register_inference("fixture/" + std::string(n) + "/optimum/" + shape, theirs, b, s);
+        register_inference("fixture/" + std::string(n) + "/ours/" + shape, ours, b, s);
+      }
+    }
+  } else {
+    std::fprintf(stderr, "note: fixtures not found (set ORTFORMERS_FIXTURES); skipping the fixture comparison\n");
+  }
+
+  Capture reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  // int8 accuracy: sentence_embedding cosine to fp32 at 32 x 128.
+  if (graphs.count("int8")) {
+    auto sp = make_session(graphs["plain"]), sq = make_session(graphs["int8"]);
+    auto f = make_feeds(*sp, 32, 128, 11);
+    auto a = run(*sp, f), b = run(*sq, f);
+    std::size_t idx = 0;
+    for (std::size_t i = 0; i < f.out_names.size(); ++i)
+      if (f.out_names[i] == "sentence_embedding") idx = i;
+    g_extra["int8_min_cosine"] = cosine_min(a[idx].GetTensorData<float>(), b[idx].GetTensorData<float>(), 32, 384);
+  }
+
+  std::printf("\nSummary (ratios from this run; > 1 means the first is faster)\n");
+  if (g_extra.count("checkpoint_MiB"))
+    std::printf("  checkpoint model.safetensors: %.1f MiB\n", g_extra["checkpoint_MiB"]);
+  if (g_seconds.count("export/minilm-l6/in_process"))
+    std::printf("  export inside the call: %.3f s (optimum via PyTorch: 1.6 s -> %.1fx)\n",
+                g_seconds["export/minilm-l6/in_process"], 1.6 / g_seconds["export/minilm-l6/in_process"]);
+  if (g_seconds.count("export/minilm-l6/cli_process")) {
+    const double s = g_seconds["export/minilm-l6/cli_process"];
+    std::printf("  whole process `ortformers export`: %.3f s (goal <= 0.3 s; optimum 3.3 s -> %.1fx)\n", s, 3.3 / s);
+    std::printf("  peak RSS: %.1f MiB = %.2fx the checkpoint (goal <= 2x; optimum 703 MiB)\n",
+                g_extra["cli_peak_rss_MiB"], g_extra["cli_peak_rss_MiB"] / g_extra["checkpoint_MiB"]);
+  }
+  auto inf = [](const std::string& k, const char* shape) { return "infer/minilm-l6/" + k + "/" + shape + ""; };
+  ratio("optimized vs plain, 1x16 (goal >= 1.2x)", inf("optimized", "1x16"), inf("plain", "1x16"));
+  ratio("optimized vs plain, 32x128 (goal >= 1.1x)", inf("optimized", "32x128"), inf("plain", "32x128"));
+  ratio("int8 vs plain, 1x16", inf("int8", "1x16"), inf("plain", "1x16"));
+  ratio("int8 vs plain, 32x128 (goal >= 2.5x)", inf("int8", "32x128"), inf("plain", "32x128"));
+  if (g_extra.count("int8_min_cosine"))
+    std::printf("  int8 sentence_embedding min cosine to fp32 (32x128): %.5f (goal >= 0.99)\n",
+                g_extra["int8_min_cosine"]);
+  for (const auto& n : fixture_names)
+    for (const char* shape : {"1x16", "32x128"}) {
+      const std::string label = "ours vs optimum, " + n + " " + shape + " (goal >= 1x)";
+      ratio(label.c_str(), "fixture/" + n + "/ours/" + shape + "", "fixture/" + n + "/optimum/" + shape + "");
+    }
+  benchmark::Shutdown();
+  std::error_code ec;
+  fs::remove_all(temp_root(), ec);
+  return 0;
+}
