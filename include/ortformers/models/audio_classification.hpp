@@ -1,0 +1,30 @@
+#pragma once
+// optimum's ORTModelForAudioClassification: input_values -> logits [batch, num_labels].
+// from_pretrained loads an ONNX folder (or exports a checkpoint with options.export_model); forward runs the graph
+// on a batch.
+#include <span>
+#include <string>
+
+#include "ortformers/models/ort_model.hpp"
+
+namespace ortformers::models {
+
+struct AudioClassifierOutput {
+  Tensor logits;  // [batch, num_labels]
+};
+
+class ORTModelForAudioClassification : public ORTModel {
+ public:
+  static ORTModelForAudioClassification from_pretrained(const std::string& model_id_or_path,
+                                                        const ModelOptions& options = {});
+  // input_values [batch, samples] (+ attention_mask when the graph takes it).
+  AudioClassifierOutput forward(const TensorMap& inputs) const;
+  AudioClassifierOutput forward(const Tensor& input_values) const {
+    return forward(TensorMap{{"input_values", input_values}});
+  }
+  AudioClassifierOutput operator()(const TensorMap& inputs) const { return forward(inputs); }
+  // True when the graph takes an attention_mask (base wav2vec2 checkpoints do not; it is then dropped).
+  bool accepts_attention_mask() const { return session().has_input("attention_mask"); }
+};
+
+}  // namespace ortformers::models
