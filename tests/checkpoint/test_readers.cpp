@@ -637,6 +637,28 @@ TEST(CheckpointReaders, ShardedCheckpoints) {
   EXPECT_NE(err.find("../../etc/passwd"), std::string::npos) << err;
 }
 
+TEST(CheckpointReaders, ShardedPytorchBin) {
+  const auto dir = ortformers::testing::make_temp_dir("ckpt-bin-shards");
+  const std::vector<float> a = {1, 2, 3, 4}, b = {5, 6};
+  write_bytes(dir / "pytorch_model-00001-of-00002.bin",
+              make_legacy({{"enc.a", "0", 0, {2, 2}, {2, 1}}}, {{"0", {DType::Float32, as_bytes(a)}}}));
+  write_bytes(dir / "pytorch_model-00002-of-00002.bin",
+              make_legacy({{"enc.b", "0", 0, {2}, {1}}}, {{"0", {DType::Float32, as_bytes(b)}}}));
+  const Json index = {
+      {"metadata", {{"total_size", 24}}},
+      {"weight_map", {{"enc.a", "pytorch_model-00001-of-00002.bin"}, {"enc.b", "pytorch_model-00002-of-00002.bin"}}}};
+  write_text_file(dir / "pytorch_model.bin.index.json", index.dump());
+  EXPECT_EQ(find_checkpoint_file(dir).filename(), "pytorch_model.bin.index.json");
+  const StateDict sd = load_checkpoint(dir);
+  EXPECT_EQ(sd.at("enc.a").to_vector<float>(), a);
+  EXPECT_EQ(sd.at("enc.a").shape(), (Shape{2, 2}));
+  EXPECT_EQ(sd.at("enc.b").to_vector<float>(), b);
+  // A missing shard file is a NotFoundError naming it.
+  fs::remove(dir / "pytorch_model-00002-of-00002.bin");
+  const std::string err = error_of([&] { (void)load_checkpoint(dir); });
+  EXPECT_NE(err.find("pytorch_model-00002-of-00002.bin"), std::string::npos) << err;
+}
+
 TEST(CheckpointReaders, StateDictEditing) {
   StateDict sd;
   sd.insert("a", Tensor::from_values<float>({1}, {1}));
