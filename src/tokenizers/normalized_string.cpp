@@ -300,34 +300,40 @@ bool is_segment_start(char32_t c) {
 
 void NormalizedString::unicode_normalize(int options) {
   if (is_ascii(normalized_)) return;
-  const std::string whole = utf8proc_normalize(normalized_, options);
-  if (whole == normalized_) return;
-  // Segments: a starter and the non-starters that follow it. Each is normalised alone; its n input chars become m
-  // output chars: the first min(n, m) replace (change 0), extra ones are inserted (+1), missing ones are removed
-  // with the last kept char (-k), as the Rust unicode-normalization-alignments iterator reports them.
+  // Segments: a starter and the non-starters that follow it, normalised one by one (ASCII segments never change).
+  // Output chars are attributed to input chars by their decomposed lengths: a composed char consumes the input chars
+  // it is made of (change -(k-1)), a char left over from a decomposition is inserted (+1), as the Rust
+  // unicode-normalization-alignments iterator reports them.
   std::vector<CharChange> changes;
-  changes.reserve(whole.size());
-  std::string concat;
-  concat.reserve(whole.size());
+  changes.reserve(normalized_.size());
+  bool changed = false;
   std::size_t i = 0, len = 0;
   const std::string& s = normalized_;
+  std::vector<int> in_len;
   while (i < s.size()) {
+    const auto c0 = static_cast<unsigned char>(s[i]);
+    if (c0 < 0x80 && (i + 1 >= s.size() || static_cast<unsigned char>(s[i + 1]) < 0x80)) {
+      changes.push_back({c0, 0});
+      ++i;
+      continue;
+    }
     std::size_t j = i;
-    std::size_t n = 0;
     u::decode(s, j, len);
     j += len;
-    ++n;
     while (j < s.size()) {
       const char32_t c = u::decode(s, j, len);
       if (is_segment_start(c)) break;
       j += len;
-      ++n;
     }
-    const std::string seg = utf8proc_normalize(std::string_view(s).substr(i, j - i), options);
-    concat += seg;
-    // Attribute output chars to input chars by their decomposed lengths (a composed char consumes the input chars
-    // it is made of: change -(k-1); a char left over from a decomposition is inserted: change +1).
-    std::vector<int> in_len;
+    const std::string_view in(s.data() + i, j - i);
+    const std::string seg = utf8proc_normalize(in, options);
+    if (seg == in) {
+      for (std::size_t k = i; k < j; k += len) changes.push_back({u::decode(s, k, len), 0});
+      i = j;
+      continue;
+    }
+    changed = true;
+    in_len.clear();
     for (std::size_t k = i; k < j; k += len) in_len.push_back(decomposed_length(u::decode(s, k, len), options));
     std::size_t next_in = 0;
     int credit = 0;
@@ -356,19 +362,7 @@ void NormalizedString::unicode_normalize(int options) {
     if (next_in < in_len.size() && !changes.empty()) changes.back().change -= static_cast<int>(in_len.size() - next_in);
     i = j;
   }
-  if (concat != whole) {
-    // Composition across our segment boundaries: treat the whole string as one segment.
-    changes.clear();
-    std::vector<char32_t> outc;
-    for (std::size_t k = 0; k < whole.size(); k += len) outc.push_back(u::decode(whole, k, len));
-    const std::size_t n = u::count_chars(s), m = outc.size();
-    for (std::size_t k = 0; k < m; ++k) {
-      int ch = k >= n ? 1 : 0;
-      if (m < n && k + 1 == m) ch = -static_cast<int>(n - m);
-      changes.push_back({outc[k], ch});
-    }
-  }
-  transform(changes, 0);
+  if (changed) transform(changes, 0);
 }
 
 void NormalizedString::nfd() { unicode_normalize(UTF8PROC_DECOMPOSE); }
@@ -393,11 +387,21 @@ void NormalizedString::lowercase() {
   changes.reserve(normalized_.size());
   std::size_t i = 0, len = 0;
   char32_t buf[3];
+  bool same_lengths = true;
   while (i < normalized_.size()) {
     const char32_t c = u::decode(normalized_, i, len);
     const int n = u::to_lowercase(c, buf);
     for (int k = 0; k < n; ++k) changes.push_back({buf[k], k > 0 ? 1 : 0});
+    same_lengths &= n == 1 && u::utf8_len(buf[0]) == len;
     i += len;
+  }
+  if (same_lengths) {
+    // Every char keeps its byte length: the alignments do not change.
+    std::string out;
+    out.reserve(normalized_.size());
+    for (const auto& ch : changes) u::append_utf8(out, ch.c);
+    normalized_ = std::move(out);
+    return;
   }
   transform(changes, 0);
 }
@@ -447,14 +451,24 @@ void NormalizedString::map(const std::function<char32_t(char32_t)>& fn) {
   changes.reserve(normalized_.size());
   std::size_t i = 0, len = 0;
   bool any = false;
+  bool same_lengths = true;
   while (i < normalized_.size()) {
     const char32_t c = u::decode(normalized_, i, len);
     const char32_t m = fn(c);
     any |= m != c;
+    same_lengths &= u::utf8_len(m) == len;
     changes.push_back({m, 0});
     i += len;
   }
-  if (any) transform(changes, 0);
+  if (!any) return;
+  if (same_lengths) {
+    std::string out;
+    out.reserve(normalized_.size());
+    for (const auto& ch : changes) u::append_utf8(out, ch.c);
+    normalized_ = std::move(out);
+    return;
+  }
+  transform(changes, 0);
 }
 
 void NormalizedString::prepend(std::string_view s) {
