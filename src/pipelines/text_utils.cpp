@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "ortformers/tokenizers/decoders.hpp"
+
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::pipelines::text_utils {
@@ -123,18 +125,61 @@ void require_non_empty(const std::string& text, const std::string& what, const s
   if (text.empty()) throw InvalidArgument(task + ": `" + what + "` cannot be empty");
 }
 
-std::string continuing_subword_prefix(const std::string& model_dir) {
-  namespace fs = std::filesystem;
-  fs::path p = fs::path(model_dir) / "tokenizer.json";
-  if (fs::is_regular_file(model_dir)) p = model_dir;
-  if (!fs::exists(p)) return {};
-  const Json j = read_json_file(p);
-  if (!j.contains("model") || !j.at("model").is_object()) return {};
-  const Json& m = j.at("model");
-  if (m.contains("continuing_subword_prefix") && m.at("continuing_subword_prefix").is_string()) {
-    return m.at("continuing_subword_prefix").get<std::string>();
+std::string continuing_subword_prefix(const tokenizers::PreTrainedTokenizer& tokenizer) {
+  return tokenizer.backend().model().type() == "WordPiece" ? "##" : "";
+}
+
+bool is_byte_level(const tokenizers::PreTrainedTokenizer& tokenizer) {
+  if (tokenizer.backend().model().type() != "BPE") return false;
+  return tokenizer.backend().encode("a", false).tokens != tokenizer.backend().encode(" a", false).tokens;
+}
+
+std::unique_ptr<tokenizers::PreTrainedTokenizer> load_tokenizer(const models::ORTModel& model,
+                                                                const PipelineOptions& options) {
+  const std::filesystem::path dir =
+      options.tokenizer.empty() ? model.model_dir() : std::filesystem::path(options.tokenizer);
+  return std::make_unique<tokenizers::PreTrainedTokenizer>(tokenizers::AutoTokenizer::from_pretrained(dir));
+}
+
+TensorMap model_inputs(const tokenizers::Encoding& encoding, const models::ORTModel& model) {
+  const auto n = static_cast<std::int64_t>(encoding.ids.size());
+  TensorMap m;
+  m.emplace("input_ids", Tensor::from_vector(encoding.ids, {1, n}));
+  const auto& session = model.session();
+  if (session.has_input("attention_mask")) {
+    m.emplace("attention_mask", Tensor::from_vector(encoding.attention_mask, {1, n}));
   }
-  return {};
+  if (session.has_input("token_type_ids")) {
+    std::vector<std::int64_t> types = encoding.type_ids;
+    types.resize(encoding.ids.size(), 0);
+    m.emplace("token_type_ids", Tensor::from_vector(std::move(types), {1, n}));
+  }
+  return m;
+}
+
+TensorMap model_inputs(const tokenizers::BatchEncoding& encoding, const models::ORTModel& model) {
+  if (encoding.encodings.size() != 1) throw RuntimeError("expected the encoding of one input");
+  return model_inputs(encoding.encodings.front(), model);
+}
+
+std::vector<std::int64_t> encode_ids(const tokenizers::PreTrainedTokenizer& tokenizer, const std::string& text) {
+  return tokenizer.backend().encode(text, /*add_special_tokens=*/false).ids;
+}
+
+tokenizers::Encoding encode_pair_with_special_tokens(const tokenizers::PreTrainedTokenizer& tokenizer,
+                                                     const std::string& a, const std::string& b) {
+  return tokenizer.backend().encode_pair(a, b, /*add_special_tokens=*/true);
+}
+
+std::optional<std::int64_t> token_to_id(const tokenizers::PreTrainedTokenizer& tokenizer, const std::string& token) {
+  return tokenizer.backend().token_to_id(token);
+}
+
+std::string decode_tokens(const tokenizers::PreTrainedTokenizer& tokenizer, const std::vector<std::string>& tokens) {
+  const auto* decoder = tokenizer.backend().decoder();
+  std::string out;
+  for (const auto& piece : decoder ? decoder->decode_chain(tokens) : tokens) out += piece;
+  return out;
 }
 
 }  // namespace ortformers::pipelines::text_utils
