@@ -102,6 +102,9 @@ TEST_F(HubCache, DownloadAndCacheCommands) {
   std::tie(rc, out) = run_cli("download org/cli --include '*.txt' --quiet", env);
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(fs::exists(storage("org/cli") / "snapshots" / sha / "notes.txt"));
+  // --include takes one glob per flag: the following positional is a file name again.
+  std::tie(rc, out) = run_cli("download org/cli --include '*.json' notes.txt --quiet", env);
+  EXPECT_EQ(out, (storage("org/cli") / "snapshots" / sha / "notes.txt").string() + "\n");
   std::tie(rc, out) = run_cli("download org/cli notes.txt --quiet", env);
   EXPECT_EQ(out, (storage("org/cli") / "snapshots" / sha / "notes.txt").string() + "\n");
 

@@ -64,8 +64,12 @@ void register_download(CLI::App& app) {
   cmd->add_option("id", a->id, "repo id, e.g. sentence-transformers/all-MiniLM-L6-v2")->required();
   cmd->add_option("files", a->files, "only these files (prints one path per file)");
   cmd->add_option("--revision", a->revision, "branch, tag or commit hash (default: main)");
-  cmd->add_option("--include", a->include, "download the repo files matching this glob (repeatable)");
-  cmd->add_option("--exclude", a->exclude, "skip the repo files matching this glob (repeatable)");
+  cmd->add_option("--include", a->include, "download the repo files matching this glob (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false);
+  cmd->add_option("--exclude", a->exclude, "skip the repo files matching this glob (repeatable)")
+      ->expected(1)
+      ->allow_extra_args(false);
   cmd->add_option("--cache-dir", a->cache_dir, "cache folder (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)");
   cmd->add_option("--token", a->token, "access token (default: $HF_TOKEN or the token file)");
   cmd->add_option("--endpoint", a->endpoint, "hub URL (default: $HF_ENDPOINT or https://huggingface.co)");
