@@ -288,7 +288,171 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     return true;
   };
 
+  // MatMuls reading the same input (attention's query, key and value projections) become one DynamicQuantizeMatMul
+  // on the column-concatenated weight followed by a Split: the input is quantised once and the GEMM is wider. With
+  // per-column scales this is exactly the same arithmetic as separate nodes.
+  std::unordered_map<int, std::vector<onnx::NodeProto>> emit_at;  // node index -> nodes replacing it
+  if (opt.per_channel && opt.merge_shared_input && opt.op_types.count("MatMul")) {
+    struct Candidate {
+      int node = -1, add = -1;
+      const onnx::TensorProto* weight = nullptr;
+      const onnx::TensorProto* bias = nullptr;
+      std::string final_out;
+      std::int64_t K = 0, N = 0;
+    };
+    std::map<std::string, std::vector<Candidate>> by_input;
+    std::vector<std::string> input_order;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      const onnx::NodeProto& node = graph.node(i);
+      if (node.op_type() != "MatMul" || !node.domain().empty() || node.input_size() != 2 || node.output_size() != 1 ||
+          opt.nodes_to_exclude.count(node.name())) {
+        continue;
+      }
+      const onnx::TensorProto* wt = constant(node.input(1));
+      if (!wt || wt->dims_size() != 2 || wt->data_type() != onnx::TensorProto::FLOAT || is_external(*wt)) continue;
+      Candidate c;
+      c.node = i;
+      c.weight = wt;
+      c.K = wt->dims(0);
+      c.N = wt->dims(1);
+      if (c.K * c.N == 0 || static_cast<std::size_t>(c.K * c.N) < opt.min_weight_elements) continue;
+      c.final_out = node.output(0);
+      const std::string& out = node.output(0);
+      if (uses[out] == 1 && consumers[out].size() == 1) {
+        const int j = consumers[out][0];
+        const onnx::NodeProto& add = graph.node(j);
+        if (add.op_type() == "Add" && add.domain().empty() && add.input_size() == 2 && add.output_size() == 1 &&
+            (add.input(0) == out) != (add.input(1) == out)) {
+          const onnx::TensorProto* b = constant(add.input(0) == out ? add.input(1) : add.input(0));
+          if (b && b->data_type() == onnx::TensorProto::FLOAT && b->dims_size() == 1 && b->dims(0) == c.N &&
+              !is_external(*b)) {
+            c.add = j;
+            c.bias = b;
+            c.final_out = add.output(0);
+          }
+        }
+      }
+      if (!by_input.count(node.input(0))) input_order.push_back(node.input(0));
+      by_input[node.input(0)].push_back(c);
+    }
+    std::int64_t opset = 0;
+    for (const auto& o : model.opset_import()) {
+      if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+    }
+    for (const auto& a : input_order) {
+      const auto& group = by_input[a];
+      if (group.size() < 2) continue;
+      bool ok = true;
+      for (const auto& c : group) ok &= c.K == group[0].K && (c.bias != nullptr) == (group[0].bias != nullptr);
+      if (!ok) continue;
+      const std::int64_t K = group[0].K;
+      std::int64_t total = 0;
+      for (const auto& c : group) total += c.N;
+      std::vector<float> cat(static_cast<std::size_t>(K * total)), bias_cat;
+      std::int64_t col = 0;
+      std::vector<float> part, bpart;
+      for (const auto& c : group) {
+        if (!read_floats(*c.weight, part)) {
+          ok = false;
+          break;
+        }
+        for (std::int64_t k = 0; k < K; ++k) {
+          std::copy(part.begin() + k * c.N, part.begin() + (k + 1) * c.N, cat.begin() + k * total + col);
+        }
+        if (c.bias) {
+          if (!read_floats(*c.bias, bpart)) {
+            ok = false;
+            break;
+          }
+          bias_cat.insert(bias_cat.end(), bpart.begin(), bpart.end());
+        }
+        col += c.N;
+      }
+      if (!ok) continue;
+      const onnx::NodeProto& lead = graph.node(group[0].node);
+      std::string base = lead.input(1) + "_merged";
+      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+        base = lead.input(1) + "_merged_" + std::to_string(k);
+      }
+      QuantizedWeight qw = quantize_weight(cat, K, total, false, base, opt, graph);
+      taken.insert(qw.q_name);
+      taken.insert(qw.scale_name);
+      report.float_weight_bytes += cat.size() * sizeof(float);
+      report.int8_weight_bytes += qw.bytes;
+      std::string bias_name;
+      if (!bias_cat.empty()) {
+        onnx::TensorProto bt;
+        bt.set_name(unique_name(base + "_bias", taken));
+        taken.insert(bt.name());
+        bt.set_data_type(onnx::TensorProto::FLOAT);
+        bt.add_dims(total);
+        bt.set_raw_data(std::string(reinterpret_cast<const char*>(bias_cat.data()), bias_cat.size() * sizeof(float)));
+        bias_name = bt.name();
+        *graph.add_initializer() = std::move(bt);
+      }
+      const std::string scope = lead.name().empty() ? lead.output(0) : lead.name();
+      onnx::NodeProto q;
+      q.set_op_type("DynamicQuantizeMatMul");
+      q.set_domain(kMsDomain);
+      q.set_name(unique_name(scope + "_merged_quant", taken));
+      taken.insert(q.name());
+      q.add_input(a);
+      q.add_input(qw.q_name);
+      q.add_input(qw.scale_name);
+      if (!bias_name.empty()) {
+        q.add_input("");
+        q.add_input(bias_name);
+      }
+      const std::string merged_out = unique_name(scope + "_merged_output", taken);
+      taken.insert(merged_out);
+      q.add_output(merged_out);
+      onnx::NodeProto split;
+      split.set_op_type("Split");
+      split.set_name(unique_name(scope + "_merged_split", taken));
+      taken.insert(split.name());
+      split.add_input(merged_out);
+      auto* axis = split.add_attribute();
+      axis->set_name("axis");
+      axis->set_type(onnx::AttributeProto::INT);
+      axis->set_i(-1);
+      if (opset >= 13) {
+        onnx::TensorProto sizes;
+        sizes.set_name(unique_name(scope + "_merged_split_sizes", taken));
+        taken.insert(sizes.name());
+        sizes.set_data_type(onnx::TensorProto::INT64);
+        sizes.add_dims(static_cast<std::int64_t>(group.size()));
+        for (const auto& c : group) sizes.add_int64_data(c.N);
+        split.add_input(sizes.name());
+        *graph.add_initializer() = std::move(sizes);
+      } else {
+        auto* sp = split.add_attribute();
+        sp->set_name("split");
+        sp->set_type(onnx::AttributeProto::INTS);
+        for (const auto& c : group) sp->add_ints(c.N);
+      }
+      for (const auto& c : group) {
+        split.add_output(c.final_out);
+        touched_weights.insert(graph.node(c.node).input(1));
+        if (c.add >= 0) {
+          skip.insert(c.add);
+          dead.insert(graph.node(c.node).output(0));
+          ++report.fused_biases;
+          const onnx::NodeProto& add = graph.node(c.add);
+          touched_weights.insert(add.input(0) == graph.node(c.node).output(0) ? add.input(1) : add.input(0));
+        }
+        skip.insert(c.node);
+        ++report.quantized_nodes;
+      }
+      report.merged_nodes += group.size() - 1;
+      emit_at[group[0].node] = {std::move(q), std::move(split)};
+    }
+  }
+
   for (int i = 0; i < graph.node_size(); ++i) {
+    if (auto e = emit_at.find(i); e != emit_at.end()) {
+      for (auto& n : e->second) new_nodes.push_back(std::move(n));
+      continue;
+    }
     if (skip.count(i)) continue;
     const onnx::NodeProto& node = graph.node(i);
     if (node.op_type() == "Attention" && node.domain() == kMsDomain && opt.op_types.count("Attention") &&

@@ -134,7 +134,11 @@ void check_model_parity(const fs::path& fixtures, const std::string& name, const
   const QuantizeReport report = quantize_dynamic_int8(q, opt);
   EXPECT_GE(report.quantized_nodes, 6u);
   EXPECT_EQ(report.fused_biases, report.quantized_nodes) << "every dense layer's bias Add is folded";
-  EXPECT_EQ(count_ops(q, "DynamicQuantizeMatMul"), report.quantized_nodes);
+  EXPECT_EQ(count_ops(q, "DynamicQuantizeMatMul"), report.quantized_nodes - report.merged_nodes);
+  if (opt.per_channel) {
+    EXPECT_EQ(report.merged_nodes, 2 * count_ops(q, "Split")) << "query/key/value share one node per layer";
+    EXPECT_GE(report.merged_nodes, 2u);
+  }
   EXPECT_LT(report.int8_weight_bytes * 3, report.float_weight_bytes);
   // Every MatMul left has no constant weight.
   std::set<std::string> inits;
@@ -170,8 +174,8 @@ void check_model_parity(const fs::path& fixtures, const std::string& name, const
   }
   std::cout << name << (opt.per_channel ? " per-channel" : " per-tensor") << ": " << report.quantized_nodes
             << " MatMul/Gemm quantised, " << report.fused_biases << " biases fused, weights "
-            << report.float_weight_bytes << " -> " << report.int8_weight_bytes << " bytes, worst cosine " << worst
-            << "\n";
+            << report.float_weight_bytes << " -> " << report.int8_weight_bytes << " bytes, " << report.merged_nodes
+            << " merged, worst cosine " << worst << "\n";
 }
 
 }  // namespace
@@ -399,4 +403,27 @@ TEST(QuantizeDynamicInt8, ContribAttentionBecomesQAttention) {
   }
   EXPECT_GT(max_abs, 0.1);
   EXPECT_LT(max_diff, 0.03 * max_abs) << "max_abs " << max_abs;
+}
+
+// Merging query/key/value into one node changes nothing numerically (same activation quantisation, same per-column
+// weight scales).
+TEST(QuantizeDynamicInt8, MergedSharedInputMatchesSeparateNodes) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const onnx::ModelProto fp32 = load_model(fixtures / "onnx" / "bert-tiny" / "model.onnx");
+  onnx::ModelProto merged = fp32, separate = fp32;
+  QuantizeOptions no_merge;
+  no_merge.merge_shared_input = false;
+  EXPECT_GT(quantize_dynamic_int8(merged).merged_nodes, 0u);
+  EXPECT_EQ(quantize_dynamic_int8(separate, no_merge).merged_nodes, 0u);
+  EXPECT_EQ(count_ops(separate, "Split"), 0u);
+  auto sm = make_session(merged);
+  auto ss = make_session(separate);
+  const auto encodings = reference_encodings(fixtures / "reference" / "bert-tiny.json");
+  std::int64_t T, H;
+  const auto a = run(*sm, encodings, T, H);
+  const auto b = run(*ss, encodings, T, H);
+  ASSERT_EQ(a.size(), b.size());
+  double max_diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) max_diff = std::max(max_diff, double(std::fabs(a[i] - b[i])));
+  EXPECT_LT(max_diff, 1e-5);
 }

@@ -33,6 +33,9 @@ struct QuantizeOptions {
   std::set<std::string> op_types = {"MatMul", "Gemm", "Attention"};
   std::set<std::string> nodes_to_exclude;  // node names left in float
   std::size_t min_weight_elements = 0;     // weights smaller than this stay float (0: quantise all)
+  // MatMuls reading the same input (query / key / value) become one DynamicQuantizeMatMul on the concatenated
+  // weight + Split, so the input is quantised once (per_channel only: the arithmetic is then unchanged).
+  bool merge_shared_input = true;
 };
 
 struct QuantizeReport {
@@ -40,6 +43,7 @@ struct QuantizeReport {
   std::size_t fused_biases = 0;        // Add nodes folded into them
   std::size_t float_weight_bytes = 0;  // bytes of the float weights replaced
   std::size_t int8_weight_bytes = 0;   // bytes of the int8 weights and scales written instead
+  std::size_t merged_nodes = 0;        // MatMuls folded into another's DynamicQuantizeMatMul (shared input)
 };
 
 // Rewrites `model` in place and runs the ONNX checker on the result (RuntimeError if it fails).
