@@ -65,8 +65,10 @@ void Encoding::merge_with(Encoding pair, bool growing_offsets) {
     overflowings.push_back(std::move(n));
   }
   const std::size_t len = ids.size();
-  for (const auto& [id, r] : pair.sequence_ranges) {
-    auto it = std::find_if(sequence_ranges.begin(), sequence_ranges.end(), [&](const auto& x) { return x.first == id; });
+  for (const auto& entry : pair.sequence_ranges) {
+    const std::uint32_t id = entry.first;
+    const auto& r = entry.second;
+    auto it = std::find_if(sequence_ranges.begin(), sequence_ranges.end(), [id](const auto& x) { return x.first == id; });
     const std::pair<std::size_t, std::size_t> nr{len + r.first, len + r.second};
     if (it != sequence_ranges.end()) it->second = nr;
     else sequence_ranges.push_back({id, nr});

@@ -133,7 +133,12 @@ void RegexPattern::for_each_match(std::string_view text, const std::function<voi
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   while (pos <= text.size()) {
     const int rc = pcre2_match(code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
-    if (rc < 0) break;
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      PCRE2_UCHAR buf[256];
+      pcre2_get_error_message(rc, buf, sizeof(buf));
+      throw RuntimeError("regex '" + pattern_ + "' failed: " + reinterpret_cast<char*>(buf));
+    }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     const std::size_t s = ov[0], e = ov[1];
     fn(s, e);
