@@ -70,7 +70,7 @@ class HubTest : public ::testing::Test {
     env_.set("HF_TOKEN_PATH", (root_ / "no_token_here").string());
     opts_.cache_dir = cache_;
     opts_.endpoint = hub_.endpoint();
-    opts_.progress = false;
+    opts_.progress = std::getenv("ORTFORMERS_TEST_PROGRESS") != nullptr;  // bars only on a terminal anyway
     opts_.timeout_s = 5;
   }
   void TearDown() override {
