@@ -226,7 +226,7 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
 
   // com.microsoft Attention (packed QKV weight [D, 3H], bias [3H], optional mask_index) -> DynamicQuantizeLinear on
   // its input + QAttention with int8 weights, as onnxruntime's quantize_dynamic does.
-  auto quantize_attention = [&](const onnx::NodeProto& node, int index) -> bool {
+  auto quantize_attention = [&](const onnx::NodeProto& node) -> bool {
     if (node.input_size() < 3 || node.output_size() != 1 || node.input(2).empty()) return false;
     for (int k = 4; k < node.input_size(); ++k) {
       if (!node.input(k).empty()) return false;  // past / attention bias: not in QAttention
@@ -284,7 +284,6 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     new_nodes.push_back(std::move(dq));
     new_nodes.push_back(std::move(q));
     ++report.quantized_nodes;
-    (void)index;
     return true;
   };
 
@@ -457,7 +456,7 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     const onnx::NodeProto& node = graph.node(i);
     if (node.op_type() == "Attention" && node.domain() == kMsDomain && opt.op_types.count("Attention") &&
         !opt.nodes_to_exclude.count(node.name())) {
-      if (quantize_attention(node, i)) continue;
+      if (quantize_attention(node)) continue;
       new_nodes.push_back(node);
       continue;
     }
