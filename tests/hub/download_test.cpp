@@ -289,6 +289,26 @@ TEST_F(HubDownload, PrivateRepoNeedsAToken) {
   EXPECT_NO_THROW(resolve_model("org/private", opts_));
 }
 
+TEST_F(HubDownload, GatedRepoAndOtherRepoTypes) {
+  hub_.add_commit("org/gated", tiny_files());
+  hub_.set_gated("org/gated", "hf_granted");
+  try {
+    hf_hub_download("org/gated", "config.json", opts_);
+    FAIL() << "expected GatedRepoError";
+  } catch (const GatedRepoError& e) {
+    EXPECT_NE(std::string(e.what()).find("gated"), std::string::npos) << e.what();
+  }
+  HubOptions o = opts_;
+  o.token = "hf_granted";
+  EXPECT_NO_THROW(hf_hub_download("org/gated", "config.json", o));
+
+  HubOptions d = opts_;
+  d.repo_type = "dataset";
+  EXPECT_EQ(hf_hub_url("org/data", "train.csv", d), hub_.endpoint() + "/datasets/org/data/resolve/main/train.csv");
+  d.repo_type = "spaces";
+  EXPECT_THROW(hf_hub_url("org/data", "train.csv", d), InvalidArgument);
+}
+
 TEST_F(HubDownload, ConnectionCutMidFileIsResumedWithARangeRequest) {
   auto files = tiny_files();
   hub_.add_commit(kRepo, files);

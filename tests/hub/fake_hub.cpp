@@ -251,7 +251,7 @@ FakeHub::Response FakeHub::resolve(const LoggedRequest& req, const std::string& 
     auto auth = req.headers.find("authorization");
     if (auth == req.headers.end() || auth->second != "Bearer " + *repo.token) {
       r.status = 401;
-      r.headers.push_back({"X-Error-Code", "RepoNotFound"});
+      r.headers.push_back({"X-Error-Code", repo.gated ? "GatedRepo" : "RepoNotFound"});
       r.headers.push_back({"X-Error-Message", auth == req.headers.end()
                                                   ? "Repository not found"
                                                   : "Invalid credentials in Authorization header"});
@@ -428,6 +428,11 @@ std::string FakeHub::add_commit_from_folder(const std::string& repo_id, const fs
 void FakeHub::set_private(const std::string& repo_id, const std::string& token) {
   std::lock_guard<std::mutex> lk(mu_);
   repos_[repo_id].token = token;
+}
+void FakeHub::set_gated(const std::string& repo_id, const std::string& token) {
+  std::lock_guard<std::mutex> lk(mu_);
+  repos_[repo_id].token = token;
+  repos_[repo_id].gated = true;
 }
 void FakeHub::add_rename(const std::string& old_id, const std::string& new_id) {
   std::lock_guard<std::mutex> lk(mu_);

@@ -53,6 +53,8 @@ class FakeHub {
                                      const std::map<std::string, std::string>& extra_files = {});
   // Requests for `repo_id` need "Authorization: Bearer <token>".
   void set_private(const std::string& repo_id, const std::string& token);
+  // Requests without an accepted token get 401 with X-Error-Code: GatedRepo.
+  void set_gated(const std::string& repo_id, const std::string& token);
   // `old_id` answers with a relative 307 redirect to `new_id` (a renamed repo).
   void add_rename(const std::string& old_id, const std::string& new_id);
   void set_api_enabled(bool enabled);
@@ -82,6 +84,7 @@ class FakeHub {
     std::vector<Commit> commits;
     std::map<std::string, std::size_t> refs;  // name -> index in commits
     std::optional<std::string> token;
+    bool gated = false;
   };
   struct Response {
     int status = 200;
