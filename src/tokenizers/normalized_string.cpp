@@ -151,6 +151,22 @@ void RegexPattern::for_each_match(std::string_view text, const std::function<voi
   }
 }
 
+void RegexPattern::for_each_group(std::string_view text, const std::function<void(std::size_t)>& fn) const {
+  auto* code = static_cast<pcre2_code*>(code_);
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
+  const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0,
+                             PCRE2_NO_UTF_CHECK | PCRE2_ANCHORED, md, nullptr);
+  if (rc > 1) {
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    for (int g = 1; g < rc; ++g)
+      if (ov[2 * g] != PCRE2_UNSET) {
+        fn(static_cast<std::size_t>(g));
+        break;
+      }
+  }
+  pcre2_match_data_free(md);
+}
+
 std::vector<PatternMatch> RegexPattern::find_matches(std::string_view text) const {
   std::vector<PatternMatch> out;
   if (text.empty()) {

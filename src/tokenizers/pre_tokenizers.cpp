@@ -219,6 +219,99 @@ class FixedLengthPreTokenizer : public PreTokenizer {
   std::size_t n_;
 };
 
+// UnicodeScripts: splits where the Unicode Script property changes (Hiragana, Katakana and U+30FC count as Han, a
+// space belongs to any script), as the Rust pre-tokenizer. The Script property comes from PCRE2 (\p{sc:Name}).
+class ScriptTable {
+ public:
+  ScriptTable() {
+    static const char* names[] = {
+        "Common", "Inherited", "Latin", "Greek", "Cyrillic", "Armenian", "Hebrew", "Arabic", "Syriac", "Thaana",
+        "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala",
+        "Thai", "Lao", "Tibetan", "Myanmar", "Georgian", "Hangul", "Ethiopic", "Cherokee", "Canadian_Aboriginal",
+        "Ogham", "Runic", "Khmer", "Mongolian", "Hiragana", "Katakana", "Bopomofo", "Han", "Yi", "Old_Italic", "Gothic",
+        "Deseret", "Tagalog", "Hanunoo", "Buhid", "Tagbanwa", "Limbu", "Tai_Le", "Linear_B", "Ugaritic", "Shavian",
+        "Osmanya", "Cypriot", "Braille", "Buginese", "Coptic", "New_Tai_Lue", "Glagolitic", "Tifinagh", "Syloti_Nagri",
+        "Old_Persian", "Kharoshthi", "Balinese", "Cuneiform", "Phoenician", "Phags_Pa", "Nko", "Sundanese", "Lepcha",
+        "Ol_Chiki", "Vai", "Saurashtra", "Kayah_Li", "Rejang", "Lycian", "Carian", "Lydian", "Cham", "Tai_Tham",
+        "Tai_Viet", "Avestan", "Egyptian_Hieroglyphs", "Samaritan", "Lisu", "Bamum", "Javanese", "Meetei_Mayek",
+        "Imperial_Aramaic", "Old_South_Arabian", "Inscriptional_Parthian", "Inscriptional_Pahlavi", "Old_Turkic",
+        "Kaithi", "Batak", "Brahmi", "Mandaic", "Chakma", "Meroitic_Cursive", "Meroitic_Hieroglyphs", "Miao", "Sharada",
+        "Sora_Sompeng", "Takri", "Caucasian_Albanian", "Bassa_Vah", "Duployan", "Elbasan", "Grantha", "Pahawh_Hmong",
+        "Khojki", "Linear_A", "Mahajani", "Manichaean", "Mende_Kikakui", "Modi", "Mro", "Old_North_Arabian", "Nabataean",
+        "Palmyrene", "Pau_Cin_Hau", "Old_Permic", "Psalter_Pahlavi", "Siddham", "Khudawadi", "Tirhuta", "Warang_Citi",
+        "Ahom", "Anatolian_Hieroglyphs", "Hatran", "Multani", "Old_Hungarian", "SignWriting", "Adlam", "Bhaiksuki",
+        "Marchen", "Newa", "Osage", "Tangut", "Masaram_Gondi", "Nushu", "Soyombo", "Zanabazar_Square", "Dogra",
+        "Gunjala_Gondi", "Makasar", "Medefaidrin", "Hanifi_Rohingya", "Sogdian", "Old_Sogdian", "Elymaic", "Nandinagari",
+        "Nyiakeng_Puachue_Hmong", "Wancho", "Chorasmian", "Dives_Akuru", "Khitan_Small_Script", "Yezidi", "Cypro_Minoan",
+        "Old_Uyghur", "Tangsa", "Toto", "Vithkuqi", "Kawi", "Nag_Mundari"};
+    std::string pattern;
+    for (const char* n : names) {
+      const std::string alt = std::string("\\p{sc:") + n + "}";
+      try {
+        RegexPattern probe(alt);
+      } catch (const Error&) {
+        continue;  // not known to this PCRE2 version
+      }
+      if (!pattern.empty()) pattern += "|";
+      pattern += "(" + alt + ")";
+      names_.push_back(n);
+    }
+    regex_ = std::make_unique<RegexPattern>(pattern);
+  }
+  // Index of the script of c in names_, or names_.size() for unknown.
+  std::size_t script_of(char32_t c) const {
+    const std::string s = u::to_utf8(c);
+    std::size_t idx = names_.size();
+    regex_->for_each_group(s, [&](std::size_t group) { idx = group - 1; });
+    return idx;
+  }
+  std::size_t index(const std::string& n) const {
+    for (std::size_t i = 0; i < names_.size(); ++i)
+      if (names_[i] == n) return i;
+    return names_.size();
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::unique_ptr<RegexPattern> regex_;
+};
+
+class UnicodeScriptsPreTokenizer : public PreTokenizer {
+ public:
+  void pre_tokenize(PreTokenizedString& p) const override {
+    static const ScriptTable table;
+    static const std::size_t han = table.index("Han"), hira = table.index("Hiragana"), kata = table.index("Katakana");
+    constexpr std::size_t kAny = static_cast<std::size_t>(-1);
+    p.split([](std::size_t, NormalizedString&& n) {
+      std::vector<NormalizedString> out;
+      const std::string& t = n.get();
+      std::vector<std::size_t> cuts;
+      std::size_t i = 0, len = 0;
+      std::optional<std::size_t> last;
+      while (i < t.size()) {
+        const char32_t c = u::decode(t, i, len);
+        std::size_t script;
+        if (c == 0x30FC) script = han;
+        else if (c == U' ') script = kAny;
+        else {
+          script = table.script_of(c);
+          if (script == hira || script == kata) script = han;
+        }
+        if (script != kAny && last && *last != kAny && *last != script) cuts.push_back(i);
+        if (script != kAny) last = script;
+        i += len;
+      }
+      std::size_t start = 0;
+      for (std::size_t c : cuts) {
+        out.push_back(n.slice_normalized(start, c));
+        start = c;
+      }
+      out.push_back(n.slice_normalized(start, t.size()));
+      return out;
+    });
+  }
+};
+
 }  // namespace
 
 const std::string& byte_to_unicode(unsigned char b) { return byte_table().to_str[b]; }
@@ -294,6 +387,7 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const Json& j) {
     return std::make_unique<PatternPreTokenizer>(std::make_unique<CharPredicatePattern>([c](char32_t x) { return x == c; }),
                                                  SplitDelimiterBehavior::Removed, false);
   }
+  if (type == "UnicodeScripts") return std::make_unique<UnicodeScriptsPreTokenizer>();
   if (type == "FixedLength") {
     const std::size_t n = j.value("length", std::size_t{5});
     if (n == 0) throw FileFormatError("tokenizer.json: FixedLength length must be > 0");

@@ -58,6 +58,8 @@ class RegexPattern : public Pattern {
   std::vector<PatternMatch> find_matches(std::string_view text) const override;
   // Calls fn(start, end) for every non-overlapping match.
   void for_each_match(std::string_view text, const std::function<void(std::size_t, std::size_t)>& fn) const;
+  // Anchored match at the start of `text`: calls fn(first capture group that matched), if any.
+  void for_each_group(std::string_view text, const std::function<void(std::size_t)>& fn) const;
   const std::string& pattern() const { return pattern_; }
 
  private:

@@ -104,7 +104,9 @@ class Bpe : public Model {
       if (n > 0) symbols.back().next = n;
       symbols.push_back(Symbol{c, n - 1, -1, len});
     };
-    std::optional<std::pair<std::int64_t, std::size_t>> unk;
+    bool has_unk = false;  // pending unknown run (id, byte length)
+    std::int64_t unk_id = 0;
+    std::size_t unk_len = 0;
     std::string buf;
     std::size_t i = 0;
     while (i < w.size()) {
@@ -122,9 +124,9 @@ class Bpe : public Model {
       }
       auto it = vocab_.find(s);
       if (it != vocab_.end()) {
-        if (unk) {
-          add(unk->first, unk->second);
-          unk.reset();
+        if (has_unk) {
+          add(unk_id, unk_len);
+          has_unk = false;
         }
         add(it->second, byte_len);
       } else {
@@ -146,17 +148,19 @@ class Bpe : public Model {
         if (!done && o_.unk_token) {
           if (!unk_id_)
             throw InvalidArgument("BPE: unk token '" + *o_.unk_token + "' is not in the vocabulary");
-          if (unk && o_.fuse_unk) {
-            unk->second += byte_len;
+          if (has_unk && o_.fuse_unk) {
+            unk_len += byte_len;
           } else {
-            if (unk) add(unk->first, unk->second);
-            unk = std::make_pair(*unk_id_, byte_len);
+            if (has_unk) add(unk_id, unk_len);
+            has_unk = true;
+            unk_id = *unk_id_;
+            unk_len = byte_len;
           }
         }
       }
       i = end;
     }
-    if (unk) add(unk->first, unk->second);
+    if (has_unk) add(unk_id, unk_len);
     merge_all(symbols);
     std::vector<Piece> pieces;
     pieces.reserve(symbols.size());
