@@ -38,7 +38,7 @@ fs::path resolve_model_dir(const std::string& model_id_or_path, const ModelOptio
     h.token = options.token;
     h.local_files_only = options.local_files_only;
     if (!options.file_name.empty()) h.file_name = options.file_name;
-    h.weights = options.export_model ? hub::WeightsFormat::Safetensors : hub::WeightsFormat::Auto;
+    h.weights = options.export_model ? hub::WeightsFormat::Checkpoint : hub::WeightsFormat::Auto;
     dir = hub::resolve_model(model_id_or_path, h);
   }
   if (options.export_model) {
