@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Audio a = decode_audio(std::span<const std::uint8_t>(data, size), "fuzz");
     auto mono = to_mono(a);
     if (mono.size() > 48000) mono.resize(48000);
-    if (!mono.empty() && a.sampling_rate > 0 && a.sampling_rate <= 192000) (void)resample(mono, a.sampling_rate, 16000);
+    if (!mono.empty() && a.sampling_rate >= 4000 && a.sampling_rate <= 192000)
+      (void)resample(mono, a.sampling_rate, 16000);
   } catch (const ortformers::Error&) {
   }
   return 0;

@@ -50,7 +50,7 @@ sf_count_t vio_tell(void* user) {
 }
 
 // Upper bound on decoded samples (refuses corrupt headers that claim absurd lengths before allocating).
-constexpr sf_count_t kMaxSamples = sf_count_t{1} << 31;
+constexpr sf_count_t kMaxSamples = sf_count_t{1} << 30;
 
 }  // namespace
 
@@ -71,23 +71,28 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& sourc
   if (info.channels <= 0 || info.samplerate <= 0)
     throw FileFormatError("audio " + source + ": invalid header (channels " + std::to_string(info.channels) +
                           ", sampling rate " + std::to_string(info.samplerate) + ")");
-  if (info.frames < 0 || info.frames > kMaxSamples / info.channels)
-    throw FileFormatError("audio " + source + ": invalid length " + std::to_string(info.frames) + " frames");
+  if (info.channels > 1024)
+    throw FileFormatError("audio " + source + ": invalid channel count " + std::to_string(info.channels));
   Audio a;
   a.sampling_rate = info.samplerate;
   a.channels = info.channels;
   // Integer PCM read as float is normalised by 2^(bits-1) (libsndfile's default SFC_SET_NORM_FLOAT).
   sf_command(sf, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
-  a.samples.resize(static_cast<std::size_t>(info.frames) * info.channels);
+  // Read in blocks rather than trusting the header's length (a corrupt header may claim far more than the file
+  // holds); the decoded length is what the data gives.
+  constexpr sf_count_t kBlock = 1 << 16;
+  std::vector<float> block(static_cast<std::size_t>(kBlock) * info.channels);
   sf_count_t got = 0;
-  while (got < info.frames) {
-    const sf_count_t n = sf_readf_float(sf, a.samples.data() + got * info.channels, info.frames - got);
+  while (true) {
+    const sf_count_t n = sf_readf_float(sf, block.data(), kBlock);
     if (n <= 0) break;
     got += n;
+    if (got > kMaxSamples / info.channels)
+      throw FileFormatError("audio " + source + ": too long (over " + std::to_string(kMaxSamples) + " samples)");
+    a.samples.insert(a.samples.end(), block.begin(), block.begin() + static_cast<std::ptrdiff_t>(n * info.channels));
   }
   if (sf_error(sf) != SF_ERR_NO_ERROR && got == 0 && info.frames > 0)
     throw FileFormatError("audio " + source + ": corrupt data (" + sf_strerror(sf) + ")");
-  a.samples.resize(static_cast<std::size_t>(got) * info.channels);
   for (float v : a.samples)
     if (!std::isfinite(v)) throw FileFormatError("audio " + source + ": contains NaN or infinite samples");
   return a;
@@ -211,6 +216,11 @@ std::vector<float> resample(std::span<const float> samples, int orig_freq, int n
     throw InvalidArgument("resample: sampling rates must be positive, got " + std::to_string(orig_freq) + " -> " +
                           std::to_string(new_freq));
   if (orig_freq == new_freq) return {samples.begin(), samples.end()};
+  const double out_len = static_cast<double>(new_freq) * static_cast<double>(samples.size()) / orig_freq;
+  if (out_len > static_cast<double>(kMaxResampledLength))
+    throw InvalidArgument("resample: " + std::to_string(samples.size()) + " samples at " + std::to_string(orig_freq) +
+                          " Hz would give " + std::to_string(static_cast<long long>(out_len)) + " samples at " +
+                          std::to_string(new_freq) + " Hz (limit " + std::to_string(kMaxResampledLength) + ")");
   if (method == ResampleMethod::Auto)
     method = torchaudio_kernel_size(orig_freq, new_freq) <= kMaxTorchaudioKernel ? ResampleMethod::Torchaudio
                                                                                  : ResampleMethod::Soxr;

@@ -62,44 +62,72 @@ Resample resample_from_int(int value) {
   return static_cast<Resample>(value);
 }
 
+namespace {
+
+// The orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block; 1 when absent or unreadable.
+int tiff_orientation(const std::uint8_t* t, std::size_t tlen) {
+  if (tlen < 8) return 1;
+  const bool le = t[0] == 'I' && t[1] == 'I';
+  if (!le && !(t[0] == 'M' && t[1] == 'M')) return 1;
+  auto u16 = [&](std::size_t o) -> std::uint32_t { return le ? (t[o] | (t[o + 1] << 8)) : ((t[o] << 8) | t[o + 1]); };
+  auto u32 = [&](std::size_t o) -> std::uint32_t {
+    return le ? (t[o] | (t[o + 1] << 8) | (t[o + 2] << 16) | (static_cast<std::uint32_t>(t[o + 3]) << 24))
+              : ((static_cast<std::uint32_t>(t[o]) << 24) | (t[o + 1] << 16) | (t[o + 2] << 8) | t[o + 3]);
+  };
+  const std::size_t ifd = u32(4);
+  if (ifd > tlen || tlen - ifd < 2) return 1;
+  const std::size_t count = u16(ifd);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t e = ifd + 2 + i * 12;
+    if (e + 12 > tlen) return 1;
+    if (u16(e) == 0x0112) {
+      const std::uint32_t v = u16(e + 8);
+      return (v >= 1 && v <= 8) ? static_cast<int>(v) : 1;
+    }
+  }
+  return 1;
+}
+
+int png_orientation(std::span<const std::uint8_t> b) {
+  std::size_t pos = 8;
+  while (pos + 12 <= b.size()) {
+    const std::size_t len =
+        (static_cast<std::size_t>(b[pos]) << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
+    if (len > b.size() - pos - 12) return 1;
+    const std::uint8_t* type = b.data() + pos + 4;
+    if (std::memcmp(type, "eXIf", 4) == 0) {
+      const std::uint8_t* d = b.data() + pos + 8;
+      std::size_t n = len;
+      if (n >= 6 && std::memcmp(d, "Exif\0\0", 6) == 0) {
+        d += 6;
+        n -= 6;
+      }
+      return tiff_orientation(d, n);
+    }
+    if (std::memcmp(type, "IDAT", 4) == 0 || std::memcmp(type, "IEND", 4) == 0) return 1;
+    pos += 12 + len;
+  }
+  return 1;
+}
+
+}  // namespace
+
 int exif_orientation(std::span<const std::uint8_t> b) {
+  if (starts_with(b, {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A})) return png_orientation(b);
   if (!starts_with(b, {0xFF, 0xD8})) return 1;
   std::size_t pos = 2;
   while (pos + 4 <= b.size()) {
     if (b[pos] != 0xFF) return 1;
     const std::uint8_t marker = b[pos + 1];
-    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) {
-      pos += 2;
+    if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01 || marker == 0xFF) {
+      pos += marker == 0xFF ? 1 : 2;
       continue;
     }
     if (marker == 0xDA || marker == 0xD9) return 1;  // start of scan: no EXIF before the image data
     const std::size_t len = (static_cast<std::size_t>(b[pos + 2]) << 8) | b[pos + 3];
     if (len < 2 || pos + 2 + len > b.size()) return 1;
-    if (marker == 0xE1 && len >= 16 && std::memcmp(b.data() + pos + 4, "Exif\0\0", 6) == 0) {
-      const std::uint8_t* t = b.data() + pos + 10;
-      const std::size_t tlen = len - 8;
-      const bool le = t[0] == 'I' && t[1] == 'I';
-      if (!le && !(t[0] == 'M' && t[1] == 'M')) return 1;
-      auto u16 = [&](std::size_t o) -> std::uint32_t {
-        return le ? (t[o] | (t[o + 1] << 8)) : ((t[o] << 8) | t[o + 1]);
-      };
-      auto u32 = [&](std::size_t o) -> std::uint32_t {
-        return le ? (t[o] | (t[o + 1] << 8) | (t[o + 2] << 16) | (static_cast<std::uint32_t>(t[o + 3]) << 24))
-                  : ((static_cast<std::uint32_t>(t[o]) << 24) | (t[o + 1] << 16) | (t[o + 2] << 8) | t[o + 3]);
-      };
-      const std::size_t ifd = u32(4);
-      if (ifd + 2 > tlen) return 1;
-      const std::size_t count = u16(ifd);
-      for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t e = ifd + 2 + i * 12;
-        if (e + 12 > tlen) return 1;
-        if (u16(e) == 0x0112) {
-          const std::uint32_t v = u16(e + 8);
-          return (v >= 1 && v <= 8) ? static_cast<int>(v) : 1;
-        }
-      }
-      return 1;
-    }
+    if (marker == 0xE1 && len >= 16 && std::memcmp(b.data() + pos + 4, "Exif\0\0", 6) == 0)
+      return tiff_orientation(b.data() + pos + 10, len - 8);
     pos += 2 + len;
   }
   return 1;
@@ -181,7 +209,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
   img.height = h;
   img.channels = 3;
   img.pixels.assign(data.get(), data.get() + static_cast<std::size_t>(w) * h * 3);
-  if (format == "jpeg") img = apply_exif_orientation(img, exif_orientation(bytes));
+  if (format == "jpeg" || format == "png") img = apply_exif_orientation(img, exif_orientation(bytes));
   return img;
 }
 

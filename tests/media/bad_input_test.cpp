@@ -130,6 +130,48 @@ TEST(MediaBadInput, ExifOrientationIsApplied) {
   EXPECT_EQ(exif_orientation(std::vector<std::uint8_t>{0xFF, 0xD8, 0xFF, 0xE1, 0x00}), 1);
 }
 
+// An EXIF block (TIFF, little-endian) with one IFD0 entry: Orientation = `o`.
+std::vector<std::uint8_t> tiff_orientation_block(std::uint16_t o) {
+  return {'I',  'I',  42, 0, 8, 0, 0, 0,                                         // header, IFD0 at 8
+          1,    0,                                                               // one entry
+          0x12, 0x01, 3,  0, 1, 0, 0, 0, static_cast<std::uint8_t>(o), 0, 0, 0,  // 0x0112 SHORT x1
+          0,    0,    0,  0};                                                    // no next IFD
+}
+
+TEST(MediaBadInput, ExifOrientationInJpegAndPng) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const char* f : {"media/images/scene_640x480.jpg", "media/images/shapes_37x53.png"}) {
+    const auto bytes = read_bytes(fixtures / f);
+    const Image plain = decode_image(bytes, f);
+    std::vector<std::uint8_t> with;
+    const auto tiff = tiff_orientation_block(6);
+    if (std::string(f).ends_with(".jpg")) {
+      // APP1 right after SOI.
+      with.assign(bytes.begin(), bytes.begin() + 2);
+      const std::size_t len = 2 + 6 + tiff.size();
+      with.insert(with.end(), {0xFF, 0xE1, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)});
+      with.insert(with.end(), {'E', 'x', 'i', 'f', 0, 0});
+      with.insert(with.end(), tiff.begin(), tiff.end());
+      with.insert(with.end(), bytes.begin() + 2, bytes.end());
+    } else {
+      // eXIf chunk after IHDR (8-byte signature + 25-byte IHDR chunk); the CRC is not checked by the decoder.
+      with.assign(bytes.begin(), bytes.begin() + 33);
+      const auto n = static_cast<std::uint32_t>(tiff.size());
+      with.insert(with.end(), {0, 0, 0, static_cast<std::uint8_t>(n), 'e', 'X', 'I', 'f'});
+      with.insert(with.end(), tiff.begin(), tiff.end());
+      with.insert(with.end(), {0, 0, 0, 0});
+      with.insert(with.end(), bytes.begin() + 33, bytes.end());
+    }
+    EXPECT_EQ(exif_orientation(with), 6) << f;
+    const Image rotated = decode_image(with, f);
+    ASSERT_EQ(rotated.width, plain.height) << f;
+    ASSERT_EQ(rotated.height, plain.width) << f;
+    EXPECT_EQ(rotated.pixels, apply_exif_orientation(plain, 6).pixels) << f;
+    // Orientation 6 = rotate 90 degrees clockwise: the top-left of the result is the bottom-left of the original.
+    EXPECT_EQ(rotated.at(0, 0, 0), plain.at(0, plain.height - 1, 0)) << f;
+  }
+}
+
 TEST(MediaBadInput, AudioFiles) {
   EXPECT_THROW(decode_audio({}, "empty.wav"), FileFormatError);
   const std::vector<std::uint8_t> garbage(100, 0x42);

@@ -38,6 +38,8 @@ std::vector<float> resample(std::span<const float> samples, int orig_freq, int n
 // The torchaudio kernel size for a rate pair (new/gcd * (2 * width + orig/gcd)).
 std::int64_t torchaudio_kernel_size(int orig_freq, int new_freq);
 constexpr std::int64_t kMaxTorchaudioKernel = 1 << 22;
+// Longest resampled output accepted (InvalidArgument beyond: e.g. a corrupt 1 Hz header upsampled to 16 kHz).
+constexpr std::int64_t kMaxResampledLength = std::int64_t{1} << 30;
 
 // Decode, mix to mono and resample to `sampling_rate` (0 = keep the file's rate): what a pipeline does with a path.
 std::vector<float> load_audio_mono(const std::filesystem::path& path, int sampling_rate);

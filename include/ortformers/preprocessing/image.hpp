@@ -26,12 +26,12 @@ struct Image {
 enum class Resample { Nearest = 0, Lanczos = 1, Bilinear = 2, Bicubic = 3, Box = 4, Hamming = 5 };
 Resample resample_from_int(int value);  // InvalidArgument for an unknown value
 
-// Decodes PNG, JPEG or BMP bytes to RGB (load_image semantics: EXIF orientation of JPEGs applied, RGBA/LA lose
+// Decodes PNG, JPEG or BMP bytes to RGB (load_image semantics: EXIF orientation of JPEG/PNG applied, RGBA/LA lose
 // alpha, L/P become RGB). FileFormatError naming `source` on corrupt, truncated or unsupported data.
 Image decode_image(std::span<const std::uint8_t> bytes, const std::string& source = "<memory>");
 // Reads and decodes an image file. NotFoundError when missing.
 Image load_image(const std::filesystem::path& path);
-// The EXIF orientation tag (1..8) of a JPEG, 1 when absent or unreadable.
+// The EXIF orientation tag (1..8) of a JPEG (APP1) or PNG (eXIf chunk), 1 when absent or unreadable.
 int exif_orientation(std::span<const std::uint8_t> jpeg_bytes);
 // PIL.ImageOps.exif_transpose for an orientation value 1..8.
 Image apply_exif_orientation(const Image& image, int orientation);
