@@ -250,6 +250,20 @@ TEST(Export, ExternalDataRoundTrips) {
   }
 }
 
+TEST(Export, QuantizedExportFolderLoads) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (bool optimize : {false, true}) {
+    const auto out = make_temp_dir("export-int8");
+    ExportOptions q;
+    q.quantize = "int8";
+    q.optimize = optimize;
+    export_model(fixtures / "models" / "bert-tiny-qa", out, q);
+    OrtRunner run(out / "model.onnx");
+    auto y = run.run(ids_feeds(run.inputs, {101, 7592, 2088, 102}, {1, 4}));
+    EXPECT_EQ(shape_to_string(y.at("start_logits").shape()), "[1, 4]");
+  }
+}
+
 TEST(Export, QuantizedInt8GraphIsCloseToFloat) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   ExportOptions q;

@@ -368,17 +368,24 @@ std::uintmax_t save_model(onnx::ModelProto& model, const DeferredInitializers& d
     std::string head;  // TensorProto without raw_data
     DeferredTensor data;
     std::uint64_t length;  // whole TensorProto
+    bool streamed = true;  // raw_data written after `head`
   };
   std::vector<Piece> pieces;
   pieces.reserve(static_cast<std::size_t>(inits.size()));
   std::uint64_t graph_len = 0;
   for (auto& t : inits) {
     Piece p;
-    p.data = data_of(t);
-    onnx::TensorProto head = t;
-    head.clear_raw_data();
-    p.head = head.SerializeAsString();
-    p.length = p.head.size() + 1 + varint_size(p.data.nbytes) + p.data.nbytes;
+    // Only raw_data is streamed; a tensor holding typed fields (int64_data...) is written whole.
+    p.streamed = deferred.count(t.name()) != 0 || t.has_raw_data();
+    if (p.streamed) {
+      p.data = data_of(t);
+      onnx::TensorProto head = t;
+      head.clear_raw_data();
+      p.head = head.SerializeAsString();
+    } else {
+      p.head = t.SerializeAsString();
+    }
+    p.length = p.head.size() + (p.streamed ? 1 + varint_size(p.data.nbytes) + p.data.nbytes : 0);
     graph_len += 1 + varint_size(p.length) + p.length;
     pieces.push_back(std::move(p));
   }
@@ -398,6 +405,10 @@ std::uintmax_t save_model(onnx::ModelProto& model, const DeferredInitializers& d
     h.push_back(static_cast<char>((5 << 3) | 2));
     put_varint(h, p.length);
     h += p.head;
+    if (!p.streamed) {
+      out.write(h);
+      continue;
+    }
     h.push_back(static_cast<char>((9 << 3) | 2));
     put_varint(h, p.data.nbytes);
     out.write(h);
