@@ -85,8 +85,10 @@ void BM_Sentences(benchmark::State& state, const std::string& name) {
 
 const int registered = [] {
   for (const char* n : {"bert-base-uncased", "roberta-base", "gpt2", "t5-small"}) {
-    benchmark::RegisterBenchmark((std::string("document/") + n).c_str(), BM_Document, std::string(n))->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark((std::string("sentences1000/") + n).c_str(), BM_Sentences, std::string(n))->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((std::string("document/") + n).c_str(), BM_Document, std::string(n))
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((std::string("sentences1000/") + n).c_str(), BM_Sentences, std::string(n))
+        ->Unit(benchmark::kMillisecond);
   }
   return 0;
 }();

@@ -14,7 +14,8 @@ namespace {
 
 using ortformers::tokenizers::Tokenizer;
 
-const char* kWordPiece = R"({"normalizer":{"type":"BertNormalizer","lowercase":true,"strip_accents":null,"clean_text":true,
+const char* kWordPiece =
+    R"({"normalizer":{"type":"BertNormalizer","lowercase":true,"strip_accents":null,"clean_text":true,
 "handle_chinese_chars":true},"pre_tokenizer":{"type":"BertPreTokenizer"},"model":{"type":"WordPiece","unk_token":"[UNK]",
 "continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{"[PAD]":0,"[UNK]":1,"[CLS]":2,"[SEP]":3,"a":4,
 "b":5,"##a":6,"##b":7,"ab":8,"c":9,"##c":10}},"post_processor":{"type":"TemplateProcessing","single":"[CLS]:0 $A:0 [SEP]:0",
@@ -41,7 +42,8 @@ const char* kUnigram = R"({"normalizer":{"type":"Sequence","normalizers":[{"type
 const std::vector<std::unique_ptr<Tokenizer>>& tokenizers() {
   static const auto v = [] {
     std::vector<std::unique_ptr<Tokenizer>> t;
-    for (const char* j : {kWordPiece, kByteLevel, kUnigram}) t.push_back(std::make_unique<Tokenizer>(Tokenizer::from_json(std::string(j))));
+    for (const char* j : {kWordPiece, kByteLevel, kUnigram})
+      t.push_back(std::make_unique<Tokenizer>(Tokenizer::from_json(std::string(j))));
     return t;
   }();
   return v;
@@ -58,14 +60,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       ortformers::tokenizers::EncodeOptions o;
       o.add_special_tokens = flags & 1;
       o.num_threads = 1;
-      if (flags & 2) o.truncation = ortformers::tokenizers::TruncationParams{static_cast<std::size_t>(3 + (flags >> 4)),
-                                                                             ortformers::tokenizers::TruncationStrategy::LongestFirst,
-                                                                             static_cast<std::size_t>((flags >> 2) & 3),
-                                                                             ortformers::tokenizers::TruncationDirection::Right};
+      if (flags & 2)
+        o.truncation = ortformers::tokenizers::TruncationParams{
+            static_cast<std::size_t>(3 + (flags >> 4)), ortformers::tokenizers::TruncationStrategy::LongestFirst,
+            static_cast<std::size_t>((flags >> 2) & 3), ortformers::tokenizers::TruncationDirection::Right};
       if (flags & 64) o.padding = ortformers::tokenizers::PaddingParams{};
       std::vector<ortformers::tokenizers::EncodeInput> in;
-      if (flags & 128) in.emplace_back(text, text.substr(0, text.size() / 2));
-      else in.emplace_back(text);
+      if (flags & 128)
+        in.emplace_back(text, text.substr(0, text.size() / 2));
+      else
+        in.emplace_back(text);
       for (const auto& e : tok->encode_batch(in, o)) (void)tok->decode(e.ids, flags & 1);
     } catch (const ortformers::Error&) {
     }

@@ -14,7 +14,8 @@ void AddedVocabulary::Matcher::build() {
   for (std::size_t i = 0; i < patterns.size(); ++i)
     if (!patterns[i].empty()) by_first[static_cast<unsigned char>(patterns[i][0])].push_back(i);
   for (auto& v : by_first)
-    std::stable_sort(v.begin(), v.end(), [&](std::size_t a, std::size_t b) { return patterns[a].size() > patterns[b].size(); });
+    std::stable_sort(v.begin(), v.end(),
+                     [&](std::size_t a, std::size_t b) { return patterns[a].size() > patterns[b].size(); });
 }
 
 void AddedVocabulary::set_tokens(std::vector<AddedToken> tokens, const Normalizer* normalizer) {

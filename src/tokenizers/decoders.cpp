@@ -62,9 +62,12 @@ class WordPieceDecoder : public Decoder {
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       auto& t = tokens[i];
       if (i != 0) {
-        if (!prefix_.empty() && t.compare(0, prefix_.size(), prefix_) == 0) t.erase(0, prefix_.size());
-        else if (prefix_.empty()) t.insert(0, "");  // replacen("", "", 1) is a no-op
-        else t.insert(0, " ");
+        if (!prefix_.empty() && t.compare(0, prefix_.size(), prefix_) == 0)
+          t.erase(0, prefix_.size());
+        else if (prefix_.empty())
+          t.insert(0, "");  // replacen("", "", 1) is a no-op
+        else
+          t.insert(0, " ");
       }
       if (cleanup_) t = clean_up_tokenization(t);
     }
@@ -144,7 +147,8 @@ class ByteFallbackDecoder : public Decoder {
     std::size_t pending_n = 0;
     auto flush = [&] {
       if (pending_n == 0) return;
-      if (u::find_invalid_utf8(pending) == std::string::npos) out.push_back(pending);
+      if (u::find_invalid_utf8(pending) == std::string::npos)
+        out.push_back(pending);
       else
         for (std::size_t k = 0; k < pending_n; ++k) out.push_back("\xEF\xBF\xBD");
       pending.clear();
@@ -153,7 +157,13 @@ class ByteFallbackDecoder : public Decoder {
     for (auto& t : tokens) {
       int byte = -1;
       if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
-        auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) ? (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10)) : -1; };
+        auto hex = [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c))
+                     ? (std::isdigit(static_cast<unsigned char>(c))
+                            ? c - '0'
+                            : (std::tolower(static_cast<unsigned char>(c)) - 'a' + 10))
+                     : -1;
+        };
         const int h = hex(t[3]), l = hex(t[4]);
         if (h >= 0 && l >= 0) byte = h * 16 + l;
       }
@@ -192,14 +202,18 @@ class StripDecoder : public Decoder {
       }
       std::size_t start_cut = 0;
       for (std::size_t i = 0; i < start_ && i < chars.size(); ++i) {
-        if (chars[i] == c_) start_cut = i + 1;
-        else break;
+        if (chars[i] == c_)
+          start_cut = i + 1;
+        else
+          break;
       }
       std::size_t stop_cut = chars.size();
       for (std::size_t i = 0; i < stop_ && i < chars.size(); ++i) {
         const std::size_t idx = chars.size() - i - 1;
-        if (chars[idx] == c_) stop_cut = idx;
-        else break;
+        if (chars[idx] == c_)
+          stop_cut = idx;
+        else
+          break;
       }
       std::string out;
       for (std::size_t i = start_cut; i < stop_cut; ++i) u::append_utf8(out, chars[i]);
@@ -216,15 +230,19 @@ class StripDecoder : public Decoder {
 class ReplaceDecoder : public Decoder {
  public:
   ReplaceDecoder(const std::string& pattern, bool is_regex, std::string content) : content_(std::move(content)) {
-    if (is_regex) pattern_ = std::make_unique<RegexPattern>(pattern);
-    else pattern_ = std::make_unique<StringPattern>(pattern);
+    if (is_regex)
+      pattern_ = std::make_unique<RegexPattern>(pattern);
+    else
+      pattern_ = std::make_unique<StringPattern>(pattern);
   }
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     for (auto& t : tokens) {
       std::string out;
       for (const auto& m : pattern_->find_matches(t)) {
-        if (m.is_match) out += content_;
-        else out.append(t, m.start, m.end - m.start);
+        if (m.is_match)
+          out += content_;
+        else
+          out.append(t, m.start, m.end - m.start);
       }
       t = std::move(out);
     }
@@ -238,7 +256,8 @@ class ReplaceDecoder : public Decoder {
 
 class CtcDecoder : public Decoder {
  public:
-  CtcDecoder(std::string pad, std::string delim, bool cleanup) : pad_(std::move(pad)), delim_(std::move(delim)), cleanup_(cleanup) {}
+  CtcDecoder(std::string pad, std::string delim, bool cleanup)
+      : pad_(std::move(pad)), delim_(std::move(delim)), cleanup_(cleanup) {}
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     std::vector<std::string> out;
     for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -283,7 +302,9 @@ char32_t single_char(const std::string& s, const char* where) {
 std::unique_ptr<Decoder> make_wordpiece_decoder(const std::string& prefix, bool cleanup) {
   return std::make_unique<WordPieceDecoder>(prefix, cleanup);
 }
-std::unique_ptr<Decoder> make_byte_level_decoder() { return std::make_unique<ByteLevelDecoder>(); }
+std::unique_ptr<Decoder> make_byte_level_decoder() {
+  return std::make_unique<ByteLevelDecoder>();
+}
 std::unique_ptr<Decoder> make_metaspace_decoder(char32_t replacement, const std::string& prepend_scheme, bool) {
   return std::make_unique<MetaspaceDecoder>(replacement, prepend_scheme);
 }
@@ -296,24 +317,29 @@ std::unique_ptr<Decoder> decoder_from_json(const Json& j) {
   if (type == "ByteLevel") return make_byte_level_decoder();
   if (type == "Metaspace") {
     std::string scheme;
-    if (j.contains("prepend_scheme") && j["prepend_scheme"].is_string()) scheme = j["prepend_scheme"].get<std::string>();
-    else scheme = json_util::get_bool(j, "add_prefix_space", true) ? "always" : "never";
-    return make_metaspace_decoder(single_char(json_util::get_string_or(j, "replacement", "\xE2\x96\x81"), "Metaspace replacement"),
-                                  scheme, json_util::get_bool(j, "split", true));
+    if (j.contains("prepend_scheme") && j["prepend_scheme"].is_string())
+      scheme = j["prepend_scheme"].get<std::string>();
+    else
+      scheme = json_util::get_bool(j, "add_prefix_space", true) ? "always" : "never";
+    return make_metaspace_decoder(
+        single_char(json_util::get_string_or(j, "replacement", "\xE2\x96\x81"), "Metaspace replacement"), scheme,
+        json_util::get_bool(j, "split", true));
   }
   if (type == "BPEDecoder") return std::make_unique<BpeDecoder>(json_util::get_string_or(j, "suffix", "</w>"));
   if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
   if (type == "Fuse") return std::make_unique<FuseDecoder>();
   if (type == "Strip")
-    return std::make_unique<StripDecoder>(single_char(json_util::get_string(j, "content", "Strip decoder"), "Strip content"),
-                                          j.value("start", std::size_t{0}), j.value("stop", std::size_t{0}));
+    return std::make_unique<StripDecoder>(
+        single_char(json_util::get_string(j, "content", "Strip decoder"), "Strip content"),
+        j.value("start", std::size_t{0}), j.value("stop", std::size_t{0}));
   if (type == "Replace") {
     const auto [pattern, is_regex] = json_util::get_pattern(j, "Replace decoder");
     return std::make_unique<ReplaceDecoder>(pattern, is_regex, json_util::get_string(j, "content", "Replace decoder"));
   }
   if (type == "CTC")
     return std::make_unique<CtcDecoder>(json_util::get_string_or(j, "pad_token", "<pad>"),
-                                        json_util::get_string_or(j, "word_delimiter_token", "|"), json_util::get_bool(j, "cleanup", true));
+                                        json_util::get_string_or(j, "word_delimiter_token", "|"),
+                                        json_util::get_bool(j, "cleanup", true));
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Decoder>> v;
     for (const auto& d : json_util::get_array(j, "decoders", "Sequence decoder"))

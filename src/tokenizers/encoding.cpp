@@ -27,7 +27,9 @@ void Encoding::set_sequence_id(std::uint32_t id) {
   sequence_ranges.push_back({id, {0, ids.size()}});
 }
 
-void Encoding::set_type_id(std::int64_t type_id) { std::fill(type_ids.begin(), type_ids.end(), type_id); }
+void Encoding::set_type_id(std::int64_t type_id) {
+  std::fill(type_ids.begin(), type_ids.end(), type_id);
+}
 
 void Encoding::finalize_sequence_ids() {
   // As the Rust Encoding::get_sequence_ids: sequences 0..n (n = number of ranges, at least 1); a sequence without a
@@ -68,10 +70,13 @@ void Encoding::merge_with(Encoding pair, bool growing_offsets) {
   for (const auto& entry : pair.sequence_ranges) {
     const std::uint32_t id = entry.first;
     const auto& r = entry.second;
-    auto it = std::find_if(sequence_ranges.begin(), sequence_ranges.end(), [id](const auto& x) { return x.first == id; });
+    auto it =
+        std::find_if(sequence_ranges.begin(), sequence_ranges.end(), [id](const auto& x) { return x.first == id; });
     const std::pair<std::size_t, std::size_t> nr{len + r.first, len + r.second};
-    if (it != sequence_ranges.end()) it->second = nr;
-    else sequence_ranges.push_back({id, nr});
+    if (it != sequence_ranges.end())
+      it->second = nr;
+    else
+      sequence_ranges.push_back({id, nr});
   }
   ids.insert(ids.end(), pair.ids.begin(), pair.ids.end());
   type_ids.insert(type_ids.end(), pair.type_ids.begin(), pair.type_ids.end());
@@ -81,7 +86,8 @@ void Encoding::merge_with(Encoding pair, bool growing_offsets) {
   const std::size_t start_byte = growing_offsets && !byte_offsets.empty() ? byte_offsets.back().second : 0;
   for (const auto& o : pair.offsets) offsets.push_back({o.first + start_char, o.second + start_char});
   for (const auto& o : pair.byte_offsets) byte_offsets.push_back({o.first + start_byte, o.second + start_byte});
-  special_tokens_mask.insert(special_tokens_mask.end(), pair.special_tokens_mask.begin(), pair.special_tokens_mask.end());
+  special_tokens_mask.insert(special_tokens_mask.end(), pair.special_tokens_mask.begin(),
+                             pair.special_tokens_mask.end());
   attention_mask.insert(attention_mask.end(), pair.attention_mask.begin(), pair.attention_mask.end());
   overflowing = std::move(overflowings);
 }
@@ -116,8 +122,8 @@ void Encoding::truncate(std::size_t max_len, std::size_t stride, TruncationDirec
     return;
   }
   if (stride >= max_len)
-    throw InvalidArgument("truncation: `stride` (" + std::to_string(stride) + ") must be strictly less than `max_len=" +
-                          std::to_string(max_len) +
+    throw InvalidArgument("truncation: `stride` (" + std::to_string(stride) +
+                          ") must be strictly less than `max_len=" + std::to_string(max_len) +
                           "` (max_len is the maximum length minus the special tokens the post-processor adds)");
   sequence_ranges.clear();
   const std::size_t step = max_len - stride;
@@ -130,7 +136,8 @@ void Encoding::truncate(std::size_t max_len, std::size_t stride, TruncationDirec
     }
   } else {
     // (0..len).rev().step_by(step): stop - 1 takes values len-1, len-1-step, ...
-    for (std::ptrdiff_t last = static_cast<std::ptrdiff_t>(len) - 1; last >= 0; last -= static_cast<std::ptrdiff_t>(step)) {
+    for (std::ptrdiff_t last = static_cast<std::ptrdiff_t>(len) - 1; last >= 0;
+         last -= static_cast<std::ptrdiff_t>(step)) {
       const std::size_t stop = static_cast<std::size_t>(last) + 1;
       const std::size_t start = stop < max_len ? 0 : stop - max_len;
       if (start < stop) parts.push_back({start, stop});

@@ -33,7 +33,8 @@ inline std::pair<std::string, bool> get_pattern(const Json& j, const char* where
   const Json& p = j["pattern"];
   if (p.contains("String") && p["String"].is_string()) return {p["String"].get<std::string>(), false};
   if (p.contains("Regex") && p["Regex"].is_string()) return {p["Regex"].get<std::string>(), true};
-  throw FileFormatError(std::string("tokenizer.json: ") + where + ": 'pattern' must be {\"String\": ...} or {\"Regex\": ...}");
+  throw FileFormatError(std::string("tokenizer.json: ") + where +
+                        ": 'pattern' must be {\"String\": ...} or {\"Regex\": ...}");
 }
 std::string base64_decode(const std::string& in);
 

@@ -74,7 +74,8 @@ std::vector<AddedToken> special_tokens(const Json& cfg, const Json& map,
   for (const auto& [n, d] : names)
     if (auto t = special(cfg, map, n, d)) out.push_back(*t);
   for (const Json* src : {&map, &cfg})
-    if (src->is_object() && src->contains("additional_special_tokens") && (*src)["additional_special_tokens"].is_array()) {
+    if (src->is_object() && src->contains("additional_special_tokens") &&
+        (*src)["additional_special_tokens"].is_array()) {
       for (const auto& v : (*src)["additional_special_tokens"])
         if (auto t = token_entry(v)) out.push_back(*t);
       break;
@@ -121,9 +122,15 @@ struct Reader {
   void skip(int wire) {
     switch (wire) {
       case 0: varint(); break;
-      case 1: if (end - p < 8) throw FileFormatError(file + ": truncated protobuf"); p += 8; break;
+      case 1:
+        if (end - p < 8) throw FileFormatError(file + ": truncated protobuf");
+        p += 8;
+        break;
       case 2: bytes(); break;
-      case 5: if (end - p < 4) throw FileFormatError(file + ": truncated protobuf"); p += 4; break;
+      case 5:
+        if (end - p < 4) throw FileFormatError(file + ": truncated protobuf");
+        p += 4;
+        break;
       default: throw FileFormatError(file + ": unsupported protobuf wire type " + std::to_string(wire));
     }
   }
@@ -143,44 +150,56 @@ struct SpmModel {
 
 SpmModel parse_spm(const std::string& data, const std::string& file) {
   SpmModel m;
-  Reader r{reinterpret_cast<const unsigned char*>(data.data()), reinterpret_cast<const unsigned char*>(data.data()) + data.size(), file};
+  Reader r{reinterpret_cast<const unsigned char*>(data.data()),
+           reinterpret_cast<const unsigned char*>(data.data()) + data.size(), file};
   while (r.p < r.end) {
     const std::uint64_t key = r.varint();
     const int field = static_cast<int>(key >> 3), wire = static_cast<int>(key & 7);
     if (field == 1 && wire == 2) {
       const std::string_view msg = r.bytes();
-      Reader pr{reinterpret_cast<const unsigned char*>(msg.data()), reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
+      Reader pr{reinterpret_cast<const unsigned char*>(msg.data()),
+                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
       SpmModel::Piece piece;
       while (pr.p < pr.end) {
         const std::uint64_t k = pr.varint();
         const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 1 && w == 2) piece.piece = std::string(pr.bytes());
+        if (f == 1 && w == 2)
+          piece.piece = std::string(pr.bytes());
         else if (f == 2 && w == 5) {
           std::uint32_t bits = pr.p[0] | (pr.p[1] << 8) | (pr.p[2] << 16) | (static_cast<std::uint32_t>(pr.p[3]) << 24);
           std::memcpy(&piece.score, &bits, 4);
           pr.p += 4;
-        } else if (f == 3 && w == 0) piece.type = static_cast<int>(pr.varint());
-        else pr.skip(w);
+        } else if (f == 3 && w == 0)
+          piece.type = static_cast<int>(pr.varint());
+        else
+          pr.skip(w);
       }
       m.pieces.push_back(std::move(piece));
     } else if (field == 2 && wire == 2) {
       const std::string_view msg = r.bytes();
-      Reader tr{reinterpret_cast<const unsigned char*>(msg.data()), reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
+      Reader tr{reinterpret_cast<const unsigned char*>(msg.data()),
+                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
       while (tr.p < tr.end) {
         const std::uint64_t k = tr.varint();
         const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 3 && w == 0) m.model_type = static_cast<int>(tr.varint());
-        else if (f == 35 && w == 0) m.byte_fallback = tr.varint() != 0;
-        else tr.skip(w);
+        if (f == 3 && w == 0)
+          m.model_type = static_cast<int>(tr.varint());
+        else if (f == 35 && w == 0)
+          m.byte_fallback = tr.varint() != 0;
+        else
+          tr.skip(w);
       }
     } else if (field == 3 && wire == 2) {
       const std::string_view msg = r.bytes();
-      Reader nr{reinterpret_cast<const unsigned char*>(msg.data()), reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
+      Reader nr{reinterpret_cast<const unsigned char*>(msg.data()),
+                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
       while (nr.p < nr.end) {
         const std::uint64_t k = nr.varint();
         const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 2 && w == 2) m.charsmap = std::string(nr.bytes());
-        else nr.skip(w);
+        if (f == 2 && w == 2)
+          m.charsmap = std::string(nr.bytes());
+        else
+          nr.skip(w);
       }
     } else {
       r.skip(wire);
@@ -209,8 +228,12 @@ Tokenizer tokenizer_from_wordpiece_vocab(const fs::path& vocab_txt, const Json& 
     start = nl + 1;
   }
   if (vocab.empty()) throw FileFormatError(vocab_txt.string() + ": empty vocabulary");
-  auto specials = special_tokens(cfg, map, {{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"},
-                                            {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}});
+  auto specials = special_tokens(cfg, map,
+                                 {{"unk_token", "[UNK]"},
+                                  {"sep_token", "[SEP]"},
+                                  {"pad_token", "[PAD]"},
+                                  {"cls_token", "[CLS]"},
+                                  {"mask_token", "[MASK]"}});
   const std::string unk = specials[0].content, sep = specials[1].content, cls = specials[3].content;
   Tokenizer t;
   WordPieceOptions wo;
@@ -224,7 +247,8 @@ Tokenizer tokenizer_from_wordpiece_vocab(const fs::path& vocab_txt, const Json& 
   t.set_normalizer(make_bert_normalizer(no));
   t.set_pre_tokenizer(make_bert_pre_tokenizer());
   t.add_tokens(specials);
-  t.set_post_processor(make_template_processing(cls + ":0 $A:0 " + sep + ":0", cls + ":0 $A:0 " + sep + ":0 $B:1 " + sep + ":1",
+  t.set_post_processor(make_template_processing(cls + ":0 $A:0 " + sep + ":0",
+                                                cls + ":0 $A:0 " + sep + ":0 $B:1 " + sep + ":1",
                                                 {{cls, require_id(t, cls, "cls")}, {sep, require_id(t, sep, "sep")}}));
   t.set_decoder(make_wordpiece_decoder("##", true));
   return t;
@@ -236,7 +260,8 @@ Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& m
   if (!v.is_object()) throw FileFormatError(vocab_json.string() + ": must be a JSON object token -> id");
   Vocab vocab;
   for (auto it = v.begin(); it != v.end(); ++it) {
-    if (!it.value().is_number_integer()) throw FileFormatError(vocab_json.string() + ": id of '" + it.key() + "' is not an integer");
+    if (!it.value().is_number_integer())
+      throw FileFormatError(vocab_json.string() + ": id of '" + it.key() + "' is not an integer");
     vocab.emplace(it.key(), it.value().get<std::int64_t>());
   }
   const std::string text = read_all(resolve_pointer_file(merges_txt));
@@ -256,7 +281,8 @@ Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& m
     first = false;
     if (line.empty()) continue;
     const auto sp = line.find(' ');
-    if (sp == std::string::npos) throw FileFormatError(merges_txt.string() + ": merge line without a space: '" + line + "'");
+    if (sp == std::string::npos)
+      throw FileFormatError(merges_txt.string() + ": merge line without a space: '" + line + "'");
     merges.emplace_back(line.substr(0, sp), line.substr(sp + 1));
   }
   const bool add_prefix_space = cfg_bool(cfg, "add_prefix_space", false);
@@ -264,18 +290,25 @@ Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& m
   t.set_model(make_bpe(std::move(vocab), merges, BpeOptions{}));
   t.set_pre_tokenizer(make_byte_level_pre_tokenizer(add_prefix_space, true));
   t.set_decoder(make_byte_level_decoder());
-  const bool roberta = tokenizer_class.find("Roberta") != std::string::npos || tokenizer_class.find("Bart") != std::string::npos ||
+  const bool roberta = tokenizer_class.find("Roberta") != std::string::npos ||
+                       tokenizer_class.find("Bart") != std::string::npos ||
                        tokenizer_class.find("Longformer") != std::string::npos;
   if (roberta) {
-    auto specials = special_tokens(cfg, map, {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"sep_token", "</s>"},
-                                              {"cls_token", "<s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"},
-                                              {"mask_token", "<mask>"}});
+    auto specials = special_tokens(cfg, map,
+                                   {{"bos_token", "<s>"},
+                                    {"eos_token", "</s>"},
+                                    {"sep_token", "</s>"},
+                                    {"cls_token", "<s>"},
+                                    {"unk_token", "<unk>"},
+                                    {"pad_token", "<pad>"},
+                                    {"mask_token", "<mask>"}});
     t.add_tokens(specials);
     const std::string sep = specials[2].content, cls = specials[3].content;
-    t.set_post_processor(make_roberta_processing({sep, require_id(t, sep, "sep")}, {cls, require_id(t, cls, "cls")}, true,
-                                                 add_prefix_space));
+    t.set_post_processor(make_roberta_processing({sep, require_id(t, sep, "sep")}, {cls, require_id(t, cls, "cls")},
+                                                 true, add_prefix_space));
   } else {
-    t.add_tokens(special_tokens(cfg, map, {{"bos_token", nullptr}, {"eos_token", nullptr}, {"unk_token", nullptr}, {"pad_token", nullptr}}));
+    t.add_tokens(special_tokens(
+        cfg, map, {{"bos_token", nullptr}, {"eos_token", nullptr}, {"unk_token", nullptr}, {"pad_token", nullptr}}));
     t.set_post_processor(make_byte_level_processing(true, false));
   }
   return t;
@@ -321,24 +354,36 @@ Tokenizer tokenizer_from_sentencepiece(const fs::path& model_file, const Json& c
   t.set_pre_tokenizer(make_metaspace_pre_tokenizer(U'\u2581', "always", true));
   t.set_decoder(make_metaspace_decoder(U'\u2581', "always", true));
   if (albert) {
-    auto specials = special_tokens(cfg, map, {{"unk_token", "<unk>"}, {"sep_token", "[SEP]"}, {"pad_token", "<pad>"},
-                                              {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}});
+    auto specials = special_tokens(cfg, map,
+                                   {{"unk_token", "<unk>"},
+                                    {"sep_token", "[SEP]"},
+                                    {"pad_token", "<pad>"},
+                                    {"cls_token", "[CLS]"},
+                                    {"mask_token", "[MASK]"}});
     t.add_tokens(specials);
     const std::string sep = specials[1].content, cls = specials[3].content;
-    t.set_post_processor(make_template_processing(cls + ":0 $A:0 " + sep + ":0", cls + ":0 $A:0 " + sep + ":0 $B:1 " + sep + ":1",
-                                                  {{cls, require_id(t, cls, "cls")}, {sep, require_id(t, sep, "sep")}}));
+    t.set_post_processor(
+        make_template_processing(cls + ":0 $A:0 " + sep + ":0", cls + ":0 $A:0 " + sep + ":0 $B:1 " + sep + ":1",
+                                 {{cls, require_id(t, cls, "cls")}, {sep, require_id(t, sep, "sep")}}));
   } else if (xlmr) {
-    auto specials = special_tokens(cfg, map, {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"},
-                                              {"pad_token", "<pad>"}, {"mask_token", "<mask>"}});
+    auto specials = special_tokens(cfg, map,
+                                   {{"bos_token", "<s>"},
+                                    {"eos_token", "</s>"},
+                                    {"unk_token", "<unk>"},
+                                    {"pad_token", "<pad>"},
+                                    {"mask_token", "<mask>"}});
     t.add_tokens(specials);
-    t.set_post_processor(make_template_processing("<s> $A </s>", "<s> $A </s> </s> $B </s>",
-                                                  {{"<s>", require_id(t, "<s>", "bos")}, {"</s>", require_id(t, "</s>", "eos")}}));
+    t.set_post_processor(
+        make_template_processing("<s> $A </s>", "<s> $A </s> </s> $B </s>",
+                                 {{"<s>", require_id(t, "<s>", "bos")}, {"</s>", require_id(t, "</s>", "eos")}}));
   } else if (tokenizer_class.find("T5") != std::string::npos) {
     auto specials = special_tokens(cfg, map, {{"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"}});
     t.add_tokens(specials);
-    t.set_post_processor(make_template_processing("$A </s>", "$A </s> $B </s>", {{"</s>", require_id(t, "</s>", "eos")}}));
+    t.set_post_processor(
+        make_template_processing("$A </s>", "$A </s> $B </s>", {{"</s>", require_id(t, "</s>", "eos")}}));
   } else {
-    t.add_tokens(special_tokens(cfg, map, {{"unk_token", nullptr}, {"bos_token", nullptr}, {"eos_token", nullptr}, {"pad_token", nullptr}}));
+    t.add_tokens(special_tokens(
+        cfg, map, {{"unk_token", nullptr}, {"bos_token", nullptr}, {"eos_token", nullptr}, {"pad_token", nullptr}}));
   }
   return t;
 }

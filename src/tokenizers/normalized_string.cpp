@@ -58,7 +58,8 @@ std::vector<PatternMatch> StringPattern::find_matches(std::string_view text) con
 
 namespace {
 // Oniguruma (Unicode) classes, which the Rust library's regexes use, differ slightly from PCRE2's UCP ones.
-const char* kSpaceClass = "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+const char* kSpaceClass =
+    "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
 const char* kWordClass = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
 
 std::string translate_regex(const std::string& p) {
@@ -70,8 +71,10 @@ std::string translate_regex(const std::string& p) {
       const char n = p[i + 1];
       if (n == 's' || n == 'w') {
         const char* cls = n == 's' ? kSpaceClass : kWordClass;
-        if (in_class) out += cls;
-        else out += std::string("[") + cls + "]";
+        if (in_class)
+          out += cls;
+        else
+          out += std::string("[") + cls + "]";
         ++i;
         continue;
       }
@@ -115,9 +118,12 @@ RegexPattern::RegexPattern(const std::string& pattern) : pattern_(pattern) {
   code_ = code;
 }
 
-RegexPattern::~RegexPattern() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+RegexPattern::~RegexPattern() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
 
-void RegexPattern::for_each_match(std::string_view text, const std::function<void(std::size_t, std::size_t)>& fn) const {
+void RegexPattern::for_each_match(std::string_view text,
+                                  const std::function<void(std::size_t, std::size_t)>& fn) const {
   auto* code = static_cast<pcre2_code*>(code_);
   thread_local pcre2_match_data* md = nullptr;
   thread_local std::uint32_t md_pairs = 0;
@@ -292,8 +298,9 @@ bool is_ascii(std::string_view s) {
 }
 std::string utf8proc_normalize(std::string_view s, int options) {
   utf8proc_uint8_t* dst = nullptr;
-  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
-                              &dst, static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
+  const auto n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()), &dst,
+                   static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
   if (n < 0) throw InvalidArgument(std::string("unicode normalisation failed: ") + utf8proc_errmsg(n));
   std::string out(reinterpret_cast<char*>(dst), static_cast<std::size_t>(n));
   std::free(dst);
@@ -303,16 +310,29 @@ int decomposed_length(char32_t c, int options) {
   utf8proc_int32_t buf[32];
   utf8proc_int32_t last_boundclass = 0;
   const int opts = UTF8PROC_DECOMPOSE | ((options & UTF8PROC_COMPAT) ? UTF8PROC_COMPAT : 0);
-  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32, static_cast<utf8proc_option_t>(opts),
-                                         &last_boundclass);
+  const auto n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
+                                         static_cast<utf8proc_option_t>(opts), &last_boundclass);
   return n > 0 ? static_cast<int>(n) : 1;
 }
 bool is_segment_start(char32_t c) {
   if (c >= 0x1161 && c <= 0x11C2) return false;  // Hangul vowels / trailing consonants compose with the previous
-  switch (c) {  // starters that compose with the previous character
-    case 0x09BE: case 0x09D7: case 0x0B3E: case 0x0B56: case 0x0B57: case 0x0BBE: case 0x0BD7: case 0x0CC2:
-    case 0x0CD5: case 0x0CD6: case 0x0D3E: case 0x0D57: case 0x0DCF: case 0x0DDF: case 0x102E: case 0x1B35:
-      return false;
+  switch (c) {                                   // starters that compose with the previous character
+    case 0x09BE:
+    case 0x09D7:
+    case 0x0B3E:
+    case 0x0B56:
+    case 0x0B57:
+    case 0x0BBE:
+    case 0x0BD7:
+    case 0x0CC2:
+    case 0x0CD5:
+    case 0x0CD6:
+    case 0x0D3E:
+    case 0x0D57:
+    case 0x0DCF:
+    case 0x0DDF:
+    case 0x102E:
+    case 0x1B35: return false;
     default: break;
   }
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class == 0;
@@ -372,7 +392,8 @@ void NormalizedString::unicode_normalize(int options) {
       while (need > 0 && next_in < in_len.size()) {
         const int l = in_len[next_in++];
         ++consumed;
-        if (l <= need) need -= l;
+        if (l <= need)
+          need -= l;
         else {
           credit = l - need;
           need = 0;
@@ -386,10 +407,18 @@ void NormalizedString::unicode_normalize(int options) {
   if (changed) transform(changes, 0);
 }
 
-void NormalizedString::nfd() { unicode_normalize(UTF8PROC_DECOMPOSE); }
-void NormalizedString::nfkd() { unicode_normalize(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT); }
-void NormalizedString::nfc() { unicode_normalize(UTF8PROC_COMPOSE); }
-void NormalizedString::nfkc() { unicode_normalize(UTF8PROC_COMPOSE | UTF8PROC_COMPAT); }
+void NormalizedString::nfd() {
+  unicode_normalize(UTF8PROC_DECOMPOSE);
+}
+void NormalizedString::nfkd() {
+  unicode_normalize(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+}
+void NormalizedString::nfc() {
+  unicode_normalize(UTF8PROC_COMPOSE);
+}
+void NormalizedString::nfkc() {
+  unicode_normalize(UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+}
 
 void NormalizedString::lowercase() {
   bool change = false;
@@ -585,8 +614,10 @@ std::vector<NormalizedString> NormalizedString::split(const Pattern& pattern, Sp
     case B::Contiguous: {
       bool prev = false;
       for (const auto& m : matches) {
-        if (m.is_match == prev && !pieces.empty()) pieces.back().e = m.end;
-        else pieces.push_back({m.start, m.end, false});
+        if (m.is_match == prev && !pieces.empty())
+          pieces.back().e = m.end;
+        else
+          pieces.push_back({m.start, m.end, false});
         prev = m.is_match;
       }
       break;
@@ -594,8 +625,10 @@ std::vector<NormalizedString> NormalizedString::split(const Pattern& pattern, Sp
     case B::MergedWithPrevious: {
       bool prev = false;
       for (const auto& m : matches) {
-        if (m.is_match && !prev && !pieces.empty()) pieces.back().e = m.end;
-        else pieces.push_back({m.start, m.end, false});
+        if (m.is_match && !prev && !pieces.empty())
+          pieces.back().e = m.end;
+        else
+          pieces.push_back({m.start, m.end, false});
         prev = m.is_match;
       }
       break;
@@ -603,8 +636,10 @@ std::vector<NormalizedString> NormalizedString::split(const Pattern& pattern, Sp
     case B::MergedWithNext: {
       bool prev = false;
       for (auto it = matches.rbegin(); it != matches.rend(); ++it) {
-        if (it->is_match && !prev && !pieces.empty()) pieces.back().s = it->start;
-        else pieces.push_back({it->start, it->end, false});
+        if (it->is_match && !prev && !pieces.empty())
+          pieces.back().s = it->start;
+        else
+          pieces.push_back({it->start, it->end, false});
         prev = it->is_match;
       }
       std::reverse(pieces.begin(), pieces.end());
@@ -619,7 +654,8 @@ std::vector<NormalizedString> NormalizedString::split(const Pattern& pattern, Sp
 }
 
 // ------------------------------------------------------------------------------------------ PreTokenizedString
-void PreTokenizedString::split(const std::function<std::vector<NormalizedString>(std::size_t, NormalizedString&&)>& fn) {
+void PreTokenizedString::split(
+    const std::function<std::vector<NormalizedString>(std::size_t, NormalizedString&&)>& fn) {
   std::vector<Split> out;
   out.reserve(splits_.size());
   for (std::size_t i = 0; i < splits_.size(); ++i) {
@@ -633,7 +669,8 @@ void PreTokenizedString::split(const std::function<std::vector<NormalizedString>
   splits_ = std::move(out);
 }
 
-void PreTokenizedString::split_with_tokens(const std::function<std::vector<Split>(std::size_t, NormalizedString&&)>& fn) {
+void PreTokenizedString::split_with_tokens(
+    const std::function<std::vector<Split>(std::size_t, NormalizedString&&)>& fn) {
   std::vector<Split> out;
   out.reserve(splits_.size());
   for (std::size_t i = 0; i < splits_.size(); ++i) {

@@ -25,7 +25,9 @@ class BertNormalizer : public Normalizer {
           break;
         }
       if (need) {
-        s.filter([](char32_t c) { return !(c == 0 || c == 0xFFFD || (c != '\t' && c != '\n' && c != '\r' && u::is_other(c))); });
+        s.filter([](char32_t c) {
+          return !(c == 0 || c == 0xFFFD || (c != '\t' && c != '\n' && c != '\r' && u::is_other(c)));
+        });
         s.map([](char32_t c) { return (c == '\t' || c == '\n' || c == '\r' || u::is_whitespace(c)) ? U' ' : c; });
       }
     }
@@ -99,8 +101,10 @@ class SequenceNormalizer : public Normalizer {
 class ReplaceNormalizer : public Normalizer {
  public:
   ReplaceNormalizer(const std::string& pattern, bool is_regex, std::string content) : content_(std::move(content)) {
-    if (is_regex) pattern_ = std::make_unique<RegexPattern>(pattern);
-    else pattern_ = std::make_unique<StringPattern>(pattern);
+    if (is_regex)
+      pattern_ = std::make_unique<RegexPattern>(pattern);
+    else
+      pattern_ = std::make_unique<StringPattern>(pattern);
   }
   void normalize(NormalizedString& s) const override { s.replace(*pattern_, content_); }
 
@@ -169,7 +173,8 @@ class PrecompiledNormalizer : public Normalizer {
       }
       const int diff = new_count - old_count;
       if (diff > 0) {
-        for (int k = 0; k < diff && k < static_cast<int>(changes.size()); ++k) changes[changes.size() - 1 - k].change = 1;
+        for (int k = 0; k < diff && k < static_cast<int>(changes.size()); ++k)
+          changes[changes.size() - 1 - k].change = 1;
       } else if (diff < 0 && !changes.empty()) {
         changes.back().change += diff;
       }
@@ -185,7 +190,9 @@ class PrecompiledNormalizer : public Normalizer {
       while (end < text.size()) {
         std::size_t l2 = 0;
         const char32_t c = u::decode(text, end, l2);
-        if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev), static_cast<utf8proc_int32_t>(c), &state)) break;
+        if (utf8proc_grapheme_break_stateful(static_cast<utf8proc_int32_t>(prev), static_cast<utf8proc_int32_t>(c),
+                                             &state))
+          break;
         prev = c;
         end += l2;
       }
@@ -251,7 +258,8 @@ std::unique_ptr<Normalizer> make_precompiled_normalizer(const std::string& chars
 std::unique_ptr<Normalizer> make_sequence_normalizer(std::vector<std::unique_ptr<Normalizer>> normalizers) {
   return std::make_unique<SequenceNormalizer>(std::move(normalizers));
 }
-std::unique_ptr<Normalizer> make_replace_normalizer(const std::string& pattern, bool is_regex, const std::string& content) {
+std::unique_ptr<Normalizer> make_replace_normalizer(const std::string& pattern, bool is_regex,
+                                                    const std::string& content) {
   return std::make_unique<ReplaceNormalizer>(pattern, is_regex, content);
 }
 
@@ -262,7 +270,8 @@ std::unique_ptr<Normalizer> make_simple_normalizer(const std::string& kind) {
   if (kind == "NFKD") return std::make_unique<FnNormalizer>([](NormalizedString& s) { s.nfkd(); });
   if (kind == "Lowercase") return std::make_unique<FnNormalizer>([](NormalizedString& s) { s.lowercase(); });
   if (kind == "StripAccents")
-    return std::make_unique<FnNormalizer>([](NormalizedString& s) { s.filter([](char32_t c) { return !u::is_mark(u::category(c)); }); });
+    return std::make_unique<FnNormalizer>(
+        [](NormalizedString& s) { s.filter([](char32_t c) { return !u::is_mark(u::category(c)); }); });
   if (kind == "ByteLevel") return std::make_unique<FnNormalizer>(byte_level_normalize);
   throw UnsupportedError("normalizer type '" + kind + "' is not supported");
 }

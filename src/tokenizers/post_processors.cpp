@@ -20,7 +20,8 @@ Encoding PostProcessor::process(Encoding encoding, std::optional<Encoding> pair,
 
 namespace {
 
-Encoding special_encoding(const std::vector<std::int64_t>& ids, const std::vector<std::string>& tokens, std::int64_t type_id) {
+Encoding special_encoding(const std::vector<std::int64_t>& ids, const std::vector<std::string>& tokens,
+                          std::int64_t type_id) {
   Encoding e;
   e.ids = ids;
   e.tokens = tokens;
@@ -53,7 +54,8 @@ void trim_offsets(Encoding& e, bool add_prefix_space) {
     }
     std::size_t leading = 0, trailing = 0;
     while (leading < chars.size() && (chars[leading] == kSpace || u::is_whitespace(chars[leading]))) ++leading;
-    while (trailing < chars.size() && (chars[chars.size() - 1 - trailing] == kSpace || u::is_whitespace(chars[chars.size() - 1 - trailing])))
+    while (trailing < chars.size() &&
+           (chars[chars.size() - 1 - trailing] == kSpace || u::is_whitespace(chars[chars.size() - 1 - trailing])))
       ++trailing;
     if (leading == 0 && trailing == 0) continue;
     auto apply = [&](std::pair<std::size_t, std::size_t>& o) {
@@ -90,7 +92,8 @@ class TemplateProcessing : public PostProcessor {
     for (const auto* t : {&single_, &pair_})
       for (const auto& p : *t)
         if (p.special && !specials_.count(p.id))
-          throw FileFormatError("tokenizer.json: TemplateProcessing uses special token '" + p.id + "' missing from special_tokens");
+          throw FileFormatError("tokenizer.json: TemplateProcessing uses special token '" + p.id +
+                                "' missing from special_tokens");
   }
   std::size_t added_tokens(bool is_pair) const override {
     std::size_t n = 0;
@@ -107,7 +110,8 @@ class TemplateProcessing : public PostProcessor {
         const auto& s = specials_.at(p.id);
         out.push_back(special_encoding(s.ids, s.tokens, p.type_id));
       } else {
-        if (p.seq >= encs.size()) throw InvalidArgument("TemplateProcessing: the template uses $B but no pair was given");
+        if (p.seq >= encs.size())
+          throw InvalidArgument("TemplateProcessing: the template uses $B but no pair was given");
         // A sequence used once by the template is moved, else copied.
         std::size_t uses = 0;
         for (const auto& q : tmpl) uses += !q.special && q.seq == p.seq;
@@ -231,10 +235,14 @@ std::vector<TemplatePiece> parse_template_string(const std::string& s) {
     }
     if (!piece.empty() && piece[0] == '$') {
       const std::string id = piece.substr(1);
-      if (id.empty() || id == "A" || id == "a") out.push_back({false, "", 0, type_id});
-      else if (id == "B" || id == "b") out.push_back({false, "", 1, type_id});
-      else if (id.find_first_not_of("0123456789") == std::string::npos) out.push_back({false, "", 0, std::stoll(id)});
-      else throw InvalidArgument("TemplateProcessing: cannot parse template piece '$" + id + "'");
+      if (id.empty() || id == "A" || id == "a")
+        out.push_back({false, "", 0, type_id});
+      else if (id == "B" || id == "b")
+        out.push_back({false, "", 1, type_id});
+      else if (id.find_first_not_of("0123456789") == std::string::npos)
+        out.push_back({false, "", 0, std::stoll(id)});
+      else
+        throw InvalidArgument("TemplateProcessing: cannot parse template piece '$" + id + "'");
     } else {
       out.push_back({true, piece, 0, type_id});
     }
@@ -263,15 +271,17 @@ std::vector<TemplatePiece> parse_template(const Json& j) {
 }
 
 std::pair<std::string, std::int64_t> token_pair(const Json& j, const char* key) {
-  if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !j[key][0].is_string() || !j[key][1].is_number_integer())
+  if (!j.contains(key) || !j[key].is_array() || j[key].size() != 2 || !j[key][0].is_string() ||
+      !j[key][1].is_number_integer())
     throw FileFormatError(std::string("tokenizer.json: post_processor field '") + key + "' must be [token, id]");
   return {j[key][0].get<std::string>(), j[key][1].get<std::int64_t>()};
 }
 
 }  // namespace
 
-std::unique_ptr<PostProcessor> make_template_processing(const std::string& single, const std::string& pair,
-                                                        const std::vector<std::pair<std::string, std::int64_t>>& special_tokens) {
+std::unique_ptr<PostProcessor> make_template_processing(
+    const std::string& single, const std::string& pair,
+    const std::vector<std::pair<std::string, std::int64_t>>& special_tokens) {
   std::map<std::string, SpecialToken> m;
   for (const auto& [t, id] : special_tokens) m[t] = SpecialToken{{id}, {t}};
   return std::make_unique<TemplateProcessing>(parse_template_string(single), parse_template_string(pair), std::move(m));
@@ -294,22 +304,28 @@ std::unique_ptr<PostProcessor> post_processor_from_json(const Json& j) {
       for (auto it = j["special_tokens"].begin(); it != j["special_tokens"].end(); ++it) {
         SpecialToken st;
         const Json& v = it.value();
-        for (const auto& id : json_util::get_array(v, "ids", "TemplateProcessing special token")) st.ids.push_back(id.get<std::int64_t>());
-        for (const auto& t : json_util::get_array(v, "tokens", "TemplateProcessing special token")) st.tokens.push_back(t.get<std::string>());
+        for (const auto& id : json_util::get_array(v, "ids", "TemplateProcessing special token"))
+          st.ids.push_back(id.get<std::int64_t>());
+        for (const auto& t : json_util::get_array(v, "tokens", "TemplateProcessing special token"))
+          st.tokens.push_back(t.get<std::string>());
         if (st.ids.size() != st.tokens.size())
-          throw FileFormatError("tokenizer.json: TemplateProcessing special token '" + it.key() + "' has ids and tokens of different lengths");
+          throw FileFormatError("tokenizer.json: TemplateProcessing special token '" + it.key() +
+                                "' has ids and tokens of different lengths");
         m[json_util::get_string_or(v, "id", it.key())] = std::move(st);
       }
     }
-    return std::make_unique<TemplateProcessing>(parse_template(j.at("single")), parse_template(j.at("pair")), std::move(m));
+    return std::make_unique<TemplateProcessing>(parse_template(j.at("single")), parse_template(j.at("pair")),
+                                                std::move(m));
   }
   if (type == "BertProcessing")
     return std::make_unique<RobertaProcessing>(token_pair(j, "sep"), token_pair(j, "cls"), false, false, false);
   if (type == "RobertaProcessing")
-    return std::make_unique<RobertaProcessing>(token_pair(j, "sep"), token_pair(j, "cls"), json_util::get_bool(j, "trim_offsets", true),
+    return std::make_unique<RobertaProcessing>(token_pair(j, "sep"), token_pair(j, "cls"),
+                                               json_util::get_bool(j, "trim_offsets", true),
                                                json_util::get_bool(j, "add_prefix_space", true), true);
   if (type == "ByteLevel")
-    return make_byte_level_processing(json_util::get_bool(j, "add_prefix_space", true), json_util::get_bool(j, "trim_offsets", true));
+    return make_byte_level_processing(json_util::get_bool(j, "add_prefix_space", true),
+                                      json_util::get_bool(j, "trim_offsets", true));
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PostProcessor>> v;
     for (const auto& p : json_util::get_array(j, "processors", "Sequence post_processor"))

@@ -61,8 +61,10 @@ class BertPreTokenizer : public PreTokenizer {
         i += len;
       }
       if (start < t.size()) {
-        if (start == 0) out.push_back(std::move(n));
-        else out.push_back(n.slice_normalized(start, t.size()));
+        if (start == 0)
+          out.push_back(std::move(n));
+        else
+          out.push_back(n.slice_normalized(start, t.size()));
       }
       return out;
     });
@@ -155,10 +157,15 @@ class ByteLevelPreTokenizer : public PreTokenizer {
 class MetaspacePreTokenizer : public PreTokenizer {
  public:
   MetaspacePreTokenizer(char32_t replacement, std::string scheme, bool split)
-      : replacement_(replacement), str_rep_(u::to_utf8(replacement)), scheme_(std::move(scheme)), split_(split),
-        space_(" "), rep_pattern_(str_rep_) {
+      : replacement_(replacement),
+        str_rep_(u::to_utf8(replacement)),
+        scheme_(std::move(scheme)),
+        split_(split),
+        space_(" "),
+        rep_pattern_(str_rep_) {
     if (scheme_ != "always" && scheme_ != "first" && scheme_ != "never")
-      throw FileFormatError("tokenizer.json: Metaspace prepend_scheme must be always, first or never, not '" + scheme_ + "'");
+      throw FileFormatError("tokenizer.json: Metaspace prepend_scheme must be always, first or never, not '" + scheme_ +
+                            "'");
   }
   void pre_tokenize(PreTokenizedString& p) const override {
     p.split([this](std::size_t, NormalizedString&& n) {
@@ -224,26 +231,169 @@ class FixedLengthPreTokenizer : public PreTokenizer {
 class ScriptTable {
  public:
   ScriptTable() {
-    static const char* names[] = {
-        "Common", "Inherited", "Latin", "Greek", "Cyrillic", "Armenian", "Hebrew", "Arabic", "Syriac", "Thaana",
-        "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala",
-        "Thai", "Lao", "Tibetan", "Myanmar", "Georgian", "Hangul", "Ethiopic", "Cherokee", "Canadian_Aboriginal",
-        "Ogham", "Runic", "Khmer", "Mongolian", "Hiragana", "Katakana", "Bopomofo", "Han", "Yi", "Old_Italic", "Gothic",
-        "Deseret", "Tagalog", "Hanunoo", "Buhid", "Tagbanwa", "Limbu", "Tai_Le", "Linear_B", "Ugaritic", "Shavian",
-        "Osmanya", "Cypriot", "Braille", "Buginese", "Coptic", "New_Tai_Lue", "Glagolitic", "Tifinagh", "Syloti_Nagri",
-        "Old_Persian", "Kharoshthi", "Balinese", "Cuneiform", "Phoenician", "Phags_Pa", "Nko", "Sundanese", "Lepcha",
-        "Ol_Chiki", "Vai", "Saurashtra", "Kayah_Li", "Rejang", "Lycian", "Carian", "Lydian", "Cham", "Tai_Tham",
-        "Tai_Viet", "Avestan", "Egyptian_Hieroglyphs", "Samaritan", "Lisu", "Bamum", "Javanese", "Meetei_Mayek",
-        "Imperial_Aramaic", "Old_South_Arabian", "Inscriptional_Parthian", "Inscriptional_Pahlavi", "Old_Turkic",
-        "Kaithi", "Batak", "Brahmi", "Mandaic", "Chakma", "Meroitic_Cursive", "Meroitic_Hieroglyphs", "Miao", "Sharada",
-        "Sora_Sompeng", "Takri", "Caucasian_Albanian", "Bassa_Vah", "Duployan", "Elbasan", "Grantha", "Pahawh_Hmong",
-        "Khojki", "Linear_A", "Mahajani", "Manichaean", "Mende_Kikakui", "Modi", "Mro", "Old_North_Arabian", "Nabataean",
-        "Palmyrene", "Pau_Cin_Hau", "Old_Permic", "Psalter_Pahlavi", "Siddham", "Khudawadi", "Tirhuta", "Warang_Citi",
-        "Ahom", "Anatolian_Hieroglyphs", "Hatran", "Multani", "Old_Hungarian", "SignWriting", "Adlam", "Bhaiksuki",
-        "Marchen", "Newa", "Osage", "Tangut", "Masaram_Gondi", "Nushu", "Soyombo", "Zanabazar_Square", "Dogra",
-        "Gunjala_Gondi", "Makasar", "Medefaidrin", "Hanifi_Rohingya", "Sogdian", "Old_Sogdian", "Elymaic", "Nandinagari",
-        "Nyiakeng_Puachue_Hmong", "Wancho", "Chorasmian", "Dives_Akuru", "Khitan_Small_Script", "Yezidi", "Cypro_Minoan",
-        "Old_Uyghur", "Tangsa", "Toto", "Vithkuqi", "Kawi", "Nag_Mundari"};
+    static const char* names[] = {"Common",
+                                  "Inherited",
+                                  "Latin",
+                                  "Greek",
+                                  "Cyrillic",
+                                  "Armenian",
+                                  "Hebrew",
+                                  "Arabic",
+                                  "Syriac",
+                                  "Thaana",
+                                  "Devanagari",
+                                  "Bengali",
+                                  "Gurmukhi",
+                                  "Gujarati",
+                                  "Oriya",
+                                  "Tamil",
+                                  "Telugu",
+                                  "Kannada",
+                                  "Malayalam",
+                                  "Sinhala",
+                                  "Thai",
+                                  "Lao",
+                                  "Tibetan",
+                                  "Myanmar",
+                                  "Georgian",
+                                  "Hangul",
+                                  "Ethiopic",
+                                  "Cherokee",
+                                  "Canadian_Aboriginal",
+                                  "Ogham",
+                                  "Runic",
+                                  "Khmer",
+                                  "Mongolian",
+                                  "Hiragana",
+                                  "Katakana",
+                                  "Bopomofo",
+                                  "Han",
+                                  "Yi",
+                                  "Old_Italic",
+                                  "Gothic",
+                                  "Deseret",
+                                  "Tagalog",
+                                  "Hanunoo",
+                                  "Buhid",
+                                  "Tagbanwa",
+                                  "Limbu",
+                                  "Tai_Le",
+                                  "Linear_B",
+                                  "Ugaritic",
+                                  "Shavian",
+                                  "Osmanya",
+                                  "Cypriot",
+                                  "Braille",
+                                  "Buginese",
+                                  "Coptic",
+                                  "New_Tai_Lue",
+                                  "Glagolitic",
+                                  "Tifinagh",
+                                  "Syloti_Nagri",
+                                  "Old_Persian",
+                                  "Kharoshthi",
+                                  "Balinese",
+                                  "Cuneiform",
+                                  "Phoenician",
+                                  "Phags_Pa",
+                                  "Nko",
+                                  "Sundanese",
+                                  "Lepcha",
+                                  "Ol_Chiki",
+                                  "Vai",
+                                  "Saurashtra",
+                                  "Kayah_Li",
+                                  "Rejang",
+                                  "Lycian",
+                                  "Carian",
+                                  "Lydian",
+                                  "Cham",
+                                  "Tai_Tham",
+                                  "Tai_Viet",
+                                  "Avestan",
+                                  "Egyptian_Hieroglyphs",
+                                  "Samaritan",
+                                  "Lisu",
+                                  "Bamum",
+                                  "Javanese",
+                                  "Meetei_Mayek",
+                                  "Imperial_Aramaic",
+                                  "Old_South_Arabian",
+                                  "Inscriptional_Parthian",
+                                  "Inscriptional_Pahlavi",
+                                  "Old_Turkic",
+                                  "Kaithi",
+                                  "Batak",
+                                  "Brahmi",
+                                  "Mandaic",
+                                  "Chakma",
+                                  "Meroitic_Cursive",
+                                  "Meroitic_Hieroglyphs",
+                                  "Miao",
+                                  "Sharada",
+                                  "Sora_Sompeng",
+                                  "Takri",
+                                  "Caucasian_Albanian",
+                                  "Bassa_Vah",
+                                  "Duployan",
+                                  "Elbasan",
+                                  "Grantha",
+                                  "Pahawh_Hmong",
+                                  "Khojki",
+                                  "Linear_A",
+                                  "Mahajani",
+                                  "Manichaean",
+                                  "Mende_Kikakui",
+                                  "Modi",
+                                  "Mro",
+                                  "Old_North_Arabian",
+                                  "Nabataean",
+                                  "Palmyrene",
+                                  "Pau_Cin_Hau",
+                                  "Old_Permic",
+                                  "Psalter_Pahlavi",
+                                  "Siddham",
+                                  "Khudawadi",
+                                  "Tirhuta",
+                                  "Warang_Citi",
+                                  "Ahom",
+                                  "Anatolian_Hieroglyphs",
+                                  "Hatran",
+                                  "Multani",
+                                  "Old_Hungarian",
+                                  "SignWriting",
+                                  "Adlam",
+                                  "Bhaiksuki",
+                                  "Marchen",
+                                  "Newa",
+                                  "Osage",
+                                  "Tangut",
+                                  "Masaram_Gondi",
+                                  "Nushu",
+                                  "Soyombo",
+                                  "Zanabazar_Square",
+                                  "Dogra",
+                                  "Gunjala_Gondi",
+                                  "Makasar",
+                                  "Medefaidrin",
+                                  "Hanifi_Rohingya",
+                                  "Sogdian",
+                                  "Old_Sogdian",
+                                  "Elymaic",
+                                  "Nandinagari",
+                                  "Nyiakeng_Puachue_Hmong",
+                                  "Wancho",
+                                  "Chorasmian",
+                                  "Dives_Akuru",
+                                  "Khitan_Small_Script",
+                                  "Yezidi",
+                                  "Cypro_Minoan",
+                                  "Old_Uyghur",
+                                  "Tangsa",
+                                  "Toto",
+                                  "Vithkuqi",
+                                  "Kawi",
+                                  "Nag_Mundari"};
     std::string pattern;
     for (const char* n : names) {
       const std::string alt = std::string("\\p{sc:") + n + "}";
@@ -291,8 +441,10 @@ class UnicodeScriptsPreTokenizer : public PreTokenizer {
       while (i < t.size()) {
         const char32_t c = u::decode(t, i, len);
         std::size_t script;
-        if (c == 0x30FC) script = han;
-        else if (c == U' ') script = kAny;
+        if (c == 0x30FC)
+          script = han;
+        else if (c == U' ')
+          script = kAny;
         else {
           script = table.script_of(c);
           if (script == hira || script == kata) script = han;
@@ -314,7 +466,9 @@ class UnicodeScriptsPreTokenizer : public PreTokenizer {
 
 }  // namespace
 
-const std::string& byte_to_unicode(unsigned char b) { return byte_table().to_str[b]; }
+const std::string& byte_to_unicode(unsigned char b) {
+  return byte_table().to_str[b];
+}
 int unicode_to_byte(char32_t c) {
   static const auto rev = [] {
     std::array<int, 512> r;
@@ -325,7 +479,9 @@ int unicode_to_byte(char32_t c) {
   return c < 512 ? rev[c] : -1;
 }
 
-std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer() { return std::make_unique<BertPreTokenizer>(); }
+std::unique_ptr<PreTokenizer> make_bert_pre_tokenizer() {
+  return std::make_unique<BertPreTokenizer>();
+}
 std::unique_ptr<PreTokenizer> make_byte_level_pre_tokenizer(bool add_prefix_space, bool use_regex) {
   return std::make_unique<ByteLevelPreTokenizer>(add_prefix_space, use_regex);
 }
@@ -359,20 +515,23 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const Json& j) {
     return make_byte_level_pre_tokenizer(json_util::get_bool(j, "add_prefix_space", true),
                                          json_util::get_bool(j, "use_regex", true));
   if (type == "Metaspace")
-    return make_metaspace_pre_tokenizer(metaspace_replacement(j), metaspace_scheme(j), json_util::get_bool(j, "split", true));
+    return make_metaspace_pre_tokenizer(metaspace_replacement(j), metaspace_scheme(j),
+                                        json_util::get_bool(j, "split", true));
   if (type == "Split") {
     const auto [pattern, is_regex] = json_util::get_pattern(j, "Split pre-tokenizer");
     std::unique_ptr<Pattern> p;
-    if (is_regex) p = std::make_unique<RegexPattern>(pattern);
-    else p = std::make_unique<StringPattern>(pattern);
-    return std::make_unique<PatternPreTokenizer>(std::move(p),
-                                                 behavior_from_string(json_util::get_string(j, "behavior", "Split pre-tokenizer")),
-                                                 json_util::get_bool(j, "invert", false));
+    if (is_regex)
+      p = std::make_unique<RegexPattern>(pattern);
+    else
+      p = std::make_unique<StringPattern>(pattern);
+    return std::make_unique<PatternPreTokenizer>(
+        std::move(p), behavior_from_string(json_util::get_string(j, "behavior", "Split pre-tokenizer")),
+        json_util::get_bool(j, "invert", false));
   }
   if (type == "Punctuation")
-    return std::make_unique<PatternPreTokenizer>(std::make_unique<CharPredicatePattern>(u::is_bert_punctuation),
-                                                 behavior_from_string(json_util::get_string_or(j, "behavior", "Isolated")),
-                                                 false);
+    return std::make_unique<PatternPreTokenizer>(
+        std::make_unique<CharPredicatePattern>(u::is_bert_punctuation),
+        behavior_from_string(json_util::get_string_or(j, "behavior", "Isolated")), false);
   if (type == "Digits")
     return std::make_unique<PatternPreTokenizer>(std::make_unique<CharPredicatePattern>(u::is_numeric),
                                                  json_util::get_bool(j, "individual_digits", false)
@@ -384,8 +543,9 @@ std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(const Json& j) {
     std::size_t l = 0;
     if (d.empty()) throw FileFormatError("tokenizer.json: CharDelimiterSplit delimiter is empty");
     const char32_t c = u::decode(d, 0, l);
-    return std::make_unique<PatternPreTokenizer>(std::make_unique<CharPredicatePattern>([c](char32_t x) { return x == c; }),
-                                                 SplitDelimiterBehavior::Removed, false);
+    return std::make_unique<PatternPreTokenizer>(
+        std::make_unique<CharPredicatePattern>([c](char32_t x) { return x == c; }), SplitDelimiterBehavior::Removed,
+        false);
   }
   if (type == "UnicodeScripts") return std::make_unique<UnicodeScriptsPreTokenizer>();
   if (type == "FixedLength") {

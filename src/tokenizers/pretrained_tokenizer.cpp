@@ -10,7 +10,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kSpecialNames[] = {"unk_token", "sep_token", "pad_token", "cls_token", "mask_token", "bos_token", "eos_token"};
+const char* kSpecialNames[] = {"unk_token",  "sep_token", "pad_token", "cls_token",
+                               "mask_token", "bos_token", "eos_token"};
 
 std::optional<std::string> token_content(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -20,23 +21,32 @@ std::optional<std::string> token_content(const Json& v) {
 
 // transformers' model_input_names per tokenizer class (PreTrainedTokenizerBase default includes token_type_ids).
 std::vector<std::string> default_input_names(const std::string& cls) {
-  static const char* without_type_ids[] = {"Roberta", "GPT2", "DistilBert", "T5", "XLMRoberta", "Bart", "CLIP", "MPNet",
-                                           "Llama", "Marian", "Camembert", "Longformer", "Bloom", "Whisper", "GPTNeoX",
-                                           "Qwen2", "Gemma", "CodeGen", "Mistral", "Blenderbot", "Pegasus", "MBart", "Phi",
-                                           "Wav2Vec2"};
+  static const char* without_type_ids[] = {"Roberta", "GPT2",       "DistilBert", "T5",     "XLMRoberta", "Bart",
+                                           "CLIP",    "MPNet",      "Llama",      "Marian", "Camembert",  "Longformer",
+                                           "Bloom",   "Whisper",    "GPTNeoX",    "Qwen2",  "Gemma",      "CodeGen",
+                                           "Mistral", "Blenderbot", "Pegasus",    "MBart",  "Phi",        "Wav2Vec2"};
   for (const char* p : without_type_ids)
     if (cls.rfind(p, 0) == 0) return {"input_ids", "attention_mask"};
   return {"input_ids", "token_type_ids", "attention_mask"};
 }
 
 std::string class_from_model_type(const std::string& model_type) {
-  static const std::pair<const char*, const char*> table[] = {
-      {"bert", "BertTokenizer"},        {"distilbert", "DistilBertTokenizer"}, {"roberta", "RobertaTokenizer"},
-      {"albert", "AlbertTokenizer"},    {"electra", "ElectraTokenizer"},       {"gpt2", "GPT2Tokenizer"},
-      {"t5", "T5Tokenizer"},            {"xlm-roberta", "XLMRobertaTokenizer"}, {"mpnet", "MPNetTokenizer"},
-      {"bart", "BartTokenizer"},        {"camembert", "CamembertTokenizer"},   {"deberta", "DebertaTokenizer"},
-      {"llama", "LlamaTokenizer"},      {"mistral", "LlamaTokenizer"},         {"qwen2", "Qwen2Tokenizer"},
-      {"wav2vec2", "Wav2Vec2CTCTokenizer"}};
+  static const std::pair<const char*, const char*> table[] = {{"bert", "BertTokenizer"},
+                                                              {"distilbert", "DistilBertTokenizer"},
+                                                              {"roberta", "RobertaTokenizer"},
+                                                              {"albert", "AlbertTokenizer"},
+                                                              {"electra", "ElectraTokenizer"},
+                                                              {"gpt2", "GPT2Tokenizer"},
+                                                              {"t5", "T5Tokenizer"},
+                                                              {"xlm-roberta", "XLMRobertaTokenizer"},
+                                                              {"mpnet", "MPNetTokenizer"},
+                                                              {"bart", "BartTokenizer"},
+                                                              {"camembert", "CamembertTokenizer"},
+                                                              {"deberta", "DebertaTokenizer"},
+                                                              {"llama", "LlamaTokenizer"},
+                                                              {"mistral", "LlamaTokenizer"},
+                                                              {"qwen2", "Qwen2Tokenizer"},
+                                                              {"wav2vec2", "Wav2Vec2CTCTokenizer"}};
   for (const auto& [k, v] : table)
     if (model_type == k) return v;
   return "";
@@ -44,7 +54,8 @@ std::string class_from_model_type(const std::string& model_type) {
 
 }  // namespace
 
-PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, const Json& map, const std::string& model_type)
+PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, const Json& map,
+                                         const std::string& model_type)
     : backend_(std::move(backend)) {
   for (const char* name : kSpecialNames) {
     std::optional<std::string> v;
@@ -53,7 +64,8 @@ PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, con
     if (v) special_[name] = *v;
   }
   for (const Json* src : {&map, &cfg})
-    if (src->is_object() && src->contains("additional_special_tokens") && (*src)["additional_special_tokens"].is_array()) {
+    if (src->is_object() && src->contains("additional_special_tokens") &&
+        (*src)["additional_special_tokens"].is_array()) {
       for (const auto& v : (*src)["additional_special_tokens"])
         if (auto c = token_content(v)) additional_special_.push_back(*c);
       break;
@@ -63,14 +75,18 @@ PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, con
       const double v = cfg["model_max_length"].get<double>();
       model_max_length_ = v >= 1e18 || v < 0 ? SIZE_MAX : static_cast<std::size_t>(v);
     }
-    if (cfg.contains("tokenizer_class") && cfg["tokenizer_class"].is_string()) tokenizer_class_ = cfg["tokenizer_class"].get<std::string>();
-    if (cfg.contains("do_lower_case") && cfg["do_lower_case"].is_boolean()) do_lower_case_ = cfg["do_lower_case"].get<bool>();
+    if (cfg.contains("tokenizer_class") && cfg["tokenizer_class"].is_string())
+      tokenizer_class_ = cfg["tokenizer_class"].get<std::string>();
+    if (cfg.contains("do_lower_case") && cfg["do_lower_case"].is_boolean())
+      do_lower_case_ = cfg["do_lower_case"].get<bool>();
     if (cfg.contains("clean_up_tokenization_spaces") && cfg["clean_up_tokenization_spaces"].is_boolean())
       clean_up_ = cfg["clean_up_tokenization_spaces"].get<bool>();
     if (cfg.contains("padding_side") && cfg["padding_side"].is_string())
-      padding_side_ = cfg["padding_side"].get<std::string>() == "left" ? PaddingDirection::Left : PaddingDirection::Right;
+      padding_side_ =
+          cfg["padding_side"].get<std::string>() == "left" ? PaddingDirection::Left : PaddingDirection::Right;
     if (cfg.contains("truncation_side") && cfg["truncation_side"].is_string())
-      truncation_side_ = cfg["truncation_side"].get<std::string>() == "left" ? TruncationDirection::Left : TruncationDirection::Right;
+      truncation_side_ =
+          cfg["truncation_side"].get<std::string>() == "left" ? TruncationDirection::Left : TruncationDirection::Right;
   }
   if (tokenizer_class_.empty()) tokenizer_class_ = class_from_model_type(model_type);
   if (cfg.is_object() && cfg.contains("model_input_names") && cfg["model_input_names"].is_array()) {
@@ -171,8 +187,8 @@ BatchEncoding PreTrainedTokenizer::operator()(const std::vector<std::string>& te
   return call(in, o);
 }
 
-BatchEncoding PreTrainedTokenizer::operator()(const std::vector<std::string>& texts, const std::vector<std::string>& pairs,
-                                              const TokenizeOptions& o) const {
+BatchEncoding PreTrainedTokenizer::operator()(const std::vector<std::string>& texts,
+                                              const std::vector<std::string>& pairs, const TokenizeOptions& o) const {
   if (texts.size() != pairs.size())
     throw InvalidArgument("tokenizer: " + std::to_string(texts.size()) + " texts but " + std::to_string(pairs.size()) +
                           " text pairs");
@@ -230,7 +246,9 @@ TensorMap BatchEncoding::to_tensors() const {
     }
     return Tensor::from_vector(std::move(v), {static_cast<std::int64_t>(batch), static_cast<std::int64_t>(seq)});
   };
-  auto has = [&](const char* n) { return std::find(model_input_names.begin(), model_input_names.end(), n) != model_input_names.end(); };
+  auto has = [&](const char* n) {
+    return std::find(model_input_names.begin(), model_input_names.end(), n) != model_input_names.end();
+  };
   m["input_ids"] = make([](const Encoding& e) -> const std::vector<std::int64_t>& { return e.ids; });
   if (has("attention_mask") || model_input_names.empty())
     m["attention_mask"] = make([](const Encoding& e) -> const std::vector<std::int64_t>& { return e.attention_mask; });
@@ -245,29 +263,35 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path) {
     Tokenizer t = Tokenizer::from_file(resolve_pointer_file(path));
     const fs::path dir = path.parent_path();
     Json cfg, map;
-    if (fs::is_regular_file(dir / "tokenizer_config.json", ec)) cfg = read_json_file(resolve_pointer_file(dir / "tokenizer_config.json"));
-    if (fs::is_regular_file(dir / "special_tokens_map.json", ec)) map = read_json_file(resolve_pointer_file(dir / "special_tokens_map.json"));
+    if (fs::is_regular_file(dir / "tokenizer_config.json", ec))
+      cfg = read_json_file(resolve_pointer_file(dir / "tokenizer_config.json"));
+    if (fs::is_regular_file(dir / "special_tokens_map.json", ec))
+      map = read_json_file(resolve_pointer_file(dir / "special_tokens_map.json"));
     return PreTrainedTokenizer(std::move(t), cfg, map);
   }
   if (!fs::is_directory(path, ec)) throw NotFoundError("tokenizer: no such file or folder: " + path.string());
   Json cfg, map;
   std::string model_type;
-  if (fs::is_regular_file(path / "tokenizer_config.json", ec)) cfg = read_json_file(resolve_pointer_file(path / "tokenizer_config.json"));
-  if (fs::is_regular_file(path / "special_tokens_map.json", ec)) map = read_json_file(resolve_pointer_file(path / "special_tokens_map.json"));
+  if (fs::is_regular_file(path / "tokenizer_config.json", ec))
+    cfg = read_json_file(resolve_pointer_file(path / "tokenizer_config.json"));
+  if (fs::is_regular_file(path / "special_tokens_map.json", ec))
+    map = read_json_file(resolve_pointer_file(path / "special_tokens_map.json"));
   if (fs::is_regular_file(path / "config.json", ec)) {
     const Json c = read_json_file(path / "config.json");
-    if (c.is_object() && c.contains("model_type") && c["model_type"].is_string()) model_type = c["model_type"].get<std::string>();
+    if (c.is_object() && c.contains("model_type") && c["model_type"].is_string())
+      model_type = c["model_type"].get<std::string>();
   }
   std::string cls = cfg.is_object() && cfg.contains("tokenizer_class") && cfg["tokenizer_class"].is_string()
                         ? cfg["tokenizer_class"].get<std::string>()
                         : class_from_model_type(model_type);
   if (fs::is_regular_file(path / "tokenizer.json", ec))
-    return PreTrainedTokenizer(Tokenizer::from_file(resolve_pointer_file(path / "tokenizer.json")), cfg, map, model_type);
+    return PreTrainedTokenizer(Tokenizer::from_file(resolve_pointer_file(path / "tokenizer.json")), cfg, map,
+                               model_type);
   if (fs::is_regular_file(path / "vocab.txt", ec))
     return PreTrainedTokenizer(tokenizer_from_wordpiece_vocab(path / "vocab.txt", cfg, map), cfg, map, model_type);
   if (fs::is_regular_file(path / "vocab.json", ec) && fs::is_regular_file(path / "merges.txt", ec))
-    return PreTrainedTokenizer(tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls), cfg, map,
-                               model_type);
+    return PreTrainedTokenizer(tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls), cfg,
+                               map, model_type);
   for (const char* name : {"spiece.model", "sentencepiece.bpe.model", "tokenizer.model", "source.spm"})
     if (fs::is_regular_file(path / name, ec))
       return PreTrainedTokenizer(tokenizer_from_sentencepiece(path / name, cfg, map, cls), cfg, map, model_type);

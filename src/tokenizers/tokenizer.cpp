@@ -69,8 +69,10 @@ void Tokenizer::add_tokens(std::vector<AddedToken> tokens) {
     if (model_)
       if (auto id = model_->token_to_id(t.content)) t.id = *id;
     if (t.id < 0) t.id = existing != all.end() ? existing->id : next++;
-    if (existing != all.end()) *existing = t;
-    else all.push_back(t);
+    if (existing != all.end())
+      *existing = t;
+    else
+      all.push_back(t);
   }
   added_.set_tokens(std::move(all), normalizer_.get());
 }
@@ -125,7 +127,8 @@ Tokenizer Tokenizer::from_json(const Json& j) {
       p.max_length = tr.value("max_length", std::size_t{512});
       p.stride = tr.value("stride", std::size_t{0});
       p.strategy = truncation_strategy_from_string(tr.value("strategy", std::string("LongestFirst")));
-      p.direction = tr.value("direction", std::string("Right")) == "Left" ? TruncationDirection::Left : TruncationDirection::Right;
+      p.direction = tr.value("direction", std::string("Right")) == "Left" ? TruncationDirection::Left
+                                                                          : TruncationDirection::Right;
       t.truncation_ = p;
     }
     if (j.contains("padding") && j["padding"].is_object()) {
@@ -135,7 +138,8 @@ Tokenizer Tokenizer::from_json(const Json& j) {
         p.batch_longest = false;
         p.fixed_length = pd["strategy"]["Fixed"].get<std::size_t>();
       }
-      p.direction = pd.value("direction", std::string("Right")) == "Left" ? PaddingDirection::Left : PaddingDirection::Right;
+      p.direction =
+          pd.value("direction", std::string("Right")) == "Left" ? PaddingDirection::Left : PaddingDirection::Right;
       if (pd.contains("pad_to_multiple_of") && pd["pad_to_multiple_of"].is_number_integer())
         p.pad_to_multiple_of = pd["pad_to_multiple_of"].get<std::size_t>();
       p.pad_id = pd.value("pad_id", std::int64_t{0});
@@ -149,8 +153,12 @@ Tokenizer Tokenizer::from_json(const Json& j) {
   }
 }
 
-void Tokenizer::set_truncation(std::optional<TruncationParams> params) { truncation_ = std::move(params); }
-void Tokenizer::set_padding(std::optional<PaddingParams> params) { padding_ = std::move(params); }
+void Tokenizer::set_truncation(std::optional<TruncationParams> params) {
+  truncation_ = std::move(params);
+}
+void Tokenizer::set_padding(std::optional<PaddingParams> params) {
+  padding_ = std::move(params);
+}
 
 std::optional<std::int64_t> Tokenizer::token_to_id(std::string_view token) const {
   if (auto id = added_.token_to_id(token)) return id;
@@ -205,7 +213,8 @@ Encoding Tokenizer::encode_single_sequence(std::string_view text, std::int64_t t
     if (ascii) return o;
     if (o.first >= text.size()) return o;  // not convertible: the Rust library keeps the byte offsets
     const std::size_t s = char_of[o.first];
-    const std::size_t e = o.second < text.size() ? char_of[o.second] : (o.second == text.size() ? char_of[text.size() - 1] + 1 : o.second);
+    const std::size_t e = o.second < text.size() ? char_of[o.second]
+                                                 : (o.second == text.size() ? char_of[text.size() - 1] + 1 : o.second);
     return {s, e};
   };
 
@@ -239,7 +248,8 @@ Encoding Tokenizer::encode_single_sequence(std::string_view text, std::int64_t t
 }
 
 namespace {
-std::pair<Encoding, std::optional<Encoding>> truncate_encodings(Encoding a, std::optional<Encoding> b, const TruncationParams& p) {
+std::pair<Encoding, std::optional<Encoding>> truncate_encodings(Encoding a, std::optional<Encoding> b,
+                                                                const TruncationParams& p) {
   if (p.max_length == 0) {
     a.truncate(0, p.stride, p.direction);
     if (b) b->truncate(0, p.stride, p.direction);
@@ -254,8 +264,10 @@ std::pair<Encoding, std::optional<Encoding>> truncate_encodings(Encoding a, std:
         std::size_t n1 = a.size(), n2 = b->size();
         const bool swap = n1 > n2;
         if (swap) std::swap(n1, n2);
-        if (n1 > p.max_length) n2 = n1;
-        else n2 = std::max(n1, p.max_length - n1);
+        if (n1 > p.max_length)
+          n2 = n1;
+        else
+          n2 = std::max(n1, p.max_length - n1);
         if (n1 + n2 > p.max_length) {
           n1 = p.max_length / 2;
           n2 = n1 + p.max_length % 2;
@@ -270,12 +282,17 @@ std::pair<Encoding, std::optional<Encoding>> truncate_encodings(Encoding a, std:
     case TruncationStrategy::OnlyFirst:
     case TruncationStrategy::OnlySecond: {
       Encoding* target = nullptr;
-      if (p.strategy == TruncationStrategy::OnlyFirst) target = &a;
-      else if (b) target = &*b;
-      else throw InvalidArgument("Truncation error: Second sequence not provided");
+      if (p.strategy == TruncationStrategy::OnlyFirst)
+        target = &a;
+      else if (b)
+        target = &*b;
+      else
+        throw InvalidArgument("Truncation error: Second sequence not provided");
       const std::size_t len = target->size();
-      if (len > to_remove) target->truncate(len - to_remove, p.stride, p.direction);
-      else throw InvalidArgument("Truncation error: Sequence to truncate too short to respect the provided max_length");
+      if (len > to_remove)
+        target->truncate(len - to_remove, p.stride, p.direction);
+      else
+        throw InvalidArgument("Truncation error: Sequence to truncate too short to respect the provided max_length");
       break;
     }
   }
@@ -361,7 +378,8 @@ std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& in
   return encode_batch(inputs, o);
 }
 
-std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs, const EncodeOptions& options) const {
+std::vector<Encoding> Tokenizer::encode_batch(const std::vector<EncodeInput>& inputs,
+                                              const EncodeOptions& options) const {
   std::vector<Encoding> out(inputs.size());
   std::size_t num_threads = options.num_threads;
   auto work = [&](std::size_t i) {

@@ -42,15 +42,24 @@ static std::size_t valid_seq(std::string_view s, std::size_t i, std::size_t& bad
   if (c < 0x80) return 1;
   std::size_t need;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) need = 1;
-  else if (c == 0xE0) need = 2, lo = 0xA0;
-  else if (c >= 0xE1 && c <= 0xEC) need = 2;
-  else if (c == 0xED) need = 2, hi = 0x9F;
-  else if (c >= 0xEE && c <= 0xEF) need = 2;
-  else if (c == 0xF0) need = 3, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) need = 3;
-  else if (c == 0xF4) need = 3, hi = 0x8F;
-  else return 0;
+  if (c >= 0xC2 && c <= 0xDF)
+    need = 1;
+  else if (c == 0xE0)
+    need = 2, lo = 0xA0;
+  else if (c >= 0xE1 && c <= 0xEC)
+    need = 2;
+  else if (c == 0xED)
+    need = 2, hi = 0x9F;
+  else if (c >= 0xEE && c <= 0xEF)
+    need = 2;
+  else if (c == 0xF0)
+    need = 3, lo = 0x90;
+  else if (c >= 0xF1 && c <= 0xF3)
+    need = 3;
+  else if (c == 0xF4)
+    need = 3, hi = 0x8F;
+  else
+    return 0;
   for (std::size_t k = 1; k <= need; ++k) {
     if (i + k >= s.size()) return 0;
     const unsigned char x = b(i + k);
@@ -126,7 +135,14 @@ Category category(char32_t c) {
 bool is_whitespace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
   switch (c) {
-    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000: return true;
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000: return true;
     default: return c >= 0x2000 && c <= 0x200A;
   }
 }
@@ -156,13 +172,15 @@ bool is_numeric(char32_t c) {
   return is_number(category(c));
 }
 
-bool is_alphanumeric(char32_t c) { return is_alphabetic(c) || is_numeric(c); }
+bool is_alphanumeric(char32_t c) {
+  return is_alphabetic(c) || is_numeric(c);
+}
 
 bool is_word_char(char32_t c) {
   if (c < 0x80) return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_';
   const Category k = category(c);
-  return is_letter(k) || is_mark(k) || k == Category::Nd || k == Category::Pc || k == Category::Nl ||
-         c == 0x200C || c == 0x200D || other_alphabetic_symbol(c);
+  return is_letter(k) || is_mark(k) || k == Category::Nd || k == Category::Pc || k == Category::Nl || c == 0x200C ||
+         c == 0x200D || other_alphabetic_symbol(c);
 }
 
 bool is_bert_punctuation(char32_t c) {

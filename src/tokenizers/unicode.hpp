@@ -26,8 +26,12 @@ inline char32_t decode(std::string_view s, std::size_t pos, std::size_t& len) {
   return ((c & 0x07) << 18) | ((static_cast<unsigned char>(s[pos + 1]) & 0x3F) << 12) |
          ((static_cast<unsigned char>(s[pos + 2]) & 0x3F) << 6) | (static_cast<unsigned char>(s[pos + 3]) & 0x3F);
 }
-inline std::size_t utf8_len(char32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
-inline std::size_t lead_len(unsigned char c) { return c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4; }
+inline std::size_t utf8_len(char32_t c) {
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+inline std::size_t lead_len(unsigned char c) {
+  return c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : 4;
+}
 void append_utf8(std::string& out, char32_t c);
 std::string to_utf8(char32_t c);
 std::size_t count_chars(std::string_view s);
@@ -36,19 +40,57 @@ std::size_t find_invalid_utf8(std::string_view s);
 // String::from_utf8_lossy: invalid sequences become U+FFFD (one per maximal invalid subpart).
 std::string from_utf8_lossy(std::string_view bytes);
 
-enum class Category : std::uint8_t { Cn, Lu, Ll, Lt, Lm, Lo, Mn, Mc, Me, Nd, Nl, No, Pc, Pd, Ps, Pe, Pi, Pf, Po,
-                                     Sm, Sc, Sk, So, Zs, Zl, Zp, Cc, Cf, Cs, Co };
+enum class Category : std::uint8_t {
+  Cn,
+  Lu,
+  Ll,
+  Lt,
+  Lm,
+  Lo,
+  Mn,
+  Mc,
+  Me,
+  Nd,
+  Nl,
+  No,
+  Pc,
+  Pd,
+  Ps,
+  Pe,
+  Pi,
+  Pf,
+  Po,
+  Sm,
+  Sc,
+  Sk,
+  So,
+  Zs,
+  Zl,
+  Zp,
+  Cc,
+  Cf,
+  Cs,
+  Co
+};
 Category category(char32_t c);
 
 bool is_whitespace(char32_t c);  // Rust char::is_whitespace (White_Space property)
-inline bool is_letter(Category k) { return k >= Category::Lu && k <= Category::Lo; }
-inline bool is_mark(Category k) { return k >= Category::Mn && k <= Category::Me; }
-inline bool is_number(Category k) { return k >= Category::Nd && k <= Category::No; }
-inline bool is_punctuation(Category k) { return k >= Category::Pc && k <= Category::Po; }
-bool is_alphabetic(char32_t c);   // Rust char::is_alphabetic (approximation: L, Nl, Other_Alphabetic marks)
-bool is_alphanumeric(char32_t c);  // Rust char::is_alphanumeric
-bool is_numeric(char32_t c);       // Rust char::is_numeric (Nd, Nl, No)
-bool is_word_char(char32_t c);     // regex \w (Unicode): Alphabetic, M, Nd, Pc, Join_Control
+inline bool is_letter(Category k) {
+  return k >= Category::Lu && k <= Category::Lo;
+}
+inline bool is_mark(Category k) {
+  return k >= Category::Mn && k <= Category::Me;
+}
+inline bool is_number(Category k) {
+  return k >= Category::Nd && k <= Category::No;
+}
+inline bool is_punctuation(Category k) {
+  return k >= Category::Pc && k <= Category::Po;
+}
+bool is_alphabetic(char32_t c);        // Rust char::is_alphabetic (approximation: L, Nl, Other_Alphabetic marks)
+bool is_alphanumeric(char32_t c);      // Rust char::is_alphanumeric
+bool is_numeric(char32_t c);           // Rust char::is_numeric (Nd, Nl, No)
+bool is_word_char(char32_t c);         // regex \w (Unicode): Alphabetic, M, Nd, Pc, Join_Control
 bool is_bert_punctuation(char32_t c);  // ASCII punctuation or Unicode P*
 bool is_other(char32_t c);             // Cc, Cf, Cs, Co, Cn
 bool is_chinese_char(char32_t c);

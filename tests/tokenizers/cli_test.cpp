@@ -14,8 +14,10 @@ namespace {
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -44,7 +46,7 @@ std::vector<Json> lines(const std::string& out) {
   return v;
 }
 
-#define REQUIRE_CLI()                                                  \
+#define REQUIRE_CLI()                                                            \
   if (std::string(ORTFORMERS_CLI_PATH).empty()) GTEST_SKIP() << "CLI not built"; \
   if (!std::filesystem::exists(ORTFORMERS_CLI_PATH)) GTEST_SKIP() << "CLI not built at " << ORTFORMERS_CLI_PATH
 
@@ -66,8 +68,8 @@ TEST(TokenizeCli, SinglesMatchTheRustLibrary) {
       cases.push_back(&c);
     }
     f.close();
-    const auto [rc, out] = run_cli("tokenize --tokenizer " + shell_quote((dir / "tokenizer.json").string()) + " --inputs " +
-                                   shell_quote((tmp / "in.jsonl").string()));
+    const auto [rc, out] = run_cli("tokenize --tokenizer " + shell_quote((dir / "tokenizer.json").string()) +
+                                   " --inputs " + shell_quote((tmp / "in.jsonl").string()));
     ASSERT_EQ(rc, 0) << name;
     const auto got = lines(out);
     ASSERT_EQ(got.size(), cases.size()) << name;
@@ -89,10 +91,12 @@ TEST(TokenizeCli, TruncationStrideAndPadding) {
   for (const auto& c : ref["truncation"]["cases"]) {
     if (c["result"].contains("error") || c["direction"] != "right") continue;
     const Json& in = c["input"];
-    std::string args = "tokenize --tokenizer " + tok + " --max-length 16 --stride " + c["stride"].dump() + " --truncation " +
-                       c["strategy"].get<std::string>();
-    if (in.contains("b")) args += " --pair " + shell_quote(in["b"].get<std::string>()) + " " + shell_quote(in["a"].get<std::string>());
-    else args += " " + shell_quote(in["text"].get<std::string>());
+    std::string args = "tokenize --tokenizer " + tok + " --max-length 16 --stride " + c["stride"].dump() +
+                       " --truncation " + c["strategy"].get<std::string>();
+    if (in.contains("b"))
+      args += " --pair " + shell_quote(in["b"].get<std::string>()) + " " + shell_quote(in["a"].get<std::string>());
+    else
+      args += " " + shell_quote(in["text"].get<std::string>());
     const auto [rc, out] = run_cli(args);
     ASSERT_EQ(rc, 0) << args;
     const auto got = lines(out);

@@ -41,11 +41,17 @@ TEST(Components, SplitBehaviours) {
 }
 
 TEST(Components, Decoders) {
-  const auto ctc = decoder_from_json(Json::parse(R"({"type":"CTC","pad_token":"<pad>","word_delimiter_token":"|","cleanup":true})"));
-  EXPECT_EQ(ctc->decode({"<pad>", "h", "e", "e", "l", "l", "<pad>", "l", "o", "|", "w", "o", "r", "l", "d"}), "hello world");
+  const auto ctc =
+      decoder_from_json(Json::parse(R"({"type":"CTC","pad_token":"<pad>","word_delimiter_token":"|","cleanup":true})"));
+  EXPECT_EQ(ctc->decode({"<pad>", "h", "e", "e", "l", "l", "<pad>", "l", "o", "|", "w", "o", "r", "l", "d"}),
+            "hello world");
   const auto bpe = decoder_from_json(Json::parse(R"({"type":"BPEDecoder","suffix":"</w>"})"));
   EXPECT_EQ(bpe->decode({"my</w>", "na", "me</w>"}), "my name");
   const auto fb = decoder_from_json(Json::parse(R"({"type":"ByteFallback"})"));
-  EXPECT_EQ(fb->decode({"<0xE5>", "<0x8F>", "<0xAB>", "a"}), "\xE5\x8F\xAB" "a");
-  EXPECT_EQ(fb->decode({"<0xE5>", "<0x8F>", "a"}), "\xEF\xBF\xBD\xEF\xBF\xBD" "a");
+  EXPECT_EQ(fb->decode({"<0xE5>", "<0x8F>", "<0xAB>", "a"}),
+            "\xE5\x8F\xAB"
+            "a");
+  EXPECT_EQ(fb->decode({"<0xE5>", "<0x8F>", "a"}),
+            "\xEF\xBF\xBD\xEF\xBF\xBD"
+            "a");
 }

@@ -23,7 +23,6 @@ struct Tally {
   }
 };
 
-
 void run_fixture(const std::string& name) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const auto dir = fixtures / "tokenizers" / name;
@@ -43,9 +42,11 @@ void run_fixture(const std::string& name) {
           const std::string d0 = tok.decode(e.ids, false), d1 = tok.decode(e.ids, true);
           std::string diff;
           if (d0 != exp["decode"]["skip_special_tokens_false"].get<std::string>())
-            diff += "decode(false): expected " + exp["decode"]["skip_special_tokens_false"].dump() + " got " + Json(d0).dump() + "; ";
+            diff += "decode(false): expected " + exp["decode"]["skip_special_tokens_false"].dump() + " got " +
+                    Json(d0).dump() + "; ";
           if (d1 != exp["decode"]["skip_special_tokens_true"].get<std::string>())
-            diff += "decode(true): expected " + exp["decode"]["skip_special_tokens_true"].dump() + " got " + Json(d1).dump();
+            diff += "decode(true): expected " + exp["decode"]["skip_special_tokens_true"].dump() + " got " +
+                    Json(d1).dump();
           t.add(where + "/decode", diff);
         }
       } catch (const std::exception& e) {
@@ -88,8 +89,8 @@ void run_fixture(const std::string& name) {
     tr.set_truncation(p);
     tr.set_padding(std::nullopt);  // the truncation cases were generated without the file's padding
     const Json& in = c["input"];
-    const std::string where = "truncation/" + in["id"].get<std::string>() + "/" + c["strategy"].get<std::string>() + "/" +
-                              std::to_string(p.stride) + "/" + c["direction"].get<std::string>();
+    const std::string where = "truncation/" + in["id"].get<std::string>() + "/" + c["strategy"].get<std::string>() +
+                              "/" + std::to_string(p.stride) + "/" + c["direction"].get<std::string>();
     const Json& res = c["result"];
     try {
       const Encoding e = in.contains("b") ? tr.encode_pair(in["a"].get<std::string>(), in["b"].get<std::string>(), true)
@@ -143,8 +144,10 @@ void run_fixture(const std::string& name) {
     try {
       std::vector<EncodeInput> inputs;
       for (const auto& in : c["inputs"]) {
-        if (in.contains("a")) inputs.emplace_back(in["a"].get<std::string>(), in["b"].get<std::string>());
-        else inputs.emplace_back(in["text"].get<std::string>());
+        if (in.contains("a"))
+          inputs.emplace_back(in["a"].get<std::string>(), in["b"].get<std::string>());
+        else
+          inputs.emplace_back(in["text"].get<std::string>());
       }
       std::vector<Encoding> encs;
       if (c["api"].get<std::string>() == "encodeBatch") {
@@ -170,7 +173,9 @@ void run_fixture(const std::string& name) {
 
 class FixtureParity : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(FixtureParity, EveryCaseIdentical) { run_fixture(GetParam()); }
+TEST_P(FixtureParity, EveryCaseIdentical) {
+  run_fixture(GetParam());
+}
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, FixtureParity,
                          ::testing::Values("bert-base-uncased", "all-MiniLM-L6-v2", "roberta-base", "gpt2", "t5-small",

@@ -68,7 +68,8 @@ TEST(PreTrainedTokenizer, DecodeCleanUpAndSpecialTokens) {
   const auto enc = tok.encode("Hello , world ! Y' all do n't");
   EXPECT_EQ(tok.decode(enc.ids, true), "hello, world! y'all don't");
   EXPECT_EQ(tok.decode(enc.ids, false, false).rfind("[CLS] hello", 0), 0u);
-  EXPECT_EQ(tok.convert_ids_to_tokens(std::vector<std::int64_t>{101, 7592}), (std::vector<std::string>{"[CLS]", "hello"}));
+  EXPECT_EQ(tok.convert_ids_to_tokens(std::vector<std::int64_t>{101, 7592}),
+            (std::vector<std::string>{"[CLS]", "hello"}));
 }
 
 TEST(PreTrainedTokenizer, RobertaHasNoTokenTypeIds) {
@@ -95,7 +96,8 @@ TEST(Tokenizer, ErrorsAreClear) {
   EXPECT_THROW(tok.encode("one two three four five six seven"), InvalidArgument);
   EXPECT_THROW(Tokenizer::from_json(std::string("{\"model\": {\"type\": \"Nope\"}}")), UnsupportedError);
   EXPECT_THROW(Tokenizer::from_json(std::string("{not json")), FileFormatError);
-  EXPECT_THROW(Tokenizer::from_json(std::string("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}")),
+  EXPECT_THROW(Tokenizer::from_json(
+                   std::string("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}")),
                FileFormatError);
   EXPECT_THROW(AutoTokenizer::from_pretrained("/nonexistent/folder"), NotFoundError);
 }

@@ -54,7 +54,8 @@ void check_reference(const std::string& name, bool legacy) {
                           : tok({text}, o);
     const Encoding& e = b.encodings.at(0);
     std::string diff;
-    if (Json(e.ids) != c["input_ids"]) diff += " input_ids: expected " + c["input_ids"].dump() + " got " + Json(e.ids).dump();
+    if (Json(e.ids) != c["input_ids"])
+      diff += " input_ids: expected " + c["input_ids"].dump() + " got " + Json(e.ids).dump();
     if (Json(e.attention_mask) != c["attention_mask"]) diff += " attention_mask differs";
     if (c.contains("token_type_ids") && Json(e.type_ids) != c["token_type_ids"]) diff += " token_type_ids differ";
     if (Json(tok.convert_ids_to_tokens(e.ids)) != c["tokens"]) diff += " tokens differ";
@@ -77,14 +78,18 @@ void check_reference(const std::string& name, bool legacy) {
 
 class ReferenceTokenization : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(ReferenceTokenization, FromTokenizerJson) { check_reference(GetParam(), false); }
-TEST_P(ReferenceTokenization, FromLegacyFiles) { check_reference(GetParam(), true); }
+TEST_P(ReferenceTokenization, FromTokenizerJson) {
+  check_reference(GetParam(), false);
+}
+TEST_P(ReferenceTokenization, FromLegacyFiles) {
+  check_reference(GetParam(), true);
+}
 
 INSTANTIATE_TEST_SUITE_P(Reference, ReferenceTokenization,
                          ::testing::Values("albert-tiny", "bert-tiny", "bert-tiny-mlm", "bert-tiny-multiple-choice",
                                            "bert-tiny-ner", "bert-tiny-nli", "bert-tiny-qa", "bert-tiny-seqcls",
-                                           "distilbert-tiny", "distilbert-tiny-qa", "electra-tiny-ner", "minilm-tiny-st",
-                                           "roberta-tiny", "roberta-tiny-seqcls"),
+                                           "distilbert-tiny", "distilbert-tiny-qa", "electra-tiny-ner",
+                                           "minilm-tiny-st", "roberta-tiny", "roberta-tiny-seqcls"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& c : n)

@@ -55,7 +55,8 @@ inline std::string compare_encoding(const Json& expected, const Json& actual, st
       continue;
     }
     if (!actual.contains(k)) continue;
-    if (expected[k] != actual[k]) out << k << ": expected " << expected[k].dump() << " got " << actual[k].dump() << "; ";
+    if (expected[k] != actual[k])
+      out << k << ": expected " << expected[k].dump() << " got " << actual[k].dump() << "; ";
   }
   return out.str();
 }

@@ -44,5 +44,6 @@ TEST(UseLiteConformance, MatchesTheRustLibrary) {
                   << Json(e.ids).dump();
   }
   EXPECT_EQ(same, sentences.size() - ties.size());
-  std::printf("[use-lite-en] %zu/%zu identical to the original tokenizer (%zu known tie)\n", same, sentences.size(), ties.size());
+  std::printf("[use-lite-en] %zu/%zu identical to the original tokenizer (%zu known tie)\n", same, sentences.size(),
+              ties.size());
 }

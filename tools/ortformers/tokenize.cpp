@@ -90,8 +90,10 @@ int run_tokenize() {
   const tk::Tokenizer& tok = l.pretrained.backend();
   std::vector<tk::EncodeInput> inputs;
   for (const auto& t : targs.texts) {
-    if (targs.pair) inputs.emplace_back(t, *targs.pair);
-    else inputs.emplace_back(t);
+    if (targs.pair)
+      inputs.emplace_back(t, *targs.pair);
+    else
+      inputs.emplace_back(t);
   }
   if (targs.inputs) {
     std::ifstream in(*targs.inputs);
@@ -108,12 +110,15 @@ int run_tokenize() {
         throw InvalidArgument(*targs.inputs + ":" + std::to_string(n) + ": invalid JSON: " + e.what());
       }
       if (j.is_string()) {
-        if (targs.pair) inputs.emplace_back(j.get<std::string>(), *targs.pair);
-        else inputs.emplace_back(j.get<std::string>());
+        if (targs.pair)
+          inputs.emplace_back(j.get<std::string>(), *targs.pair);
+        else
+          inputs.emplace_back(j.get<std::string>());
       } else if (j.is_object() && j.contains("text") && j["text"].is_string()) {
         if (j.contains("text_pair") && j["text_pair"].is_string())
           inputs.emplace_back(j["text"].get<std::string>(), j["text_pair"].get<std::string>());
-        else inputs.emplace_back(j["text"].get<std::string>());
+        else
+          inputs.emplace_back(j["text"].get<std::string>());
       } else {
         throw InvalidArgument(*targs.inputs + ":" + std::to_string(n) +
                               ": each line must be a JSON string or {\"text\": ..., \"text_pair\": ...}");
@@ -129,7 +134,8 @@ int run_tokenize() {
   o.num_threads = targs.threads;
   if (targs.max_length || targs.truncation) {
     tk::TruncationParams p = o.truncation.value_or(tk::TruncationParams{});
-    if (targs.max_length) p.max_length = *targs.max_length;
+    if (targs.max_length)
+      p.max_length = *targs.max_length;
     else if (!o.truncation) {
       if (l.pretrained.model_max_length() == SIZE_MAX)
         throw InvalidArgument("--truncation needs --max-length (the tokenizer has no model_max_length)");
@@ -203,12 +209,14 @@ int run_decode() {
   }
   if (rows.empty()) throw InvalidArgument("decode: no ids (give IDS arguments or --inputs FILE.jsonl)");
   for (const auto& r : rows)
-    std::cout << Json(l.pretrained.backend().decode(r, skip)).dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+    std::cout << Json(l.pretrained.backend().decode(r, skip)).dump(-1, ' ', false, Json::error_handler_t::replace)
+              << "\n";
   return 0;
 }
 
 void register_tokenize(CLI::App& app) {
-  auto* t = app.add_subcommand("tokenize", "Encode texts with a tokenizer.json (Rust tokenizers semantics), one JSON line each");
+  auto* t = app.add_subcommand("tokenize",
+                               "Encode texts with a tokenizer.json (Rust tokenizers semantics), one JSON line each");
   t->add_option("--tokenizer", targs.tokenizer, "tokenizer.json file or model folder")->required();
   t->add_option("--pair", targs.pair, "second sequence for every input");
   t->add_flag("--no-special-tokens", targs.no_special_tokens, "do not add the post-processor's special tokens");

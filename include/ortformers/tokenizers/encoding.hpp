@@ -20,7 +20,7 @@ struct TruncationParams {
 };
 
 struct PaddingParams {
-  bool batch_longest = true;           // PaddingStrategy::BatchLongest, else Fixed(fixed_length)
+  bool batch_longest = true;  // PaddingStrategy::BatchLongest, else Fixed(fixed_length)
   std::size_t fixed_length = 0;
   PaddingDirection direction = PaddingDirection::Right;
   std::optional<std::size_t> pad_to_multiple_of;

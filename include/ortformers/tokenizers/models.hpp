@@ -54,7 +54,8 @@ struct UnigramPiece {
   std::string piece;
   double score;
 };
-std::unique_ptr<Model> make_unigram(std::vector<UnigramPiece> vocab, std::optional<std::size_t> unk_id, bool byte_fallback);
+std::unique_ptr<Model> make_unigram(std::vector<UnigramPiece> vocab, std::optional<std::size_t> unk_id,
+                                    bool byte_fallback);
 std::unique_ptr<Model> make_wordlevel(Vocab vocab, const std::string& unk_token);
 
 }  // namespace ortformers::tokenizers

@@ -31,6 +31,7 @@ std::unique_ptr<Normalizer> make_precompiled_normalizer(const std::string& chars
 std::unique_ptr<Normalizer> make_sequence_normalizer(std::vector<std::unique_ptr<Normalizer>> normalizers);
 // kind: "NFC", "NFD", "NFKC", "NFKD", "Lowercase", "StripAccents"
 std::unique_ptr<Normalizer> make_simple_normalizer(const std::string& kind);
-std::unique_ptr<Normalizer> make_replace_normalizer(const std::string& pattern, bool is_regex, const std::string& content);
+std::unique_ptr<Normalizer> make_replace_normalizer(const std::string& pattern, bool is_regex,
+                                                    const std::string& content);
 
 }  // namespace ortformers::tokenizers

@@ -22,8 +22,9 @@ class PostProcessor {
 std::unique_ptr<PostProcessor> post_processor_from_json(const Json& j);
 // Template strings as in tokenizers.processors.TemplateProcessing ("[CLS]:0 $A:0 [SEP]:0"), with the ids of the
 // special tokens used.
-std::unique_ptr<PostProcessor> make_template_processing(const std::string& single, const std::string& pair,
-                                                        const std::vector<std::pair<std::string, std::int64_t>>& special_tokens);
+std::unique_ptr<PostProcessor> make_template_processing(
+    const std::string& single, const std::string& pair,
+    const std::vector<std::pair<std::string, std::int64_t>>& special_tokens);
 std::unique_ptr<PostProcessor> make_roberta_processing(std::pair<std::string, std::int64_t> sep,
                                                        std::pair<std::string, std::int64_t> cls, bool trim_offsets,
                                                        bool add_prefix_space);

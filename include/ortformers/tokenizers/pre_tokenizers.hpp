@@ -24,6 +24,6 @@ std::unique_ptr<PreTokenizer> make_metaspace_pre_tokenizer(char32_t replacement,
 
 // The GPT-2 byte <-> unicode char table of the ByteLevel components.
 const std::string& byte_to_unicode(unsigned char b);  // UTF-8 of the char standing for byte b
-int unicode_to_byte(char32_t c);                       // -1 when c is not in the table
+int unicode_to_byte(char32_t c);                      // -1 when c is not in the table
 
 }  // namespace ortformers::tokenizers

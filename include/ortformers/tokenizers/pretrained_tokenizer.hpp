@@ -55,7 +55,9 @@ class PreTrainedTokenizer {
   std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = false,
                      std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const;
   std::vector<std::string> convert_ids_to_tokens(std::span<const std::int64_t> ids) const;
-  std::optional<std::int64_t> convert_tokens_to_ids(std::string_view token) const { return backend_.token_to_id(token); }
+  std::optional<std::int64_t> convert_tokens_to_ids(std::string_view token) const {
+    return backend_.token_to_id(token);
+  }
 
   // tokenizer_config.json model_max_length, as transformers (SIZE_MAX stands for its VERY_LARGE_INTEGER when unset).
   std::size_t model_max_length() const { return model_max_length_; }

@@ -57,7 +57,8 @@ class Tokenizer {
   // Same with explicit truncation / padding instead of the tokenizer's own.
   std::vector<Encoding> encode_batch(const std::vector<EncodeInput>& inputs, const EncodeOptions& options) const;
   std::string decode(std::span<const std::int64_t> ids, bool skip_special_tokens = true) const;
-  std::vector<std::string> decode_batch(const std::vector<std::vector<std::int64_t>>& ids, bool skip_special_tokens = true) const;
+  std::vector<std::string> decode_batch(const std::vector<std::vector<std::int64_t>>& ids,
+                                        bool skip_special_tokens = true) const;
 
   void set_truncation(std::optional<TruncationParams> params);
   void set_padding(std::optional<PaddingParams> params);
@@ -86,11 +87,13 @@ class Tokenizer {
   Encoding encode_single_sequence(std::string_view text, std::int64_t type_id) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens) const;
   Encoding post_process(Encoding a, std::optional<Encoding> b, bool add_special_tokens,
-                        const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
+                        const std::optional<TruncationParams>& truncation,
+                        const std::optional<PaddingParams>& padding) const;
 
  private:
   Encoding encode_impl(std::string_view a, std::optional<std::string_view> b, bool add_special_tokens,
-                       const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
+                       const std::optional<TruncationParams>& truncation,
+                       const std::optional<PaddingParams>& padding) const;
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::unique_ptr<Model> model_;

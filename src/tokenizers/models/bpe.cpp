@@ -37,11 +37,15 @@ class Bpe : public Model {
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
       const auto& [a, b] = merges[rank];
       auto ia = vocab_.find(a), ib = vocab_.find(b);
-      if (ia == vocab_.end()) throw FileFormatError("tokenizer.json: BPE merge token '" + a + "' is not in the vocabulary");
-      if (ib == vocab_.end()) throw FileFormatError("tokenizer.json: BPE merge token '" + b + "' is not in the vocabulary");
+      if (ia == vocab_.end())
+        throw FileFormatError("tokenizer.json: BPE merge token '" + a + "' is not in the vocabulary");
+      if (ib == vocab_.end())
+        throw FileFormatError("tokenizer.json: BPE merge token '" + b + "' is not in the vocabulary");
       std::string merged = a;
-      if (prefix_len && b.compare(0, prefix_len, *o_.continuing_subword_prefix) == 0) merged.append(b, prefix_len);
-      else merged += b;
+      if (prefix_len && b.compare(0, prefix_len, *o_.continuing_subword_prefix) == 0)
+        merged.append(b, prefix_len);
+      else
+        merged += b;
       auto im = vocab_.find(merged);
       if (im == vocab_.end())
         throw FileFormatError("tokenizer.json: BPE merge result '" + merged + "' is not in the vocabulary");
@@ -146,8 +150,7 @@ class Bpe : public Model {
           }
         }
         if (!done && o_.unk_token) {
-          if (!unk_id_)
-            throw InvalidArgument("BPE: unk token '" + *o_.unk_token + "' is not in the vocabulary");
+          if (!unk_id_) throw InvalidArgument("BPE: unk token '" + *o_.unk_token + "' is not in the vocabulary");
           if (has_unk && o_.fuse_unk) {
             unk_len += byte_len;
           } else {
@@ -202,7 +205,8 @@ class Bpe : public Model {
         symbols[static_cast<std::size_t>(right.next)].prev = static_cast<std::ptrdiff_t>(top.pos);
       if (cur.prev >= 0) {
         auto pit = merges_.find(key(symbols[static_cast<std::size_t>(cur.prev)].c, cur.c));
-        if (pit != merges_.end()) queue.push(Cand{static_cast<std::size_t>(cur.prev), pit->second.rank, pit->second.new_id});
+        if (pit != merges_.end())
+          queue.push(Cand{static_cast<std::size_t>(cur.prev), pit->second.rank, pit->second.new_id});
       }
       if (cur.next >= 0 && static_cast<std::size_t>(cur.next) < symbols.size()) {
         auto nit = merges_.find(key(cur.c, symbols[static_cast<std::size_t>(cur.next)].c));

@@ -14,7 +14,8 @@ inline std::vector<std::string> reverse_vocab(const Vocab& v) {
     if (id < 0) throw FileFormatError("tokenizer.json: negative id " + std::to_string(id) + " for token '" + k + "'");
     max_id = std::max(max_id, id);
   }
-  if (max_id > 50'000'000) throw FileFormatError("tokenizer.json: vocabulary id " + std::to_string(max_id) + " is too large");
+  if (max_id > 50'000'000)
+    throw FileFormatError("tokenizer.json: vocabulary id " + std::to_string(max_id) + " is too large");
   std::vector<std::string> r(static_cast<std::size_t>(max_id + 1));
   for (const auto& [k, id] : v) r[static_cast<std::size_t>(id)] = k;
   return r;

@@ -113,8 +113,10 @@ class Unigram : public Model {
       const Node& node = best[ends_at];
       const std::size_t st = static_cast<std::size_t>(node.starts_at);
       if (unk_id_ && node.id == static_cast<std::int64_t>(*unk_id_)) {
-        if (pending_unk) pending_unk->first = st;
-        else pending_unk = std::make_pair(st, ends_at);
+        if (pending_unk)
+          pending_unk->first = st;
+        else
+          pending_unk = std::make_pair(st, ends_at);
       } else {
         if (pending_unk) {
           ranges.push_back(*pending_unk);
@@ -173,7 +175,9 @@ class Unigram : public Model {
 
 class WordLevel : public Model {
  public:
-  WordLevel(Vocab vocab, std::string unk) : vocab_(std::move(vocab)), unk_(std::move(unk)) { vocab_r_ = reverse_vocab(vocab_); }
+  WordLevel(Vocab vocab, std::string unk) : vocab_(std::move(vocab)), unk_(std::move(unk)) {
+    vocab_r_ = reverse_vocab(vocab_);
+  }
   std::vector<Token> tokenize(std::string_view s) const override {
     auto it = vocab_.find(s);
     if (it != vocab_.end()) return {Token{it->second, std::string(s), {0, s.size()}}};
@@ -194,7 +198,8 @@ class WordLevel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_unigram(std::vector<UnigramPiece> vocab, std::optional<std::size_t> unk_id, bool byte_fallback) {
+std::unique_ptr<Model> make_unigram(std::vector<UnigramPiece> vocab, std::optional<std::size_t> unk_id,
+                                    bool byte_fallback) {
   return std::make_unique<Unigram>(std::move(vocab), unk_id, byte_fallback);
 }
 std::unique_ptr<Model> make_wordlevel(Vocab vocab, const std::string& unk_token) {
@@ -217,11 +222,16 @@ std::unique_ptr<Model> model_from_json(const Json& j) {
   if (!j.is_object()) throw FileFormatError("tokenizer.json: 'model' must be an object");
   std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
   if (type.empty()) {  // untyped model object: infer from the fields, as serde(untagged) does
-    if (j.contains("vocab") && j["vocab"].is_array()) type = "Unigram";
-    else if (j.contains("merges")) type = "BPE";
-    else if (j.contains("continuing_subword_prefix") || j.contains("max_input_chars_per_word")) type = "WordPiece";
-    else if (j.contains("vocab")) type = "WordLevel";
-    else throw FileFormatError("tokenizer.json: cannot infer the model type from its fields");
+    if (j.contains("vocab") && j["vocab"].is_array())
+      type = "Unigram";
+    else if (j.contains("merges"))
+      type = "BPE";
+    else if (j.contains("continuing_subword_prefix") || j.contains("max_input_chars_per_word"))
+      type = "WordPiece";
+    else if (j.contains("vocab"))
+      type = "WordLevel";
+    else
+      throw FileFormatError("tokenizer.json: cannot infer the model type from its fields");
   }
   if (type == "WordPiece") {
     WordPieceOptions o;

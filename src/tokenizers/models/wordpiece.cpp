@@ -58,7 +58,8 @@ class WordPiece : public Model {
  private:
   Token unk(std::size_t len) const {
     auto it = vocab_.find(o_.unk_token);
-    if (it == vocab_.end()) throw InvalidArgument("WordPiece: unk token '" + o_.unk_token + "' is not in the vocabulary");
+    if (it == vocab_.end())
+      throw InvalidArgument("WordPiece: unk token '" + o_.unk_token + "' is not in the vocabulary");
     return Token{it->second, o_.unk_token, {0, len}};
   }
   Vocab vocab_;
