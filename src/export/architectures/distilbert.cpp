@@ -24,9 +24,8 @@ class DistilBert : public Architecture {
     const auto& c = ctx.config;
     auto& g = ctx.g;
     const auto dim = c.require<std::int64_t>("dim");
-    if (c.get<bool>("sinusoidal_pos_embds", false)) {
-      // The sinusoidal table is stored in the checkpoint as position_embeddings.weight like a learned one.
-    }
+    // sinusoidal_pos_embds: transformers stores the sinusoidal table in position_embeddings.weight, so it is
+    // read like a learned one.
     const auto vocab = c.require<std::int64_t>("vocab_size");
     const auto max_pos = c.require<std::int64_t>("max_position_embeddings");
     auto words =
