@@ -52,6 +52,7 @@ PipelineOptions bench_options() {
 
 // One task: the pipeline inputs (as `call` takes them) and the raw graph inputs they produce.
 struct Workload {
+  Workload(std::string n, std::unique_ptr<Pipeline> p) : name(std::move(n)), pipe(std::move(p)) {}
   std::string name;
   std::unique_ptr<Pipeline> pipe;
   std::vector<Json> inputs;

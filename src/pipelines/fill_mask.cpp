@@ -13,25 +13,37 @@ namespace tu = text_utils;
 
 std::vector<std::pair<std::int64_t, double>> top_k_tokens(std::span<const float> logits, std::size_t top_k,
                                                           const std::vector<std::int64_t>& target_ids) {
-  const auto probs = tu::softmax(logits);
-  std::vector<std::pair<std::int64_t, double>> cands;
+  if (logits.empty()) return {};
+  // softmax(logits)[i] = exp(l_i - max) / sum: one pass for the normaliser, and the top_k chosen on the logits
+  // themselves (same order as the probabilities), without materialising the vocabulary-sized distribution.
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0.0;
+  for (const float l : logits) sum += std::exp(static_cast<double>(l - mx));
+  auto prob = [&](std::size_t i) { return std::exp(static_cast<double>(logits[i] - mx)) / sum; };
+  auto better = [&](std::int64_t a, std::int64_t b) {
+    const float la = logits[static_cast<std::size_t>(a)], lb = logits[static_cast<std::size_t>(b)];
+    return la != lb ? la > lb : a < b;
+  };
+  std::vector<std::int64_t> best;  // kept sorted, at most top_k
+  auto offer = [&](std::int64_t id) {
+    if (best.size() == top_k && (top_k == 0 || !better(id, best.back()))) return;
+    best.insert(std::upper_bound(best.begin(), best.end(), id, better), id);
+    if (best.size() > top_k) best.pop_back();
+  };
   if (target_ids.empty()) {
-    cands.reserve(probs.size());
-    for (std::size_t i = 0; i < probs.size(); ++i) cands.emplace_back(static_cast<std::int64_t>(i), probs[i]);
+    for (std::size_t i = 0; i < logits.size(); ++i) offer(static_cast<std::int64_t>(i));
   } else {
     for (auto id : target_ids) {
-      if (id < 0 || static_cast<std::size_t>(id) >= probs.size()) {
+      if (id < 0 || static_cast<std::size_t>(id) >= logits.size()) {
         throw InvalidArgument("fill-mask: target id " + std::to_string(id) + " is outside the model's vocabulary");
       }
-      cands.emplace_back(id, probs[static_cast<std::size_t>(id)]);
+      offer(id);
     }
   }
-  const std::size_t k = std::min(top_k, cands.size());
-  std::partial_sort(
-      cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k), cands.end(),
-      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  cands.resize(k);
-  return cands;
+  std::vector<std::pair<std::int64_t, double>> out;
+  out.reserve(best.size());
+  for (auto id : best) out.emplace_back(id, prob(static_cast<std::size_t>(id)));
+  return out;
 }
 
 FillMaskPipeline::FillMaskPipeline(const std::string& model_id_or_path, const PipelineOptions& options)
@@ -79,14 +91,16 @@ std::vector<std::vector<FillMaskPrediction>> FillMaskPipeline::operator()(const 
   if (logits.rank() != 3)
     throw RuntimeError("fill-mask: logits must be [batch, seq, vocab], got " + shape_to_string(logits.shape()));
   const std::int64_t seq = logits.dim(1), vocab = logits.dim(2);
-  const auto values = logits.to_float_vector();
+  std::vector<float> converted;  // only for non-float32 outputs
+  if (logits.dtype() != DType::Float32) converted = logits.to_float_vector();
+  const float* values = logits.dtype() == DType::Float32 ? logits.data<float>() : converted.data();
   const bool single_mask = masked.size() == 1;
   const auto pad_id = tokenizer_->pad_token_id();
   std::vector<std::vector<FillMaskPrediction>> result;
   for (const auto pos : masked) {
     if (static_cast<std::int64_t>(pos) >= seq) throw RuntimeError("fill-mask: logits shorter than the input");
     const auto top =
-        top_k_tokens(std::span<const float>(values.data() + pos * vocab, static_cast<std::size_t>(vocab)), top_k, tids);
+        top_k_tokens(std::span<const float>(values + pos * vocab, static_cast<std::size_t>(vocab)), top_k, tids);
     std::vector<FillMaskPrediction> row;
     for (const auto& [token, score] : top) {
       std::vector<std::int64_t> tokens;
