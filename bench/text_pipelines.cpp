@@ -3,6 +3,7 @@
 // At the end a table gives pipeline / raw ratios and the pre+post-processing share of the total.
 //
 //   bench_text_pipelines [--benchmark_filter=...]      (fixtures: ORTFORMERS_FIXTURES or ../shared/fixtures)
+//   ORTFORMERS_BENCH_TEXTCLS_MODEL=DIR adds text-classification on another model folder (e.g. MiniLM-L6-shaped).
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -110,6 +111,23 @@ void build_workloads() {
       w.raw.push_back({to_inputs(enc.encodings.at(0), p->model())});
     }
     std::erase_if(w.inputs, [](const Json& j) { return !j.is_string(); });
+    workloads().push_back(std::move(w));
+  }
+  // Optional: a larger sequence-classification folder (e.g. a MiniLM-L6-shaped model made with `ortformers export`)
+  // for the batch-1 overhead goal: ORTFORMERS_BENCH_TEXTCLS_MODEL=/path/to/onnx-folder.
+  if (const char* extra = std::getenv("ORTFORMERS_BENCH_TEXTCLS_MODEL")) {
+    Workload w{"text-classification@" + fs::path(extra).filename().string(),
+               std::make_unique<TextClassificationPipeline>(extra, bench_options())};
+    auto* p = static_cast<TextClassificationPipeline*>(w.pipe.get());
+    w.kwargs = {{"truncation", true}};
+    w.inputs = pipeline_inputs(ref("bert-tiny-seqcls"), "text-classification", w.kwargs, 8);
+    std::erase_if(w.inputs, [](const Json& j) { return !j.is_string(); });
+    for (const auto& in : w.inputs) {
+      tokenizers::TokenizeOptions t;
+      t.truncation = true;
+      auto enc = p->tokenizer()(std::vector<std::string>{in.get<std::string>()}, t);
+      w.raw.push_back({to_inputs(enc.encodings.at(0), p->model())});
+    }
     workloads().push_back(std::move(w));
   }
   {
