@@ -336,9 +336,15 @@ std::vector<TokenEntity> TokenClassificationPipeline::operator()(const std::stri
     topts.stride = *options.stride;
   }
   auto encoding = (*tokenizer_)(std::vector<std::string>{text}, topts);
-  std::vector<const tokenizers::Encoding*> chunks{&encoding.encodings.at(0)};
-  if (options.stride) {
-    for (const auto& o : encoding.encodings.at(0).overflowing) chunks.push_back(&o);
+  // With return_overflowing_tokens the tokenizer returns every window as a row (transformers' chunks); a nested
+  // `overflowing` list is accepted too.
+  std::vector<const tokenizers::Encoding*> chunks;
+  for (const auto& e : encoding.encodings) {
+    chunks.push_back(&e);
+    if (options.stride) {
+      for (const auto& o : e.overflowing) chunks.push_back(&o);
+    }
+    if (!options.stride) break;
   }
   const auto unk = tokenizer_->unk_token_id();
   const TokensToString tts = [this](const std::vector<std::string>& t) { return tokens_to_string(t); };
