@@ -168,7 +168,6 @@ std::vector<QuestionAnsweringFeature> QuestionAnsweringPipeline::features(
         " special tokens leaves no room for the context within max_seq_len=" + std::to_string(max_seq_len));
   }
   const std::size_t window = max_seq_len - q_ids.size() - n_special;
-  const std::size_t context_offset = template_.prefix.size() + q_ids.size() + template_.middle.size();
   const auto cls = tokenizer_->cls_token_id();
   std::vector<QuestionAnsweringFeature> out;
   for (std::size_t k = 0; k * doc_stride < doc_ids.size(); ++k) {
@@ -198,7 +197,6 @@ std::vector<QuestionAnsweringFeature> QuestionAnsweringPipeline::features(
       auto it = std::find(f.input_ids.begin(), f.input_ids.end(), *cls);
       if (it != f.input_ids.end()) f.p_mask[static_cast<std::size_t>(it - f.input_ids.begin())] = 0;
     }
-    (void)context_offset;
     out.push_back(std::move(f));
     if (begin + window >= doc_ids.size()) break;  // no overflowing tokens left
   }
