@@ -1,5 +1,6 @@
 #include "ortformers/tokenizers/post_processors.hpp"
 
+#include <charconv>
 #include <map>
 
 #include "ortformers/core/error.hpp"
@@ -216,6 +217,14 @@ class SequenceProcessing : public PostProcessor {
   std::vector<std::unique_ptr<PostProcessor>> v_;
 };
 
+std::int64_t parse_type_id(const std::string& digits, const std::string& piece) {
+  std::int64_t v = 0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size())
+    throw InvalidArgument("TemplateProcessing: invalid type id in template piece '" + piece + "'");
+  return v;
+}
+
 std::vector<TemplatePiece> parse_template_string(const std::string& s) {
   std::vector<TemplatePiece> out;
   std::size_t i = 0;
@@ -230,7 +239,7 @@ std::vector<TemplatePiece> parse_template_string(const std::string& s) {
     const auto colon = piece.rfind(':');
     if (colon != std::string::npos && colon + 1 < piece.size() &&
         piece.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
-      type_id = std::stoll(piece.substr(colon + 1));
+      type_id = parse_type_id(piece.substr(colon + 1), piece);
       piece = piece.substr(0, colon);
     }
     if (!piece.empty() && piece[0] == '$') {
@@ -240,7 +249,7 @@ std::vector<TemplatePiece> parse_template_string(const std::string& s) {
       else if (id == "B" || id == "b")
         out.push_back({false, "", 1, type_id});
       else if (id.find_first_not_of("0123456789") == std::string::npos)
-        out.push_back({false, "", 0, std::stoll(id)});
+        out.push_back({false, "", 0, parse_type_id(id, piece)});
       else
         throw InvalidArgument("TemplateProcessing: cannot parse template piece '$" + id + "'");
     } else {

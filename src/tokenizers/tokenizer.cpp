@@ -150,6 +150,8 @@ Tokenizer Tokenizer::from_json(const Json& j) {
     return t;
   } catch (const Json::exception& e) {
     throw FileFormatError(std::string("tokenizer.json: unexpected value: ") + e.what());
+  } catch (const std::logic_error& e) {  // out_of_range / length_error from malformed values
+    throw FileFormatError(std::string("tokenizer.json: invalid value: ") + e.what());
   }
 }
 

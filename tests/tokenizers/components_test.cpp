@@ -1,8 +1,10 @@
 // Component behaviours not covered by the fixture tokenizers (cases from the Rust library's own unit tests).
 #include <gtest/gtest.h>
 
+#include "ortformers/core/error.hpp"
 #include "ortformers/tokenizers/decoders.hpp"
 #include "ortformers/tokenizers/pre_tokenizers.hpp"
+#include "ortformers/tokenizers/tokenizer.hpp"
 
 using namespace ortformers;
 using namespace ortformers::tokenizers;
@@ -54,4 +56,11 @@ TEST(Components, Decoders) {
   EXPECT_EQ(fb->decode({"<0xE5>", "<0x8F>", "a"}),
             "\xEF\xBF\xBD\xEF\xBF\xBD"
             "a");
+}
+
+TEST(Components, MalformedTemplateIsAnError) {
+  // Found by fuzz/tokenizer_load.cpp: an out-of-range type id escaped as std::out_of_range.
+  const std::string j = R"({"model":{"type":"WordLevel","vocab":{"a":0},"unk_token":"a"},
+    "post_processor":{"type":"TemplateProcessing","single":"$A:99999999999999999999999","pair":"$A $B","special_tokens":{}}})";
+  EXPECT_THROW(Tokenizer::from_json(j), Error);
 }
