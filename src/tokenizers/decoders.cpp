@@ -64,10 +64,8 @@ class WordPieceDecoder : public Decoder {
       if (i != 0) {
         if (!prefix_.empty() && t.compare(0, prefix_.size(), prefix_) == 0)
           t.erase(0, prefix_.size());
-        else if (prefix_.empty())
-          t.insert(0, "");  // replacen("", "", 1) is a no-op
-        else
-          t.insert(0, " ");
+        else if (!prefix_.empty())  // an empty prefix: replacen("", "", 1) is a no-op
+          t = " " + t;              // (not t.insert(0, " "): GCC 12 raises a false -Wrestrict on it)
       }
       if (cleanup_) t = clean_up_tokenization(t);
     }
