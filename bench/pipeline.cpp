@@ -68,7 +68,7 @@ int main() {
   const int runs = std::getenv("BENCH_RUNS") ? std::atoi(std::getenv("BENCH_RUNS")) : 10;
   const fs::path root = fs::temp_directory_path() / ("ortformers-bench-pipeline-" + std::to_string(::getpid()));
   fs::create_directories(root);
-  const fs::path vocab = fixtures / "models" / "bert-tiny" / "vocab.txt";
+  const fs::path vocab = fixtures / "vocab" / "bert-base-uncased" / "vocab.txt";
   const fs::path ckpt = bench::write_minilm_checkpoint(root / "ckpt", fs::exists(vocab) ? vocab : fs::path());
   exporters::ExportOptions eo;
   eo.task = "feature-extraction";

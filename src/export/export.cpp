@@ -14,6 +14,7 @@
 #include "export/exporter.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/core/json.hpp"
+#include "ortformers/hub/hub.hpp"
 
 #if __has_include("ortformers/export/quantize.hpp")
 #include "ortformers/export/quantize.hpp"
@@ -400,8 +401,9 @@ std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& 
 
 }  // namespace
 
-ExportResult export_model(const fs::path& model_dir, const fs::path& out_dir, const ExportOptions& options) {
+ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_dir, const ExportOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
   auto built = build_model(
       model_dir, options, [&](double f, const std::string& m) { bar.update(f, m); }, /*materialize=*/false);
@@ -459,7 +461,8 @@ struct Hasher {
 
 }  // namespace
 
-fs::path export_to_cache(const fs::path& model_dir, const ExportOptions& options) {
+fs::path export_to_cache(const fs::path& model_dir_or_id, const ExportOptions& options) {
+  const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   Hasher h;
   h.file(model_dir / "config.json");
   const auto weights = find_checkpoint_file(model_dir);

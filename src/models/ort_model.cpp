@@ -68,7 +68,7 @@ void ORTModel::load(const std::string& model_id_or_path, const ModelOptions& opt
                         model_path_.filename().string() + ")");
   }
   config_ = config::PretrainedConfig::from_pretrained(cfg_dir);
-  session_ = std::make_unique<runtime::Session>(model_path_, options.session);
+  session_ = std::make_shared<runtime::Session>(model_path_, options.session);
 }
 
 std::vector<std::string> ORTModel::input_names() const {

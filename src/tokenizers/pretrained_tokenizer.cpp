@@ -1,5 +1,7 @@
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 
+#include "ortformers/hub/hub.hpp"
+
 #include <algorithm>
 
 #include "ortformers/core/error.hpp"
@@ -56,7 +58,7 @@ std::string class_from_model_type(const std::string& model_type) {
 
 PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, const Json& map,
                                          const std::string& model_type)
-    : backend_(std::move(backend)) {
+    : backend_(std::make_shared<Tokenizer>(std::move(backend))) {
   for (const char* name : kSpecialNames) {
     std::optional<std::string> v;
     if (map.is_object() && map.contains(name)) v = token_content(map[name]);
@@ -89,6 +91,29 @@ PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, con
           cfg["truncation_side"].get<std::string>() == "left" ? TruncationDirection::Left : TruncationDirection::Right;
   }
   if (tokenizer_class_.empty()) tokenizer_class_ = class_from_model_type(model_type);
+  // The special tokens a transformers tokenizer class sets in its __init__ defaults, for configs that omit them
+  // (e.g. a bare {"tokenizer_class": "BertTokenizer"}); only tokens the vocabulary has are taken.
+  {
+    std::string cls = tokenizer_class_;
+    if (cls.size() > 4 && cls.compare(cls.size() - 4, 4, "Fast") == 0) cls.resize(cls.size() - 4);
+    std::vector<std::pair<const char*, const char*>> defaults;
+    if (cls == "BertTokenizer" || cls == "DistilBertTokenizer" || cls == "ElectraTokenizer" ||
+        cls == "MobileBertTokenizer" || cls == "SqueezeBertTokenizer" || cls == "LayoutLMTokenizer") {
+      defaults = {{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"},
+                  {"mask_token", "[MASK]"}};
+    } else if (cls == "RobertaTokenizer" || cls == "XLMRobertaTokenizer" || cls == "CamembertTokenizer" ||
+               cls == "MPNetTokenizer" || cls == "BartTokenizer" || cls == "LongformerTokenizer") {
+      defaults = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"sep_token", "</s>"},
+                  {"cls_token", "<s>"}, {"pad_token", "<pad>"}, {"mask_token", "<mask>"}};
+    } else if (cls == "AlbertTokenizer") {
+      defaults = {{"bos_token", "[CLS]"}, {"eos_token", "[SEP]"}, {"unk_token", "<unk>"}, {"sep_token", "[SEP]"},
+                  {"pad_token", "<pad>"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
+    } else if (cls == "GPT2Tokenizer") {
+      defaults = {{"unk_token", "<|endoftext|>"}, {"bos_token", "<|endoftext|>"}, {"eos_token", "<|endoftext|>"}};
+    }
+    for (const auto& [name, token] : defaults)
+      if (!special_.count(name) && backend_->token_to_id(token)) special_[name] = token;
+  }
   if (cfg.is_object() && cfg.contains("model_input_names") && cfg["model_input_names"].is_array()) {
     for (const auto& n : cfg["model_input_names"])
       if (n.is_string()) model_input_names_.push_back(n.get<std::string>());
@@ -108,13 +133,13 @@ std::optional<std::string> PreTrainedTokenizer::special_token(const std::string&
 std::optional<std::int64_t> PreTrainedTokenizer::special_token_id(const std::string& name) const {
   auto t = special_token(name);
   if (!t) return std::nullopt;
-  return backend_.token_to_id(*t);
+  return backend_->token_to_id(*t);
 }
 
 std::vector<std::int64_t> PreTrainedTokenizer::all_special_ids() const {
   std::vector<std::int64_t> out;
   auto add = [&](const std::string& t) {
-    if (auto id = backend_.token_to_id(t))
+    if (auto id = backend_->token_to_id(t))
       if (std::find(out.begin(), out.end(), *id) == out.end()) out.push_back(*id);
   };
   for (const char* n : kSpecialNames)
@@ -159,7 +184,7 @@ BatchEncoding PreTrainedTokenizer::call(const std::vector<EncodeInput>& inputs, 
     }
     eo.padding = p;
   }
-  std::vector<Encoding> encs = backend_.encode_batch(inputs, eo);
+  std::vector<Encoding> encs = backend_->encode_batch(inputs, eo);
   BatchEncoding out;
   out.model_input_names = model_input_names_;
   for (std::size_t i = 0; i < encs.size(); ++i) {
@@ -211,9 +236,9 @@ std::string PreTrainedTokenizer::decode(std::span<const std::int64_t> ids, bool 
     std::vector<std::int64_t> kept;
     for (auto id : ids)
       if (std::find(special.begin(), special.end(), id) == special.end()) kept.push_back(id);
-    text = backend_.decode(kept, true);
+    text = backend_->decode(kept, true);
   } else {
-    text = backend_.decode(ids, false);
+    text = backend_->decode(ids, false);
   }
   if (clean_up.value_or(clean_up_)) text = clean_up_tokenization(text);
   return text;
@@ -222,7 +247,7 @@ std::string PreTrainedTokenizer::decode(std::span<const std::int64_t> ids, bool 
 std::vector<std::string> PreTrainedTokenizer::convert_ids_to_tokens(std::span<const std::int64_t> ids) const {
   std::vector<std::string> out;
   for (auto id : ids) {
-    auto t = backend_.id_to_token(id);
+    auto t = backend_->id_to_token(id);
     if (!t) throw InvalidArgument("token id " + std::to_string(id) + " is out of the vocabulary");
     out.push_back(*t);
   }
@@ -257,7 +282,9 @@ TensorMap BatchEncoding::to_tensors() const {
   return m;
 }
 
-PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path) {
+PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
+  // A hub id ("org/name") is resolved through the Hugging Face cache (tokenizer files only).
+  const fs::path path = hub::resolve_path_or_id(path_or_id, hub::WeightsFormat::None);
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
     Tokenizer t = Tokenizer::from_file(resolve_pointer_file(path));

@@ -104,3 +104,10 @@ struct RepoInfo {
 RepoInfo repo_info(const std::string& repo_id, const HubOptions& options = {});
 
 }  // namespace ortformers::hub
+
+namespace ortformers::hub {
+// For from_pretrained(dir_or_id) entry points: an existing file or folder is returned as-is; a string that is a valid
+// repo id ("org/name") is resolved with resolve_model (fetching `weights` besides config/tokenizer/preprocessor
+// files); anything else is a NotFoundError naming it.
+std::filesystem::path resolve_path_or_id(const std::filesystem::path& path_or_id, WeightsFormat weights);
+}  // namespace ortformers::hub

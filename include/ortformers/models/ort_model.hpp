@@ -32,6 +32,10 @@ std::filesystem::path find_onnx_file(const std::filesystem::path& dir, const Mod
 class ORTModel {
  public:
   virtual ~ORTModel() = default;
+  // Copies share the ONNX Runtime session (Run is thread-safe), as a Python model object passed to a pipeline is
+  // shared rather than duplicated.
+  ORTModel(const ORTModel&) = default;
+  ORTModel& operator=(const ORTModel&) = default;
   ORTModel(ORTModel&&) noexcept = default;
   ORTModel& operator=(ORTModel&&) noexcept = default;
 
@@ -59,7 +63,7 @@ class ORTModel {
   Tensor take_output(TensorMap& outputs, const std::string& name) const;
 
   config::PretrainedConfig config_;
-  std::unique_ptr<runtime::Session> session_;
+  std::shared_ptr<runtime::Session> session_;
   std::filesystem::path model_dir_;
   std::filesystem::path model_path_;
 };

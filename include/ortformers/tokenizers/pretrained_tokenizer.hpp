@@ -4,6 +4,7 @@
 // `tokenizer(texts, padding=..., truncation=..., max_length=...)` in Python.
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -56,7 +57,7 @@ class PreTrainedTokenizer {
                      std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const;
   std::vector<std::string> convert_ids_to_tokens(std::span<const std::int64_t> ids) const;
   std::optional<std::int64_t> convert_tokens_to_ids(std::string_view token) const {
-    return backend_.token_to_id(token);
+    return backend_->token_to_id(token);
   }
 
   // tokenizer_config.json model_max_length, as transformers (SIZE_MAX stands for its VERY_LARGE_INTEGER when unset).
@@ -83,14 +84,15 @@ class PreTrainedTokenizer {
   std::optional<std::int64_t> unk_token_id() const { return special_token_id("unk_token"); }
   // Ids of every special token (the named ones and additional_special_tokens).
   std::vector<std::int64_t> all_special_ids() const;
-  std::size_t num_special_tokens_to_add(bool pair = false) const { return backend_.num_special_tokens_to_add(pair); }
+  std::size_t num_special_tokens_to_add(bool pair = false) const { return backend_->num_special_tokens_to_add(pair); }
 
-  const Tokenizer& backend() const { return backend_; }
-  Tokenizer& backend() { return backend_; }
+  const Tokenizer& backend() const { return *backend_; }
+  Tokenizer& backend() { return *backend_; }
 
  private:
   BatchEncoding call(const std::vector<EncodeInput>& inputs, const TokenizeOptions& options) const;
-  Tokenizer backend_;
+  // Shared: copies of a PreTrainedTokenizer share one backend, as Python objects passed to a pipeline do.
+  std::shared_ptr<Tokenizer> backend_ = std::make_shared<Tokenizer>();
   std::map<std::string, std::string> special_;
   std::vector<std::string> additional_special_;
   std::size_t model_max_length_ = SIZE_MAX;
