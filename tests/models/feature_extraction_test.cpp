@@ -228,3 +228,30 @@ TEST(CustomTasks, UseLiteSentenceEmbeddingMatchesReference) {
 }
 
 }  // namespace
+
+namespace {
+
+// optimum's from_pretrained(checkpoint_dir, export=True): exported natively into the content-keyed cache, reused.
+TEST(FeatureExtraction, ExportTrueLoadsAPyTorchCheckpoint) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const auto cache = ortformers::testing::make_temp_dir("export-cache");
+  ::setenv("ORTFORMERS_CACHE", cache.c_str(), 1);
+  ModelOptions o;
+  o.export_model = true;
+  auto model = ORTModelForFeatureExtraction::from_pretrained((fixtures / "models" / "bert-tiny").string(), o);
+  EXPECT_NE(model.model_dir().string().find(cache.string()), std::string::npos) << model.model_dir();
+  const Json ref = read_json_file(fixtures / "reference" / "bert-tiny.json");
+  const Json& mo = ref.at("model_outputs")[1];
+  const Json& tok = ref.at("tokenization").at(mo.at("tokenization_index").get<std::size_t>());
+  auto out = model.forward(inputs_from_tokenization(tok, model.input_names()));
+  EXPECT_LE(ortformers::testing::max_abs_diff(out.last_hidden_state,
+                                              ortformers::testing::ref_tensor(mo.at("outputs").at("last_hidden_state"))),
+            1e-4);
+  // Second load: the cached export is reused (same folder).
+  auto again = ORTModelForFeatureExtraction::from_pretrained((fixtures / "models" / "bert-tiny").string(), o);
+  EXPECT_EQ(again.model_dir(), model.model_dir());
+  ::unsetenv("ORTFORMERS_CACHE");
+  fs::remove_all(cache);
+}
+
+}  // namespace
