@@ -4,16 +4,30 @@
 #include <mutex>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::runtime {
 
 Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_WARNING, "ortformers");
+  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "ortformers");  // ORT warnings are noise for users; errors are ours
   return env;
 }
 
 std::string ort_version() { return Ort::GetVersionString(); }
+
+std::filesystem::path default_ort_cache_dir() {
+  if (const char* c = std::getenv("ORTFORMERS_CACHE"); c && *c) return std::filesystem::path(c) / "ort";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "ortformers" / "ort";
+  return std::filesystem::temp_directory_path() / "ortformers-ort";
+}
 
 Ort::SessionOptions make_ort_session_options(const SessionOptions& o) {
   Ort::SessionOptions so;
@@ -75,13 +89,112 @@ std::string names_of(const std::vector<TensorInfo>& infos) {
 
 }  // namespace
 
+namespace {
+
+namespace fs = std::filesystem;
+
+std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0 || line.rfind("flags", 0) == 0) return line;
+  return "unknown-cpu";
+}
+
+// The cache file for a model under the given options, or empty when the model is not cacheable.
+fs::path ort_cache_file(const fs::path& model_path, const SessionOptions& o) {
+  if (!o.ort_format_cache_dir || o.graph_optimization_level == GraphOptimizationLevel::Disabled) return {};
+  for (const auto& ep : o.execution_providers)
+    if (ep != "CPUExecutionProvider") return {};
+  std::error_code ec;
+  const auto size = fs::file_size(model_path, ec);
+  if (ec || size > (3ull << 29)) return {};  // > 1.5 GB: beyond what the ORT format holds comfortably
+  fs::path data = model_path;
+  data += "_data";
+  fs::path data2 = model_path;
+  data2 += ".data";
+  if (fs::exists(data) || fs::exists(data2)) return {};  // external data: not cached
+  const auto mtime = fs::last_write_time(model_path, ec).time_since_epoch().count();
+  std::string key = fs::absolute(model_path).lexically_normal().string() + "|" + std::to_string(size) + "|" +
+                    std::to_string(mtime) + "|" + Ort::GetVersionString() + "|" +
+                    std::to_string(static_cast<int>(o.graph_optimization_level)) + "|" + cpu_model();
+  for (const auto& [k, v] : o.config_entries) key += "|" + k + "=" + v;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(key)));
+  return *o.ort_format_cache_dir / (model_path.stem().string() + "-" + hex + ".ort");
+}
+
+}  // namespace
+
+bool Session::try_load_cached(const fs::path& file, const SessionOptions& options) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    ::close(fd);
+    return false;
+  }
+  void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) return false;
+  const auto size = static_cast<std::size_t>(st.st_size);
+  std::shared_ptr<void> mapping(p, [size](void* q) { ::munmap(q, size); });
+  SessionOptions o = options;
+  o.graph_optimization_level = GraphOptimizationLevel::Disabled;  // already optimised
+  o.optimized_model_filepath.reset();
+  auto so = make_ort_session_options(o);
+  so.AddConfigEntry("session.load_model_format", "ORT");
+  so.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
+  so.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
+  try {
+    session_ = std::make_unique<Ort::Session>(ort_env(), p, size, so);
+  } catch (const Ort::Exception&) {
+    std::error_code ec;
+    fs::remove(file, ec);  // unreadable (truncated, other ORT build): rebuilt by the caller
+    return false;
+  }
+  mapping_ = std::move(mapping);
+  return true;
+}
+
 Session::Session(const std::filesystem::path& model_path, const SessionOptions& options) : path_(model_path.string()) {
   if (!std::filesystem::exists(model_path)) throw NotFoundError("ONNX model not found: " + model_path.string());
-  auto so = make_ort_session_options(options);
+  const fs::path cache_file = ort_cache_file(model_path, options);
+  if (!cache_file.empty() && try_load_cached(cache_file, options)) {
+    init(options);
+    return;
+  }
+  SessionOptions o = options;
+  fs::path tmp;
+  if (!cache_file.empty() && !o.optimized_model_filepath) {
+    std::error_code ec;
+    fs::create_directories(cache_file.parent_path(), ec);
+    if (!ec) {
+      tmp = cache_file;
+      tmp += ".tmp-" + std::to_string(::getpid());
+      o.optimized_model_filepath = tmp;
+      o.config_entries["session.save_model_format"] = "ORT";
+    }
+  }
+  auto so = make_ort_session_options(o);
   try {
     session_ = std::make_unique<Ort::Session>(ort_env(), model_path.c_str(), so);
   } catch (const Ort::Exception& e) {
+    if (!tmp.empty()) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+    }
     throw FileFormatError("ONNX Runtime cannot load " + model_path.string() + ": " + e.what());
+  }
+  if (!tmp.empty()) {
+    std::error_code ec;
+    if (fs::exists(tmp, ec)) fs::rename(tmp, cache_file, ec);  // atomic: readers never see a partial file
+    if (ec) fs::remove(tmp, ec);
   }
   init(options);
 }

@@ -1,11 +1,13 @@
 // ortformers run <task> --model DIR [--option KEY=VALUE ...] [--inputs FILE.jsonl] [TEXT ...]
 // One JSON line per input on stdout: exactly what the transformers pipeline returns for that input.
+#include <cstdlib>
 #include <iostream>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
+#include "ortformers/runtime/session.hpp"
 
 namespace {
 
@@ -14,6 +16,7 @@ struct RunArgs {
   std::vector<std::string> options, texts;
   int threads = 0;
   bool export_model = false;
+  bool no_ort_cache = false;
 };
 
 int run_command(const RunArgs& a) {
@@ -27,6 +30,10 @@ int run_command(const RunArgs& a) {
   po.model.file_name = a.file_name;
   po.model.export_model = a.export_model;
   po.model.session.intra_op_num_threads = a.threads;
+  const char* env_cache = std::getenv("ORTFORMERS_ORT_CACHE");
+  if (!a.no_ort_cache && !(env_cache && std::string(env_cache) == "0")) {
+    po.model.session.ort_format_cache_dir = runtime::default_ort_cache_dir();
+  }
   auto pipe = pipelines::pipeline(a.task, a.model, po);
   constexpr std::size_t kChunk = 256;  // bounded memory for long input files
   for (std::size_t start = 0; start < inputs.size(); start += kChunk) {
@@ -52,6 +59,8 @@ void register_run(CLI::App& app) {
   cmd->add_option("--output-dir", args->output_dir, "where pipelines that produce images write them");
   cmd->add_option("--threads", args->threads, "intra-op threads (0 = ONNX Runtime default)");
   cmd->add_flag("--export", args->export_model, "export the PyTorch checkpoint natively first (cached)");
+  cmd->add_flag("--no-ort-cache", args->no_ort_cache,
+                "do not keep/use the optimised graph in ONNX Runtime format (also ORTFORMERS_ORT_CACHE=0)");
   ortformers::cli::command_actions()["run"] = [args] { return run_command(*args); };
 }
 

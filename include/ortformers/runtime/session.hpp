@@ -18,6 +18,8 @@ namespace ortformers::runtime {
 Ort::Env& ort_env();
 // ORT's version string, e.g. "1.30.0".
 std::string ort_version();
+// Where the CLI keeps ORT-format graphs: $ORTFORMERS_CACHE/ort, else ~/.cache/ortformers/ort, else <tmp>/ortformers-ort.
+std::filesystem::path default_ort_cache_dir();
 
 enum class GraphOptimizationLevel { Disabled, Basic, Extended, All };
 
@@ -32,6 +34,12 @@ struct SessionOptions {
   bool parallel_execution = false;
   std::optional<std::filesystem::path> optimized_model_filepath;  // where ORT saves the optimised graph
   std::map<std::string, std::string> config_entries;                // AddConfigEntry key/value pairs
+  // When set: the graph optimised at graph_optimization_level is kept there in ONNX Runtime's own format, keyed by
+  // the model file (path, size, mtime), the ORT version, the options and the CPU; later loads memory-map it and use
+  // its weights in place (no parse, no optimisation, no copy: about 3x faster to open at MiniLM size). The first
+  // load writes it (slower once). Models over 1.5 GB or with external data are not cached. A cache file that ORT
+  // cannot read is deleted and rebuilt.
+  std::optional<std::filesystem::path> ort_format_cache_dir;
 };
 
 struct TensorInfo {
@@ -55,6 +63,8 @@ class Session {
   bool has_input(const std::string& name) const noexcept { return input(name) != nullptr; }
   bool has_output(const std::string& name) const noexcept { return output(name) != nullptr; }
   const std::string& model_path() const noexcept { return path_; }
+  // True when this session was opened from the ORT-format cache (SessionOptions::ort_format_cache_dir).
+  bool loaded_from_ort_cache() const noexcept { return mapping_ != nullptr; }
 
   // Runs the graph. Every graph input must be given (InvalidArgument naming the missing one); unknown names,
   // wrong ranks, fixed-dimension mismatches and non-convertible dtypes are InvalidArgument. int32<->int64 (and
@@ -67,6 +77,8 @@ class Session {
 
  private:
   void init(const SessionOptions& options);
+  bool try_load_cached(const std::filesystem::path& model_path, const SessionOptions& options);
+  std::shared_ptr<void> mapping_;  // an mmapped .ort file the session reads its weights from (outlives session_)
   std::unique_ptr<Ort::Session> session_;
   std::string path_;
   std::vector<TensorInfo> inputs_, outputs_;
