@@ -125,16 +125,24 @@ RegexPattern::~RegexPattern() {
 void RegexPattern::for_each_match(std::string_view text,
                                   const std::function<void(std::size_t, std::size_t)>& fn) const {
   auto* code = static_cast<pcre2_code*>(code_);
-  thread_local pcre2_match_data* md = nullptr;
-  thread_local std::uint32_t md_pairs = 0;
+  // One match block per thread, freed when the thread ends (batch encoding runs on worker threads).
+  struct ThreadMatchData {
+    pcre2_match_data* md = nullptr;
+    std::uint32_t pairs = 0;
+    ~ThreadMatchData() {
+      if (md) pcre2_match_data_free(md);
+    }
+  };
+  thread_local ThreadMatchData tl;
   std::uint32_t pairs = 0;
   pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &pairs);
   pairs += 1;
-  if (!md || md_pairs < pairs) {
-    if (md) pcre2_match_data_free(md);
-    md = pcre2_match_data_create(pairs, nullptr);
-    md_pairs = pairs;
+  if (!tl.md || tl.pairs < pairs) {
+    if (tl.md) pcre2_match_data_free(tl.md);
+    tl.md = pcre2_match_data_create(pairs, nullptr);
+    tl.pairs = pairs;
   }
+  pcre2_match_data* md = tl.md;
   std::size_t pos = 0;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   while (pos <= text.size()) {

@@ -212,7 +212,7 @@ TEST(QuantizeDynamicInt8, FileRoundTripAndErrors) {
   for (const auto& o : q.opset_import()) has_ms |= o.domain() == "com.microsoft";
   EXPECT_TRUE(has_ms);
   EXPECT_THROW(quantize_dynamic_int8_file(dir / "missing.onnx", dir / "x.onnx"), NotFoundError);
-  write_text_file(dir / "garbage.onnx", std::string("\xff\xff\xff\xff not a model", 20));
+  write_text_file(dir / "garbage.onnx", std::string("\xff\xff\xff\xff not a model"));
   EXPECT_THROW(quantize_dynamic_int8_file(dir / "garbage.onnx", dir / "x.onnx"), FileFormatError);
 }
 
