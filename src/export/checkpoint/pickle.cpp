@@ -156,6 +156,11 @@ class Unpickler {
     std::vector<Ref> work(stack_.begin(), stack_.end());
     for (auto& [k, v] : memo_) work.push_back(v);
     if (result_) work.push_back(result_);
+    // Objects no longer on the stack or in the memo but still alive sit in a cycle (popped after being appended to
+    // themselves): every object made is tracked, so those are broken up too.
+    for (auto& w : created_)
+      if (Ref r = w.lock()) work.push_back(std::move(r));
+    created_.clear();
     stack_.clear();
     memo_.clear();
     result_.reset();
@@ -170,6 +175,13 @@ class Unpickler {
       r->items.clear();
       r->dict.clear();
     }
+  }
+
+  // Every object is made here so that the destructor can break cycles among them.
+  Ref make(Kind k) {
+    Ref r = ::ortformers::exporters::make(k);
+    created_.push_back(r);
+    return r;
   }
 
   Ref run() {
@@ -629,6 +641,7 @@ class Unpickler {
   const StorageResolver& resolve_;
   std::string source_;
   std::vector<Ref> stack_;
+  std::vector<std::weak_ptr<Object>> created_;
   Ref result_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint32_t, Ref> memo_;
