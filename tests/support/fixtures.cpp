@@ -55,6 +55,32 @@ RefTensor ref_tensor(const Json& j) {
   return t;
 }
 
+TensorMap ref_inputs(const Json& tok, const std::vector<std::string>& names) {
+  TensorMap m;
+  for (const auto& name : names) {
+    if (!tok.contains(name)) continue;
+    auto v = tok.at(name).get<std::vector<std::int64_t>>();
+    const auto n = static_cast<std::int64_t>(v.size());
+    m.emplace(name, Tensor::from_vector(std::move(v), {1, n}));
+  }
+  return m;
+}
+
+TensorMap ref_batch_inputs(const Json& inputs, const std::vector<std::string>& names) {
+  TensorMap m;
+  for (const auto& name : names) {
+    if (!inputs.contains(name)) continue;
+    const auto& rows = inputs.at(name);
+    std::vector<std::int64_t> flat;
+    for (const auto& r : rows)
+      for (const auto& v : r) flat.push_back(v.get<std::int64_t>());
+    const auto b = static_cast<std::int64_t>(rows.size());
+    const auto seq = static_cast<std::int64_t>(flat.size()) / b;
+    m.emplace(name, Tensor::from_vector(std::move(flat), {b, seq}));
+  }
+  return m;
+}
+
 double max_abs_diff(const Tensor& actual, const RefTensor& expected) {
   EXPECT_EQ(shape_to_string(actual.shape()), shape_to_string(expected.shape));
   auto values = actual.to_float_vector();

@@ -27,6 +27,10 @@ struct RefTensor {
   std::vector<float> data;
 };
 RefTensor ref_tensor(const Json& j);
+// Model inputs recorded in a reference JSON: one `tokenization` entry -> [1, n] int64 tensors; a padded `inputs`
+// object ({"input_ids": [[...], ...], ...}) -> [batch, seq]. Only the names in `names` (the graph's inputs) are taken.
+TensorMap ref_inputs(const Json& tokenization, const std::vector<std::string>& names);
+TensorMap ref_batch_inputs(const Json& inputs, const std::vector<std::string>& names);
 // Max absolute difference between a tensor (any float dtype) and a reference; fails the test on shape mismatch.
 double max_abs_diff(const Tensor& actual, const RefTensor& expected);
 

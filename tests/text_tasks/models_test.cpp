@@ -19,29 +19,11 @@ namespace fs = std::filesystem;
 namespace {
 
 TensorMap inputs_from_tokenization(const Json& tok, const std::vector<std::string>& names) {
-  TensorMap m;
-  for (const auto& name : names) {
-    if (!tok.contains(name)) continue;
-    auto v = tok.at(name).get<std::vector<std::int64_t>>();
-    const auto n = static_cast<std::int64_t>(v.size());
-    m.emplace(name, Tensor::from_vector(std::move(v), {1, n}));
-  }
-  return m;
+  return ortformers::testing::ref_inputs(tok, names);
 }
 
 TensorMap batch_inputs(const Json& inputs, const std::vector<std::string>& names) {
-  TensorMap m;
-  for (const auto& name : names) {
-    if (!inputs.contains(name)) continue;
-    const auto& rows = inputs.at(name);
-    std::vector<std::int64_t> flat;
-    for (const auto& r : rows)
-      for (const auto& v : r) flat.push_back(v.get<std::int64_t>());
-    const auto b = static_cast<std::int64_t>(rows.size());
-    const auto s = static_cast<std::int64_t>(flat.size()) / b;
-    m.emplace(name, Tensor::from_vector(std::move(flat), {b, s}));
-  }
-  return m;
+  return ortformers::testing::ref_batch_inputs(inputs, names);
 }
 
 // Max |a - ref| where ref may keep only some vocabulary columns (masked-LM logits: "columns").
