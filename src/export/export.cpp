@@ -121,6 +121,80 @@ std::string sentence_pooling(BuildContext& ctx, const std::string& hidden, const
   return pooled;
 }
 
+// The text graph: token inputs as optimum declares them, multiple-choice flattening, the encoder, then the task
+// head or the sentence-transformers pooling. Output values and names go to `renames`.
+void build_text_graph(BuildContext& ctx, const Architecture& arch_ref, const std::string& task,
+                      const std::string& library, const SentenceTransformersInfo& st,
+                      const std::function<void(double, const std::string&)>& ctx_report,
+                      std::vector<std::pair<std::string, std::string>>& renames) {
+  auto& g = ctx.g;
+  const auto& cfg = ctx.config;
+  const Architecture* arch = &arch_ref;
+  const bool mc = task == "multiple-choice";
+  const bool with_tt = arch->uses_token_type_ids() && library == "transformers";
+  std::vector<Dim> in_dims =
+      mc ? std::vector<Dim>{std::string("batch_size"), std::string("num_choices"), std::string("sequence_length")}
+         : std::vector<Dim>{std::string("batch_size"), std::string("sequence_length")};
+  std::vector<std::string> input_names{"input_ids", "attention_mask"};
+  if (with_tt) input_names.push_back("token_type_ids");
+  for (const auto& n : input_names) g.add_input(n, kInt64, in_dims);
+
+  EncoderInputs in{"input_ids", "attention_mask", with_tt ? "token_type_ids" : ""};
+  if (mc) {
+    // [batch, choices, seq] -> [batch * choices, seq]
+    auto shape = g.node("/flatten", "Shape", {"input_ids"});
+    auto seq = g.node("/flatten", "Gather", {shape, g.const_i64({2})}, {attr("axis", 0)});
+    auto flat = g.node("/flatten", "Concat", {g.const_i64({-1}), seq}, {attr("axis", 0)});
+    in.input_ids = g.node("/flatten/input_ids", "Reshape", {"input_ids", flat});
+    in.attention_mask = g.node("/flatten/attention_mask", "Reshape", {"attention_mask", flat});
+    if (with_tt) in.token_type_ids = g.node("/flatten/token_type_ids", "Reshape", {"token_type_ids", flat});
+  }
+  ctx.input_ids = in.input_ids;
+  ctx.attention_mask = in.attention_mask;
+  ctx.token_type_ids = in.token_type_ids;
+
+  ctx_report(0.1, "building embeddings");
+  const std::string hidden = arch->build_encoder(ctx, in);
+  const auto H = arch->hidden_size(cfg);
+  const Dim B = std::string("batch_size"), S = std::string("sequence_length");
+
+  if (library == "sentence_transformers") {
+    auto pooled = sentence_pooling(ctx, hidden, st);
+    std::int64_t modes = st.pooling.cls + st.pooling.mean + st.pooling.max + st.pooling.mean_sqrt_len;
+    renames.push_back({hidden, "token_embeddings"});
+    renames.push_back({pooled, "sentence_embedding"});
+    g.add_output("token_embeddings", kFloat, {B, S, H});
+    g.add_output("sentence_embedding", kFloat, {B, H * modes});
+  } else if (task == "feature-extraction") {
+    renames.push_back({hidden, "last_hidden_state"});
+    g.add_output("last_hidden_state", kFloat, {B, S, H});
+  } else {
+    ctx_report(0.87, "building " + task + " head");
+    auto heads = arch->build_head(ctx, task, hidden);
+    const auto labels = cfg.num_labels();
+    for (auto& h : heads) {
+      std::vector<Dim> dims;
+      if (mc) {
+        auto shape = g.node("/unflatten", "Shape", {"input_ids"});
+        auto choices = g.node("/unflatten", "Gather", {shape, g.const_i64({1})}, {attr("axis", 0)});
+        auto target = g.node("/unflatten", "Concat", {g.const_i64({-1}), choices}, {attr("axis", 0)});
+        h.value = g.node("/unflatten", "Reshape", {h.value, target});
+        dims = {B, std::string("num_choices")};
+      } else if (task == "text-classification") {
+        dims = {B, labels};
+      } else if (task == "token-classification") {
+        dims = {B, S, labels};
+      } else if (task == "question-answering") {
+        dims = {B, S};
+      } else if (task == "fill-mask") {
+        dims = {B, S, cfg.require<std::int64_t>("vocab_size")};
+      }
+      renames.push_back({h.value, h.name});
+      g.add_output(h.name, kFloat, dims);
+    }
+  }
+}
+
 std::string producer_version() {
   return "0.1.0";
 }
@@ -151,6 +225,16 @@ std::string normalize_task(const std::string& task) {
       {"fill-mask", "fill-mask"},
       {"masked-lm", "fill-mask"},
       {"multiple-choice", "multiple-choice"},
+      {"image-feature-extraction", "feature-extraction"},
+      {"image-classification", "image-classification"},
+      {"semantic-segmentation", "semantic-segmentation"},
+      {"image-segmentation", "semantic-segmentation"},
+      {"image-to-image", "image-to-image"},
+      {"audio-classification", "audio-classification"},
+      {"audio-frame-classification", "audio-frame-classification"},
+      {"audio-xvector", "audio-xvector"},
+      {"automatic-speech-recognition", "automatic-speech-recognition"},
+      {"audio-ctc", "automatic-speech-recognition"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -165,6 +249,10 @@ std::string infer_task(const fs::path& model_dir) {
   const auto& archs = cfg.architectures();
   if (archs.empty()) return "feature-extraction";
   const std::string& a = archs.front();
+  if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) {
+    auto t = arch->task_for_class(a);
+    if (!t.empty()) return t;
+  }
   auto ends = [&](const std::string& suf) {
     return a.size() >= suf.size() && a.compare(a.size() - suf.size(), suf.size(), suf) == 0;
   };
@@ -174,9 +262,10 @@ std::string infer_task(const fs::path& model_dir) {
   if (ends("ForMaskedLM")) return "fill-mask";
   if (ends("ForMultipleChoice")) return "multiple-choice";
   if (ends("Model")) return "feature-extraction";
+  std::string tasks;
+  if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) tasks = join(arch->tasks());
   throw UnsupportedError(cfg.source() + ": cannot infer the export task from architectures '" + a +
-                         "'; pass a task (feature-extraction, text-classification, token-classification, "
-                         "question-answering, fill-mask, multiple-choice)");
+                         "'; pass a task" + (tasks.empty() ? std::string() : " (" + tasks + ")"));
 }
 
 BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
@@ -240,70 +329,18 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     report(0.1 + 0.75 * frac, "building " + m);
   };
 
-  const bool mc = task == "multiple-choice";
-  const bool with_tt = arch->uses_token_type_ids() && library == "transformers";
-  std::vector<Dim> in_dims =
-      mc ? std::vector<Dim>{std::string("batch_size"), std::string("num_choices"), std::string("sequence_length")}
-         : std::vector<Dim>{std::string("batch_size"), std::string("sequence_length")};
   BuiltModel out;
-  std::vector<std::string> input_names{"input_ids", "attention_mask"};
-  if (with_tt) input_names.push_back("token_type_ids");
-  for (const auto& n : input_names) g.add_input(n, kInt64, in_dims);
-
-  EncoderInputs in{"input_ids", "attention_mask", with_tt ? "token_type_ids" : ""};
-  if (mc) {
-    // [batch, choices, seq] -> [batch * choices, seq]
-    auto shape = g.node("/flatten", "Shape", {"input_ids"});
-    auto seq = g.node("/flatten", "Gather", {shape, g.const_i64({2})}, {attr("axis", 0)});
-    auto flat = g.node("/flatten", "Concat", {g.const_i64({-1}), seq}, {attr("axis", 0)});
-    in.input_ids = g.node("/flatten/input_ids", "Reshape", {"input_ids", flat});
-    in.attention_mask = g.node("/flatten/attention_mask", "Reshape", {"attention_mask", flat});
-    if (with_tt) in.token_type_ids = g.node("/flatten/token_type_ids", "Reshape", {"token_type_ids", flat});
-  }
-  ctx.input_ids = in.input_ids;
-  ctx.attention_mask = in.attention_mask;
-  ctx.token_type_ids = in.token_type_ids;
-
-  report(0.1, "building embeddings");
-  const std::string hidden = arch->build_encoder(ctx, in);
-  const auto H = arch->hidden_size(cfg);
-  const Dim B = std::string("batch_size"), S = std::string("sequence_length");
-
   std::vector<std::pair<std::string, std::string>> renames;  // value -> output name
-  if (library == "sentence_transformers") {
-    auto pooled = sentence_pooling(ctx, hidden, st);
-    std::int64_t modes = st.pooling.cls + st.pooling.mean + st.pooling.max + st.pooling.mean_sqrt_len;
-    renames.push_back({hidden, "token_embeddings"});
-    renames.push_back({pooled, "sentence_embedding"});
-    g.add_output("token_embeddings", kFloat, {B, S, H});
-    g.add_output("sentence_embedding", kFloat, {B, H * modes});
-  } else if (task == "feature-extraction") {
-    renames.push_back({hidden, "last_hidden_state"});
-    g.add_output("last_hidden_state", kFloat, {B, S, H});
-  } else {
-    report(0.87, "building " + task + " head");
-    auto heads = arch->build_head(ctx, task, hidden);
-    const auto labels = cfg.num_labels();
-    for (auto& h : heads) {
-      std::vector<Dim> dims;
-      if (mc) {
-        auto shape = g.node("/unflatten", "Shape", {"input_ids"});
-        auto choices = g.node("/unflatten", "Gather", {shape, g.const_i64({1})}, {attr("axis", 0)});
-        auto target = g.node("/unflatten", "Concat", {g.const_i64({-1}), choices}, {attr("axis", 0)});
-        h.value = g.node("/unflatten", "Reshape", {h.value, target});
-        dims = {B, std::string("num_choices")};
-      } else if (task == "text-classification") {
-        dims = {B, labels};
-      } else if (task == "token-classification") {
-        dims = {B, S, labels};
-      } else if (task == "question-answering") {
-        dims = {B, S};
-      } else if (task == "fill-mask") {
-        dims = {B, S, cfg.require<std::int64_t>("vocab_size")};
-      }
-      renames.push_back({h.value, h.name});
-      g.add_output(h.name, kFloat, dims);
+  if (!arch->token_inputs()) {
+    if (library == "sentence_transformers")
+      throw UnsupportedError("model_type '" + cfg.model_type() + "' has no sentence-transformers form");
+    report(0.1, "building " + task + " graph");
+    for (auto& o : arch->build_graph(ctx, task)) {
+      renames.push_back({o.value, o.name});
+      g.add_output(o.name, kFloat, o.dims);
     }
+  } else {
+    build_text_graph(ctx, *arch, task, library, st, report, renames);
   }
   for (const auto& [value, name] : renames) g.rename_value(value, name);
 
@@ -328,7 +365,7 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   out.model_type = cfg.model_type();
   out.task = task;
   out.library_name = library;
-  out.input_names = input_names;
+  for (const auto& i : out.model.graph().input()) out.input_names.push_back(i.name());
   for (const auto& o : out.model.graph().output()) out.output_names.push_back(o.name());
   return out;
 }
@@ -364,6 +401,7 @@ class ProgressBar {
 
 std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& to, bool sentence_transformers) {
   static const char* files[] = {"config.json",
+                                "preprocessor_config.json",
                                 "tokenizer.json",
                                 "tokenizer_config.json",
                                 "special_tokens_map.json",

@@ -17,6 +17,19 @@ struct HeadOutput {
   std::string value;
 };
 
+// A graph output of an architecture that builds its whole graph (vision, audio): name, value, dims as optimum's
+// export declares them (symbolic names such as "batch_size" or fixed sizes).
+struct GraphOutput {
+  std::string name;
+  std::string value;
+  std::vector<Dim> dims;
+};
+
+// Two kinds of architecture:
+// - text (token_inputs() true): the driver declares input_ids / attention_mask / token_type_ids, flattens
+//   multiple-choice inputs, adds the sentence-transformers pooling; the architecture builds the encoder and heads.
+// - vision / audio (token_inputs() false): the architecture declares its own inputs (pixel_values, input_values)
+//   and builds the whole graph for a task in build_graph().
 class Architecture {
  public:
   virtual ~Architecture() = default;
@@ -24,16 +37,29 @@ class Architecture {
   virtual std::vector<std::string> model_types() const = 0;
   // transformers' base_model_prefix: weights of task checkpoints are "<prefix>.<name>".
   virtual std::string base_model_prefix() const = 0;
-  // Whether optimum's export has a token_type_ids input for this architecture.
-  virtual bool uses_token_type_ids() const = 0;
-  // Tasks with a head (feature-extraction is always supported).
+  // Tasks supported, feature-extraction included, in optimum's task names.
   virtual std::vector<std::string> tasks() const = 0;
+
+  // --- text architectures ---
+  virtual bool token_inputs() const { return true; }
+  // Whether optimum's export has a token_type_ids input for this architecture.
+  virtual bool uses_token_type_ids() const { return false; }
   // Builds the encoder; returns the last hidden state [batch, seq, hidden].
-  virtual std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const = 0;
+  virtual std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const;
   // Builds the head of `task` (not feature-extraction) on the last hidden state. multiple-choice returns the
   // per-choice score [batch * num_choices, 1]; the driver reshapes it.
   virtual std::vector<HeadOutput> build_head(BuildContext& ctx, const std::string& task,
-                                             const std::string& hidden) const = 0;
+                                             const std::string& hidden) const;
+
+  // --- vision / audio architectures ---
+  // Adds the graph inputs (ctx.g.add_input) and builds the graph of `task`; returns the outputs in order.
+  virtual std::vector<GraphOutput> build_graph(BuildContext& ctx, const std::string& task) const;
+  // The task for a transformers class name ("ViTForImageClassification"); empty when the architecture does not
+  // know it (the driver then applies the text rules).
+  virtual std::string task_for_class(const std::string& class_name) const {
+    (void)class_name;
+    return "";
+  }
   // Hidden size of the last hidden state (for output shapes).
   virtual std::int64_t hidden_size(const config::PretrainedConfig& config) const {
     return config.require<std::int64_t>("hidden_size");

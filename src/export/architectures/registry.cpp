@@ -1,6 +1,20 @@
 #include "export/architectures/architecture.hpp"
 
+#include "ortformers/core/error.hpp"
+
 namespace ortformers::exporters {
+
+// Defaults: each kind of architecture overrides the methods of its kind; calling the other kind's is a bug in the
+// driver, reported as such.
+std::string Architecture::build_encoder(BuildContext&, const EncoderInputs&) const {
+  throw RuntimeError("internal: model_type '" + model_types().front() + "' has no token encoder");
+}
+std::vector<HeadOutput> Architecture::build_head(BuildContext&, const std::string&, const std::string&) const {
+  throw RuntimeError("internal: model_type '" + model_types().front() + "' has no token heads");
+}
+std::vector<GraphOutput> Architecture::build_graph(BuildContext&, const std::string&) const {
+  throw RuntimeError("internal: model_type '" + model_types().front() + "' is built by the text driver");
+}
 
 const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
   static const std::vector<std::unique_ptr<Architecture>> registry = [] {
