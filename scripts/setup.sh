@@ -12,7 +12,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libutf8proc-dev libicu-dev libpcre2-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libstb-dev libsndfile1-dev libsoxr-dev
+  libstb-dev libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev
   libcurl4-openssl-dev libcpp-httplib-dev libzip-dev zlib1g-dev libssl-dev
 )
 

@@ -1,4 +1,5 @@
-// Image decoding (stb_image), PNG encoding (stb_image_write), EXIF orientation and Pillow-exact resampling.
+// Image decoding (libjpeg-turbo for JPEG, as Pillow; stb_image for PNG and BMP), PNG encoding (stb_image_write), EXIF
+// orientation and Pillow-exact resampling.
 #include "ortformers/preprocessing/image.hpp"
 
 #include <algorithm>
@@ -10,9 +11,10 @@
 
 #include "ortformers/core/error.hpp"
 
-#include "stb_config.hpp"
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
+#include "jpeg_decoder.hpp"
+#include "stb_config.hpp"
 
 namespace ortformers::preprocessing {
 
@@ -175,6 +177,8 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
     throw UnsupportedError("image " + source + ": " + format + " images are not supported (supported: PNG, JPEG, BMP)");
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw FileFormatError("image " + source + " is too large");
+  if (format == "jpeg")
+    return apply_exif_orientation(detail::decode_jpeg(bytes, source, kMaxPixels), exif_orientation(bytes));
   int w = 0, h = 0, n = 0;
   const int len = static_cast<int>(bytes.size());
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n))
@@ -191,7 +195,7 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
   img.height = h;
   img.channels = 3;
   img.pixels.assign(data.get(), data.get() + static_cast<std::size_t>(w) * h * 3);
-  if (format == "jpeg" || format == "png") img = apply_exif_orientation(img, exif_orientation(bytes));
+  if (format == "png") img = apply_exif_orientation(img, exif_orientation(bytes));
   return img;
 }
 

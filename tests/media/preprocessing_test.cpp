@@ -1,6 +1,7 @@
 // Image processors and the Wav2Vec2 feature extractor against the recorded transformers outputs.
 #include <gtest/gtest.h>
 
+#include "hub/hashing.hpp"
 #include "media_util.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/feature_extractor.hpp"
@@ -14,10 +15,24 @@ using namespace ortformers::testing::media;
 
 namespace {
 
-// JPEG: stb_image's IDCT and chroma upsampling differ from libjpeg-turbo (Pillow) by a level or two on some
-// pixels; after resizing this moves a few normalised values by up to a few 1/255 steps. Documented in
-// docs/vision-audio.md; PNG inputs are exact.
-constexpr double kPngTolerance = 1e-4;
+constexpr double kTolerance = 1e-4;
+
+// Every fixture image decodes to exactly the RGB bytes Pillow gives (media.json records their sha256): PNG through
+// stb_image, JPEG through libjpeg-turbo as Pillow does.
+TEST(ImageDecoding, RgbBytesIdenticalToPillow) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const Json media = read_json_file(fixtures / "media" / "media.json");
+  int checked = 0;
+  for (const auto& [name, m] : media.at("images").items()) {
+    const Image img = load_image(fixtures / m.at("file").get<std::string>());
+    EXPECT_EQ(img.width, m.at("size_after_exif_transpose")[0].get<int>()) << name;
+    EXPECT_EQ(img.height, m.at("size_after_exif_transpose")[1].get<int>()) << name;
+    const std::string_view bytes(reinterpret_cast<const char*>(img.pixels.data()), img.pixels.size());
+    EXPECT_EQ(hub::detail::sha256_hex(bytes), m.at("rgb_sha256").get<std::string>()) << name;
+    ++checked;
+  }
+  EXPECT_GE(checked, 6);
+}
 
 class VisionPreprocessing : public ::testing::TestWithParam<std::string> {};
 
@@ -34,9 +49,8 @@ TEST_P(VisionPreprocessing, PixelValuesMatchTransformers) {
     const Json& r = resolve(fixtures, p.at("pixel_values"));
     ASSERT_EQ(pv.shape(), shape_of(r)) << image;
     const double d = max_diff(pv, r);
-    const bool jpeg = image.ends_with(".jpg");
     std::cout << GetParam() << " " << image << " max diff " << d << "\n";
-    EXPECT_LE(d, jpeg ? 0.1 : kPngTolerance) << image;
+    EXPECT_LE(d, kTolerance) << image;
   }
 }
 
