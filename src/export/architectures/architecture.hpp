@@ -78,5 +78,6 @@ std::unique_ptr<Architecture> make_distilbert_architecture();
 std::unique_ptr<Architecture> make_electra_architecture();
 std::unique_ptr<Architecture> make_albert_architecture();
 std::unique_ptr<Architecture> make_mpnet_architecture();
+std::unique_ptr<Architecture> make_segformer_architecture();
 
 }  // namespace ortformers::exporters

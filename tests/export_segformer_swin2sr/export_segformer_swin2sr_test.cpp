@@ -1,0 +1,231 @@
+// Native export of SegFormer and Swin2SR: graph inputs / outputs as optimum's exports declare them, the recorded
+// PyTorch outputs within 1e-4 on every recorded image (and the recorded batch), the ORTModelFor* classes with
+// export_model, Swin2SR's in-graph padding on sizes that are not multiples of the window, and config errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "export/exporter.hpp"
+#include "export/ort_runner.hpp"
+#include "media/media_util.hpp"
+#include "ortformers/core/error.hpp"
+#include "ortformers/models/image_to_image.hpp"
+#include "ortformers/models/semantic_segmentation.hpp"
+#include "support/fixtures.hpp"
+
+namespace fs = std::filesystem;
+using namespace ortformers;
+using namespace ortformers::exporters;
+using ortformers::testing::OrtRunner;
+namespace media = ortformers::testing::media;
+
+namespace {
+
+Tensor tensor_from_ref(const fs::path& fixtures, const Json& entry) {
+  const Json& r = media::resolve(fixtures, entry);
+  EXPECT_FALSE(r.value("sampled", false));
+  return Tensor::from_vector(r.at("data").get<std::vector<float>>(), media::shape_of(r));
+}
+
+// Row `b` (first axis) of a tensor.
+Tensor row(const Tensor& t, std::int64_t b) {
+  auto v = t.to_float_vector();
+  Shape s = t.shape();
+  const std::int64_t n = t.numel() / s[0];
+  s[0] = 1;
+  return Tensor::from_vector(std::vector<float>(v.begin() + b * n, v.begin() + (b + 1) * n), s);
+}
+
+double max_abs(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(shape_to_string(a.shape()), shape_to_string(b.shape()));
+  if (a.shape() != b.shape()) return INFINITY;
+  auto x = a.to_float_vector(), y = b.to_float_vector();
+  double m = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(x[i]) - y[i]));
+  return m;
+}
+
+// A dimension of a graph value as the reference JSON writes it: a symbolic name or a number.
+Json dim_json(const onnx::TensorShapeProto::Dimension& d) {
+  if (d.has_dim_param()) return Json(d.dim_param());
+  return Json(d.dim_value());
+}
+
+void check_values(const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& got, const Json& rec) {
+  ASSERT_EQ(static_cast<std::size_t>(got.size()), rec.size());
+  for (int i = 0; i < got.size(); ++i) {
+    const auto& r = rec[static_cast<std::size_t>(i)];
+    EXPECT_EQ(got[i].name(), r.at("name").get<std::string>());
+    EXPECT_EQ(got[i].type().tensor_type().elem_type(), r.at("elem_type").get<int>());
+    const auto& dims = got[i].type().tensor_type().shape();
+    ASSERT_EQ(static_cast<std::size_t>(dims.dim_size()), r.at("shape").size()) << got[i].name();
+    for (int d = 0; d < dims.dim_size(); ++d)
+      EXPECT_EQ(dim_json(dims.dim(d)), r.at("shape")[static_cast<std::size_t>(d)]) << got[i].name() << " dim " << d;
+  }
+}
+
+// Exports models/<name> (task inferred) and checks inputs / outputs against optimum's export of it.
+BuiltModel export_and_check_io(const fs::path& fixtures, const std::string& name, ExportOptions opts = {}) {
+  const Json& ref = media::reference(fixtures, name);
+  auto built = build_model(fixtures / "models" / name, opts);
+  const Json& rec = ref.at("onnx").at(name);
+  check_values(built.model.graph().input(), rec.at("inputs"));
+  check_values(built.model.graph().output(), rec.at("outputs"));
+  EXPECT_EQ(built.task, rec.at("task").get<std::string>());
+  return built;
+}
+
+// Every recorded model output, one image at a time; returns the largest difference per image.
+void check_model_outputs(const fs::path& fixtures, const std::string& name, OrtRunner& runner,
+                         const std::string& output) {
+  const Json& ref = media::reference(fixtures, name);
+  ASSERT_FALSE(ref.at("model_outputs").empty());
+  for (const auto& mo : ref.at("model_outputs")) {
+    const auto& p = ref.at("preprocessing").at(mo.at("preprocessing_index").get<std::size_t>());
+    const Tensor pv = tensor_from_ref(fixtures, p.at("pixel_values"));
+    const auto out = runner.run(TensorMap{{"pixel_values", pv}});
+    const Json& r = media::resolve(fixtures, mo.at("outputs").at(output));
+    ASSERT_EQ(shape_to_string(out.at(output).shape()), shape_to_string(media::shape_of(r))) << p.at("image");
+    const double d = media::max_diff(out.at(output), r);
+    std::cout << "[ parity ] " << name << " " << p.at("image").get<std::string>() << " " << shape_to_string(pv.shape())
+              << " -> " << shape_to_string(out.at(output).shape()) << " max abs diff " << d << "\n";
+    EXPECT_LE(d, 1e-4) << name << " " << p.at("image");
+  }
+}
+
+// Sets an environment variable for the scope of a test.
+struct ScopedEnv {
+  std::string name;
+  std::string old;
+  bool had = false;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* v = std::getenv(name.c_str())) {
+      had = true;
+      old = v;
+    }
+    ::setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had)
+      ::setenv(name.c_str(), old.c_str(), 1);
+    else
+      ::unsetenv(name.c_str());
+  }
+};
+
+// A copy of models/<name> (config.json and model.safetensors) with config.json edited by `edit`.
+fs::path edited_copy(const fs::path& fixtures, const std::string& name, const std::function<void(Json&)>& edit) {
+  const fs::path dir = ortformers::testing::make_temp_dir("export-" + name);
+  const fs::path src = fixtures / "models" / name;
+  fs::copy_file(src / "model.safetensors", dir / "model.safetensors");
+  Json cfg = read_json_file(src / "config.json");
+  edit(cfg);
+  std::ofstream(dir / "config.json") << cfg.dump(2);
+  return dir;
+}
+
+// ------------------------------------------------------------------------------------------------- SegFormer
+
+TEST(ExportSegformer, MatchesOptimumIoAndPyTorchOutputs) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  auto built = export_and_check_io(fixtures, "segformer-tiny");
+  EXPECT_EQ(built.task, "semantic-segmentation");
+  OrtRunner runner(built.model);
+  check_model_outputs(fixtures, "segformer-tiny", runner, "logits");
+}
+
+TEST(ExportSegformer, BatchEqualsRecordedAndOneAtATime) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const Json& ref = media::reference(fixtures, "segformer-tiny");
+  ASSERT_TRUE(ref.contains("batch"));
+  auto built = build_model(fixtures / "models" / "segformer-tiny", ExportOptions{});
+  OrtRunner runner(built.model);
+  std::vector<float> all;
+  Shape s;
+  for (const auto& i : ref.at("batch").at("preprocessing_indices")) {
+    const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(i.get<std::size_t>()).at("pixel_values"));
+    auto v = pv.to_float_vector();
+    all.insert(all.end(), v.begin(), v.end());
+    s = pv.shape();
+  }
+  s[0] = static_cast<std::int64_t>(ref.at("batch").at("preprocessing_indices").size());
+  const Tensor batch = Tensor::from_vector(std::move(all), s);
+  const Tensor out = runner.run(TensorMap{{"pixel_values", batch}}).at("logits");
+  const double d = media::max_diff(out, media::resolve(fixtures, ref.at("batch").at("outputs").at("logits")));
+  std::cout << "[ parity ] segformer-tiny batch " << shape_to_string(s) << " max abs diff " << d << "\n";
+  EXPECT_LE(d, 1e-4);
+  for (std::int64_t b = 0; b < s[0]; ++b) {
+    const Tensor single = runner.run(TensorMap{{"pixel_values", row(batch, b)}}).at("logits");
+    EXPECT_LE(max_abs(row(out, b), single), 1e-5) << "batch row " << b;
+  }
+}
+
+TEST(ExportSegformer, OtherSizesAndOpset14) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // Dynamic height / width (nothing baked in): an odd size runs and gives logits at the conv-arithmetic size, and
+  // opset 14 (LayerNormalization decomposed) gives the same logits as opset 17.
+  ExportOptions o14;
+  o14.opset = 14;
+  OrtRunner r17(build_model(fixtures / "models" / "segformer-tiny", ExportOptions{}).model);
+  OrtRunner r14(build_model(fixtures / "models" / "segformer-tiny", o14).model);
+  std::vector<float> v(2 * 3 * 37 * 53);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+  const Tensor pv = Tensor::from_vector(std::move(v), {2, 3, 37, 53});
+  const Tensor a = r17.run(TensorMap{{"pixel_values", pv}}).at("logits");
+  const Tensor b = r14.run(TensorMap{{"pixel_values", pv}}).at("logits");
+  // (37 + 2*3 - 7) / 4 + 1 = 10, (53 + 6 - 7) / 4 + 1 = 14
+  EXPECT_EQ(shape_to_string(a.shape()), shape_to_string(Shape{2, 4, 10, 14}));
+  EXPECT_LE(max_abs(a, b), 1e-5);
+}
+
+TEST(ExportSegformer, FeatureExtraction) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ExportOptions o;
+  o.task = "feature-extraction";
+  auto built = build_model(fixtures / "models" / "segformer-tiny", o);
+  ASSERT_EQ(built.output_names, std::vector<std::string>{"last_hidden_state"});
+  OrtRunner runner(built.model);
+  const Json& ref = media::reference(fixtures, "segformer-tiny");
+  const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
+  const Tensor out = runner.run(TensorMap{{"pixel_values", pv}}).at("last_hidden_state");
+  EXPECT_EQ(shape_to_string(out.shape()), shape_to_string(Shape{1, 32, 2, 2}));
+}
+
+TEST(ExportSegformer, ORTModelForSemanticSegmentationExports) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ScopedEnv cache("ORTFORMERS_CACHE", ortformers::testing::make_temp_dir("segformer-cache").string());
+  models::ModelOptions opts;
+  opts.export_model = true;
+  const auto model =
+      models::ORTModelForSemanticSegmentation::from_pretrained((fixtures / "models" / "segformer-tiny").string(), opts);
+  const Json& ref = media::reference(fixtures, "segformer-tiny");
+  for (const auto& mo : ref.at("model_outputs")) {
+    const auto& p = ref.at("preprocessing").at(mo.at("preprocessing_index").get<std::size_t>());
+    const Tensor out = model.forward(tensor_from_ref(fixtures, p.at("pixel_values"))).logits;
+    EXPECT_LE(media::max_diff(out, media::resolve(fixtures, mo.at("outputs").at("logits"))), 1e-4) << p.at("image");
+  }
+}
+
+TEST(ExportSegformer, ConfigErrors) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const auto dir = edited_copy(fixtures, "segformer-tiny", [](Json& c) { c["reshape_last_stage"] = false; });
+  try {
+    build_model(dir, ExportOptions{});
+    FAIL() << "expected UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("reshape_last_stage"), std::string::npos) << e.what();
+  }
+  // A config that disagrees with the checkpoint's shapes: InvalidArgument naming the tensor.
+  const auto dir2 = edited_copy(fixtures, "segformer-tiny", [](Json& c) { c["decoder_hidden_size"] = 16; });
+  EXPECT_THROW(build_model(dir2, ExportOptions{}), InvalidArgument);
+  fs::remove_all(dir);
+  fs::remove_all(dir2);
+}
+
+}  // namespace
