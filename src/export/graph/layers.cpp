@@ -1,5 +1,6 @@
 #include "export/graph/layers.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -335,17 +336,44 @@ std::string self_attention(BuildContext& ctx, const std::string& scope, const st
   const auto D = hidden / H;
   if (ctx.optimize) {
     std::vector<const Tensor*> ws, bs;
+    bool all_biases = true;
     for (const auto* p : {&n.query, &n.key, &n.value}) {
       ws.push_back(&ctx.w.get(*p + ".weight", {hidden, hidden}));
-      bs.push_back(&ctx.w.get(*p + ".bias", {hidden}));
+      const Tensor* b = ctx.w.find(*p + ".bias");
+      if (b != nullptr && b->shape() != Shape{hidden})
+        throw InvalidArgument("config/weights mismatch: tensor '" + *p + ".bias' has shape " +
+                              shape_to_string(b->shape()) + " but config.json implies " + shape_to_string({hidden}));
+      all_biases = all_biases && b != nullptr;
+      bs.push_back(b);
     }
     auto wq = ctx.weight_t_concat(ctx.w.resolve(n.query + ".weight") + "+key+value", ws);
-    auto bq = ctx.bias_concat(ctx.w.resolve(n.query + ".bias") + "+key+value", bs);
-    std::vector<std::string> ins{x, wq, bq, ctx.mask_int32()};
+    std::string bq;
+    if (all_biases) {
+      bq = ctx.bias_concat(ctx.w.resolve(n.query + ".bias") + "+key+value", bs);
+    } else {
+      // Projections without bias (ViT's qkv_bias false): the packed bias is zero where a tensor is absent.
+      std::vector<Tensor> copies;
+      for (const auto* b : bs) copies.push_back(b != nullptr ? *b : Tensor());
+      const std::string key = ctx.w.resolve(n.query + ".bias") + "+key+value";
+      bq = g.add_float_initializer("bcz:" + key, key, {3 * hidden}, [copies, hidden, key](float* dst) {
+        for (const auto& t : copies) {
+          if (t.defined())
+            with_floats(t, key, [&](const float* src) {
+              std::memcpy(dst, src, static_cast<std::size_t>(hidden) * sizeof(float));
+            });
+          else
+            std::fill(dst, dst + hidden, 0.0f);
+          dst += hidden;
+        }
+      });
+    }
+    // mask_index is left out when the graph has no attention mask (vision / audio models attend to every position).
+    std::vector<std::string> ins{x, wq, bq, ctx.attention_mask.empty() ? std::string() : ctx.mask_int32()};
     if (!position_bias.empty()) {
       ins.push_back("");  // past
       ins.push_back(position_bias);
     }
+    while (!ins.empty() && ins.back().empty()) ins.pop_back();
     return g.node(scope, "Attention", ins, {attr("num_heads", H)}, kMsDomain);
   }
   auto heads_shape = g.const_i64({0, 0, H, D});
@@ -361,7 +389,7 @@ std::string self_attention(BuildContext& ctx, const std::string& scope, const st
   auto scores = g.node(scope, "MatMul", {q, k});
   scores = g.node(scope, "Div", {scores, g.scalar_f32(std::sqrt(static_cast<float>(D)))});
   if (!position_bias.empty()) scores = g.node(scope, "Add", {scores, position_bias});
-  scores = g.node(scope, "Add", {scores, ctx.additive_mask()});
+  if (!ctx.attention_mask.empty()) scores = g.node(scope, "Add", {scores, ctx.additive_mask()});
   auto probs = g.node(scope, "Softmax", {scores}, {attr("axis", -1)});
   auto c = g.node(scope, "MatMul", {probs, v});
   auto t = g.node(scope, "Transpose", {c}, {attr("perm", std::vector<std::int64_t>{0, 2, 1, 3})});
@@ -378,6 +406,35 @@ std::string transformer_layer(BuildContext& ctx, const std::string& scope, const
   auto a = bias_activation(ctx, scope + "/intermediate", im, ib, d.act);
   auto [om, ob] = linear_parts(ctx, scope + "/output", a, n.output, d.intermediate, d.hidden);
   return add_bias_residual_layer_norm(ctx, scope + "/output", om, ob, h, n.output_layer_norm, d.hidden, d.eps);
+}
+
+std::string pre_ln_transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                     const LayerNames& n, const LayerDims& d) {
+  auto& g = ctx.g;
+  auto a = layer_norm(ctx, scope + "/attention_layer_norm", x, n.attention_layer_norm, d.hidden, d.eps);
+  auto ctxv = self_attention(ctx, scope + "/attention", a, n, d);
+  auto [ao, ab] = linear_parts(ctx, scope + "/attention/output", ctxv, n.attention_output, d.hidden, d.hidden);
+  std::string h, f;
+  if (ctx.optimize) {
+    // SkipLayerNormalization's fourth output is the sum x + skip + bias: the residual stream.
+    const std::string wn = n.output_layer_norm + ".weight", bn = n.output_layer_norm + ".bias";
+    auto gi = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {d.hidden}));
+    auto bi = ctx.weight(ctx.w.resolve(bn), ctx.w.get(bn, {d.hidden}));
+    std::vector<std::string> ins{ao, x, gi, bi};
+    if (!ab.empty()) ins.push_back(ab);
+    auto outs =
+        g.node_n(scope + "/output_layer_norm", "SkipLayerNormalization", ins, 4, {attr("epsilon", d.eps)}, kMsDomain);
+    f = outs[0];
+    h = outs[3];
+  } else {
+    auto y = ab.empty() ? ao : g.node(scope + "/attention/output", "Add", {ab, ao});
+    h = g.node(scope + "/attention", "Add", {y, x});
+    f = layer_norm(ctx, scope + "/output_layer_norm", h, n.output_layer_norm, d.hidden, d.eps);
+  }
+  auto [im, ib] = linear_parts(ctx, scope + "/intermediate", f, n.intermediate, d.hidden, d.intermediate);
+  auto act = bias_activation(ctx, scope + "/intermediate", im, ib, d.act);
+  auto o = linear(ctx, scope + "/output", act, n.output, d.intermediate, d.hidden);
+  return g.node(scope + "/output", "Add", {o, h});
 }
 
 std::string first_token(BuildContext& ctx, const std::string& scope, const std::string& x) {

@@ -122,12 +122,19 @@ struct LayerDims {
   std::string act = "gelu";
 };
 // Multi-head self-attention; returns the context [batch, seq, hidden] before the output projection.
-// `position_bias` ([1 or batch, heads, seq, seq], added to the scores) may be empty.
+// `position_bias` ([1 or batch, heads, seq, seq], added to the scores) may be empty. The padding mask of
+// ctx.attention_mask is applied when the graph has one (text); with ctx.attention_mask empty every position is
+// attended to (vision, audio). Absent q/k/v biases are zero.
 std::string self_attention(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
                            const LayerDims& d, const std::string& position_bias = "");
 // One post-LN transformer layer (BERT, RoBERTa, ELECTRA, ALBERT, DistilBERT, MPNet).
 std::string transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
                               const LayerDims& d, const std::string& position_bias = "");
+
+// One pre-LN transformer layer (ViT, Wav2Vec2 with do_stable_layer_norm): h = x + attention(LN_a(x)),
+// out = h + FFN(LN_f(h)), with LN_a = n.attention_layer_norm and LN_f = n.output_layer_norm.
+std::string pre_ln_transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                     const LayerNames& n, const LayerDims& d);
 
 // First token of the sequence: x[:, 0] -> [batch, hidden].
 std::string first_token(BuildContext& ctx, const std::string& scope, const std::string& x);
