@@ -3,6 +3,7 @@
 // export_model, Swin2SR's in-graph padding on sizes that are not multiples of the window, and config errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -226,6 +227,154 @@ TEST(ExportSegformer, ConfigErrors) {
   EXPECT_THROW(build_model(dir2, ExportOptions{}), InvalidArgument);
   fs::remove_all(dir);
   fs::remove_all(dir2);
+}
+
+// --------------------------------------------------------------------------------------------------- Swin2SR
+
+// x reflect-padded at the bottom / right to [.., h, w] (numpy / torch "reflect": the edge is not repeated).
+Tensor reflect_pad(const Tensor& x, std::int64_t h, std::int64_t w) {
+  const auto& s = x.shape();
+  const std::int64_t n = s[0] * s[1], H = s[2], W = s[3];
+  auto v = x.to_float_vector();
+  std::vector<float> out(static_cast<std::size_t>(n * h * w));
+  auto refl = [](std::int64_t i, std::int64_t len) { return i < len ? i : 2 * (len - 1) - i; };
+  for (std::int64_t c = 0; c < n; ++c)
+    for (std::int64_t y = 0; y < h; ++y)
+      for (std::int64_t z = 0; z < w; ++z)
+        out[static_cast<std::size_t>((c * h + y) * w + z)] =
+            v[static_cast<std::size_t>((c * H + refl(y, H)) * W + refl(z, W))];
+  return Tensor::from_vector(std::move(out), {s[0], s[1], h, w});
+}
+
+// x[:, :, :h, :w]
+Tensor crop(const Tensor& x, std::int64_t h, std::int64_t w) {
+  const auto& s = x.shape();
+  const std::int64_t n = s[0] * s[1], H = s[2], W = s[3];
+  auto v = x.to_float_vector();
+  std::vector<float> out;
+  for (std::int64_t c = 0; c < n; ++c)
+    for (std::int64_t y = 0; y < h; ++y)
+      for (std::int64_t z = 0; z < w; ++z) out.push_back(v[static_cast<std::size_t>((c * H + y) * W + z)]);
+  (void)H;
+  return Tensor::from_vector(std::move(out), {s[0], s[1], h, w});
+}
+
+TEST(ExportSwin2SR, MatchesOptimumIoAndPyTorchOutputs) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  auto built = export_and_check_io(fixtures, "swin2sr-tiny");
+  EXPECT_EQ(built.task, "image-to-image");
+  OrtRunner runner(built.model);
+  check_model_outputs(fixtures, "swin2sr-tiny", runner, "reconstruction");
+}
+
+TEST(ExportSwin2SR, Opset14MatchesPyTorch) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ExportOptions o14;
+  o14.opset = 14;
+  OrtRunner runner(build_model(fixtures / "models" / "swin2sr-tiny", o14).model);
+  check_model_outputs(fixtures, "swin2sr-tiny", runner, "reconstruction");
+}
+
+TEST(ExportSwin2SR, BatchEqualsOneAtATime) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // No recorded batch (every image pads to its own size): an image and its reversed copy in one batch.
+  const Json& ref = media::reference(fixtures, "swin2sr-tiny");
+  OrtRunner runner(build_model(fixtures / "models" / "swin2sr-tiny", ExportOptions{}).model);
+  const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
+  auto v = pv.to_float_vector();
+  std::vector<float> two = v;
+  std::reverse(v.begin(), v.end());
+  two.insert(two.end(), v.begin(), v.end());
+  Shape s = pv.shape();
+  s[0] = 2;
+  const Tensor batch = Tensor::from_vector(std::move(two), s);
+  const Tensor out = runner.run(TensorMap{{"pixel_values", batch}}).at("reconstruction");
+  EXPECT_LE(media::max_diff(row(out, 0),
+                            media::resolve(fixtures, ref.at("model_outputs").at(0).at("outputs").at("reconstruction"))),
+            1e-4);
+  for (std::int64_t b = 0; b < 2; ++b) {
+    const Tensor single = runner.run(TensorMap{{"pixel_values", row(batch, b)}}).at("reconstruction");
+    EXPECT_LE(max_abs(row(out, b), single), 1e-5) << "batch row " << b;
+  }
+}
+
+TEST(ExportSwin2SR, PadsInsideTheGraphForSizesOffTheWindow) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // transformers' Swin2SR cannot run sizes off the window multiple (it unembeds at the unpadded size); the exported
+  // graph reflect-pads them and crops the output, so its result equals running the padded image and cropping.
+  const Json& ref = media::reference(fixtures, "swin2sr-tiny");
+  OrtRunner runner(build_model(fixtures / "models" / "swin2sr-tiny", ExportOptions{}).model);
+  const Tensor full = tensor_from_ref(fixtures, ref.at("preprocessing").at(1).at("pixel_values"));  // [1, 3, 56, 40]
+  for (auto [h, w] : std::vector<std::pair<std::int64_t, std::int64_t>>{{53, 37}, {49, 40}, {56, 33}, {9, 12}, {5, 7}}) {
+    const Tensor x = crop(full, h, w);
+    const Tensor out = runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction");
+    ASSERT_EQ(shape_to_string(out.shape()), shape_to_string(Shape{1, 3, 2 * h, 2 * w}));
+    const std::int64_t hp = (h + 7) / 8 * 8, wp = (w + 7) / 8 * 8;
+    const Tensor padded = runner.run(TensorMap{{"pixel_values", reflect_pad(x, hp, wp)}}).at("reconstruction");
+    const double d = max_abs(out, crop(padded, 2 * h, 2 * w));
+    std::cout << "[ padding ] swin2sr-tiny " << h << "x" << w << " vs padded " << hp << "x" << wp << " max abs diff "
+              << d << "\n";
+    EXPECT_LE(d, 1e-5) << h << "x" << w;
+  }
+}
+
+TEST(ExportSwin2SR, FeatureExtraction) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ExportOptions o;
+  o.task = "feature-extraction";
+  auto built = build_model(fixtures / "models" / "swin2sr-tiny", o);
+  ASSERT_EQ(built.output_names, std::vector<std::string>{"last_hidden_state"});
+  OrtRunner runner(built.model);
+  const Json& ref = media::reference(fixtures, "swin2sr-tiny");
+  const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));  // [1, 3, 56, 72]
+  const Tensor out = runner.run(TensorMap{{"pixel_values", pv}}).at("last_hidden_state");
+  EXPECT_EQ(shape_to_string(out.shape()), shape_to_string(Shape{1, 16, 56, 72}));
+}
+
+TEST(ExportSwin2SR, ORTModelForImageToImageExports) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ScopedEnv cache("ORTFORMERS_CACHE", ortformers::testing::make_temp_dir("swin2sr-cache").string());
+  models::ModelOptions opts;
+  opts.export_model = true;
+  const auto model =
+      models::ORTModelForImageToImage::from_pretrained((fixtures / "models" / "swin2sr-tiny").string(), opts);
+  const Json& ref = media::reference(fixtures, "swin2sr-tiny");
+  for (const auto& mo : ref.at("model_outputs")) {
+    const auto& p = ref.at("preprocessing").at(mo.at("preprocessing_index").get<std::size_t>());
+    const Tensor out = model.forward(tensor_from_ref(fixtures, p.at("pixel_values"))).reconstruction;
+    EXPECT_LE(media::max_diff(out, media::resolve(fixtures, mo.at("outputs").at("reconstruction"))), 1e-4)
+        << p.at("image");
+  }
+}
+
+TEST(ExportSwin2SR, ConfigErrors) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  auto expect_unsupported = [&](const std::function<void(Json&)>& edit, const std::string& field,
+                                const std::string& value) {
+    const auto dir = edited_copy(fixtures, "swin2sr-tiny", edit);
+    try {
+      build_model(dir, ExportOptions{});
+      ADD_FAILURE() << "expected UnsupportedError naming " << field;
+    } catch (const UnsupportedError& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(value), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+  };
+  expect_unsupported([](Json& c) { c["upsampler"] = "bicubic-magic"; }, "upsampler", "bicubic-magic");
+  expect_unsupported([](Json& c) { c["upsampler"] = "pixelshuffle_aux"; }, "upsampler", "pixelshuffle_aux");
+  expect_unsupported([](Json& c) { c["upscale"] = 5; }, "upscale", "5");
+  expect_unsupported([](Json& c) { c["resi_connection"] = "2conv"; }, "resi_connection", "2conv");
+  expect_unsupported([](Json& c) { c["patch_size"] = 2; }, "patch_size", "2");
+  // Another upsampler needs tensors this checkpoint does not have: NotFoundError naming one.
+  const auto dir = edited_copy(fixtures, "swin2sr-tiny", [](Json& c) { c["upsampler"] = "pixelshuffledirect"; });
+  try {
+    build_model(dir, ExportOptions{});
+    ADD_FAILURE() << "expected NotFoundError";
+  } catch (const NotFoundError& e) {
+    EXPECT_NE(std::string(e.what()).find("upsample.conv.weight"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -79,5 +79,6 @@ std::unique_ptr<Architecture> make_electra_architecture();
 std::unique_ptr<Architecture> make_albert_architecture();
 std::unique_ptr<Architecture> make_mpnet_architecture();
 std::unique_ptr<Architecture> make_segformer_architecture();
+std::unique_ptr<Architecture> make_swin2sr_architecture();
 
 }  // namespace ortformers::exporters
