@@ -16,6 +16,8 @@
 #include "export/ort_runner.hpp"
 #include "media/media_util.hpp"
 #include "ortformers/core/error.hpp"
+#include "ortformers/export/checkpoint.hpp"
+#include "ortformers/export/safetensors_writer.hpp"
 #include "ortformers/models/image_to_image.hpp"
 #include "ortformers/models/semantic_segmentation.hpp"
 #include "support/fixtures.hpp"
@@ -305,7 +307,8 @@ TEST(ExportSwin2SR, PadsInsideTheGraphForSizesOffTheWindow) {
   const Json& ref = media::reference(fixtures, "swin2sr-tiny");
   OrtRunner runner(build_model(fixtures / "models" / "swin2sr-tiny", ExportOptions{}).model);
   const Tensor full = tensor_from_ref(fixtures, ref.at("preprocessing").at(1).at("pixel_values"));  // [1, 3, 56, 40]
-  for (auto [h, w] : std::vector<std::pair<std::int64_t, std::int64_t>>{{53, 37}, {49, 40}, {56, 33}, {9, 12}, {5, 7}}) {
+  for (auto [h, w] :
+       std::vector<std::pair<std::int64_t, std::int64_t>>{{53, 37}, {49, 40}, {56, 33}, {9, 12}, {5, 7}}) {
     const Tensor x = crop(full, h, w);
     const Tensor out = runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction");
     ASSERT_EQ(shape_to_string(out.shape()), shape_to_string(Shape{1, 3, 2 * h, 2 * w}));
@@ -375,6 +378,158 @@ TEST(ExportSwin2SR, ConfigErrors) {
     EXPECT_NE(std::string(e.what()).find("upsample.conv.weight"), std::string::npos) << e.what();
   }
   fs::remove_all(dir);
+}
+
+// A Swin2SR checkpoint folder made from swin2sr-tiny: its base weights (no "upsample.*"), `extra` tensors, and
+// config.json edited by `edit`.
+fs::path synthetic_swin2sr(const fs::path& fixtures, const std::function<void(Json&)>& edit,
+                           const std::vector<std::pair<std::string, Tensor>>& extra) {
+  const fs::path dir = ortformers::testing::make_temp_dir("export-swin2sr-synthetic");
+  const fs::path src = fixtures / "models" / "swin2sr-tiny";
+  const StateDict sd = load_checkpoint(src);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const auto& [name, t] : sd)
+    if (name.rfind("upsample.", 0) != 0) tensors.emplace_back(name, t);
+  tensors.insert(tensors.end(), extra.begin(), extra.end());
+  save_safetensors(dir / "model.safetensors", tensors);
+  Json cfg = read_json_file(src / "config.json");
+  edit(cfg);
+  std::ofstream(dir / "config.json") << cfg.dump(2);
+  return dir;
+}
+
+Tensor filled(const Shape& shape, const std::function<float(std::int64_t)>& f) {
+  std::vector<float> v(static_cast<std::size_t>(shape_numel(shape)));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = f(static_cast<std::int64_t>(i));
+  return Tensor::from_vector(std::move(v), shape);
+}
+
+constexpr float kRgbMean[3] = {0.4488f, 0.4371f, 0.4040f};
+
+TEST(ExportSwin2SR, PixelShuffleDirectIsChannelMajorLikeTorch) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // upsample.conv with zero weights and bias b: out[c, 2y + i, 2x + j] = b[c * 4 + i * 2 + j] + mean[c]
+  // (nn.PixelShuffle's channel order).
+  const auto dir = synthetic_swin2sr(
+      fixtures, [](Json& c) { c["upsampler"] = "pixelshuffledirect"; },
+      {{"upsample.conv.weight", filled({12, 16, 3, 3}, [](std::int64_t) { return 0.0f; })},
+       {"upsample.conv.bias", filled({12}, [](std::int64_t i) { return 0.1f * static_cast<float>(i); })}});
+  OrtRunner runner(build_model(dir, ExportOptions{}).model);
+  const Tensor x = filled({1, 3, 11, 13}, [](std::int64_t i) { return std::sin(0.1f * static_cast<float>(i)); });
+  const Tensor out = runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction");
+  ASSERT_EQ(shape_to_string(out.shape()), shape_to_string(Shape{1, 3, 22, 26}));
+  const auto v = out.to_float_vector();
+  double m = 0;
+  for (std::int64_t c = 0; c < 3; ++c)
+    for (std::int64_t y = 0; y < 22; ++y)
+      for (std::int64_t z = 0; z < 26; ++z) {
+        const float want = 0.1f * static_cast<float>(c * 4 + (y % 2) * 2 + z % 2) + kRgbMean[c];
+        m = std::max(m, std::fabs(static_cast<double>(v[static_cast<std::size_t>((c * 22 + y) * 26 + z)]) - want));
+      }
+  EXPECT_LE(m, 1e-6);
+  fs::remove_all(dir);
+}
+
+TEST(ExportSwin2SR, NoUpsamplerAddsTheInput) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // No upsampler (denoising head): reconstruction = pixel_values + final_convolution(features), denormalised;
+  // with a zero final convolution that is pixel_values + mean.
+  const auto dir =
+      synthetic_swin2sr(fixtures,
+                        [](Json& c) {
+                          c["upsampler"] = "";
+                          c["upscale"] = 1;
+                        },
+                        {{"final_convolution.weight", filled({3, 16, 3, 3}, [](std::int64_t) { return 0.0f; })},
+                         {"final_convolution.bias", filled({3}, [](std::int64_t) { return 0.0f; })}});
+  OrtRunner runner(build_model(dir, ExportOptions{}).model);
+  const Tensor x = filled({2, 3, 16, 24}, [](std::int64_t i) { return std::cos(0.05f * static_cast<float>(i)); });
+  const Tensor out = runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction");
+  ASSERT_EQ(shape_to_string(out.shape()), shape_to_string(x.shape()));
+  const auto a = out.to_float_vector(), b = x.to_float_vector();
+  double m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::size_t c = (i / (16 * 24)) % 3;
+    m = std::max(m, std::fabs(static_cast<double>(a[i]) - (b[i] + kRgbMean[c])));
+  }
+  EXPECT_LE(m, 1e-6);
+  fs::remove_all(dir);
+}
+
+TEST(ExportSwin2SR, NearestConvAnd3ConvAndUpscale4Run) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  auto conv = [](const std::string& name, std::int64_t out, std::int64_t in, std::int64_t k) {
+    return std::vector<std::pair<std::string, Tensor>>{
+        {name + ".weight",
+         filled({out, in, k, k}, [](std::int64_t i) { return 0.01f * std::sin(static_cast<float>(i)); })},
+        {name + ".bias", filled({out}, [](std::int64_t i) { return 0.01f * static_cast<float>(i % 7); })}};
+  };
+  std::vector<std::pair<std::string, Tensor>> nearest;
+  for (auto* part : {"conv_before_upsample"}) {
+    auto t = conv(std::string("upsample.") + part, 64, 16, 3);
+    nearest.insert(nearest.end(), t.begin(), t.end());
+  }
+  for (auto* part : {"conv_up1", "conv_up2", "conv_hr"}) {
+    auto t = conv(std::string("upsample.") + part, 64, 64, 3);
+    nearest.insert(nearest.end(), t.begin(), t.end());
+  }
+  auto fin = conv("upsample.final_convolution", 3, 64, 3);
+  nearest.insert(nearest.end(), fin.begin(), fin.end());
+  const Tensor x = filled({1, 3, 16, 8}, [](std::int64_t i) { return std::sin(0.3f * static_cast<float>(i)); });
+  {
+    const auto dir = synthetic_swin2sr(
+        fixtures,
+        [](Json& c) {
+          c["upsampler"] = "nearest+conv";
+          c["upscale"] = 4;
+        },
+        nearest);
+    OrtRunner runner(build_model(dir, ExportOptions{}).model);
+    EXPECT_EQ(shape_to_string(runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction").shape()),
+              shape_to_string(Shape{1, 3, 64, 32}));
+    fs::remove_all(dir);
+  }
+  {
+    // pixelshuffle x4 (two conv + shuffle steps) with the 3conv residual connection.
+    std::vector<std::pair<std::string, Tensor>> t = conv("upsample.conv_before_upsample", 64, 16, 3);
+    for (auto& e : conv("upsample.upsample.convolution_0", 256, 64, 3)) t.push_back(e);
+    for (auto& e : conv("upsample.upsample.convolution_1", 256, 64, 3)) t.push_back(e);
+    for (auto& e : conv("upsample.final_convolution", 3, 64, 3)) t.push_back(e);
+    for (auto& e : conv("swin2sr.encoder.stages.0.conv.0", 4, 16, 3)) t.push_back(e);
+    for (auto& e : conv("swin2sr.encoder.stages.0.conv.2", 4, 4, 1)) t.push_back(e);
+    for (auto& e : conv("swin2sr.encoder.stages.0.conv.4", 16, 4, 3)) t.push_back(e);
+    const auto dir = synthetic_swin2sr(
+        fixtures,
+        [](Json& c) {
+          c["upscale"] = 4;
+          c["resi_connection"] = "3conv";
+        },
+        t);
+    OrtRunner runner(build_model(dir, ExportOptions{}).model);
+    EXPECT_EQ(shape_to_string(runner.run(TensorMap{{"pixel_values", x}}).at("reconstruction").shape()),
+              shape_to_string(Shape{1, 3, 64, 32}));
+    fs::remove_all(dir);
+  }
+}
+
+TEST(ExportSegformerSwin2SR, OptimizeAndQuantizeOptions) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // --optimize has no fused form for these graphs: the plain graph, same outputs. int8 quantisation runs.
+  for (const auto& [name, output] : std::vector<std::pair<std::string, std::string>>{
+           {"segformer-tiny", "logits"}, {"swin2sr-tiny", "reconstruction"}}) {
+    ExportOptions opt;
+    opt.optimize = true;
+    OrtRunner runner(build_model(fixtures / "models" / name, opt).model);
+    check_model_outputs(fixtures, name, runner, output);
+    ExportOptions q;
+    q.quantize = "int8";
+    OrtRunner qrunner(build_model(fixtures / "models" / name, q).model);
+    const Json& ref = media::reference(fixtures, name);
+    const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
+    const Tensor out = qrunner.run(TensorMap{{"pixel_values", pv}}).at(output);
+    EXPECT_EQ(shape_to_string(out.shape()), shape_to_string(media::shape_of(media::resolve(
+                                                fixtures, ref.at("model_outputs").at(0).at("outputs").at(output)))));
+  }
 }
 
 }  // namespace
