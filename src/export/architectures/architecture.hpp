@@ -80,5 +80,8 @@ std::unique_ptr<Architecture> make_albert_architecture();
 std::unique_ptr<Architecture> make_mpnet_architecture();
 std::unique_ptr<Architecture> make_segformer_architecture();
 std::unique_ptr<Architecture> make_swin2sr_architecture();
+std::unique_ptr<Architecture> make_vit_architecture();
+std::unique_ptr<Architecture> make_wav2vec2_architecture();
+std::unique_ptr<Architecture> make_hubert_architecture();
 
 }  // namespace ortformers::exporters

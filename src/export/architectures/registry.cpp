@@ -28,6 +28,9 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_mpnet_architecture());
     r.push_back(make_segformer_architecture());
     r.push_back(make_swin2sr_architecture());
+    r.push_back(make_vit_architecture());
+    r.push_back(make_wav2vec2_architecture());
+    r.push_back(make_hubert_architecture());
     return r;
   }();
   return registry;
