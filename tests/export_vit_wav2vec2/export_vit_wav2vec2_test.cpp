@@ -529,3 +529,29 @@ TEST(ViTExport, NoQkvBiasPlainEqualsOptimized) {
 }
 
 }  // namespace
+
+namespace {
+
+// Opset 14 (LayerNorm decomposed into primitive ops) gives the same outputs as the reference.
+TEST(VitWav2Vec2ExportOpset, Opset14MatchesPyTorch) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const auto& c : cases()) {
+    const Json& ref = media::reference(fixtures, c.name);
+    const Json& mo = ref.at("model_outputs").at(0);
+    const auto& p = ref.at("preprocessing").at(mo.at("preprocessing_index").get<std::size_t>());
+    const Tensor x = model_input(fixtures, c.name, p, c.vision);
+    for (bool optimize : {false, true}) {
+      ExportOptions opts;
+      opts.opset = 14;
+      opts.optimize = optimize;
+      auto built = build_model(fixtures / "models" / c.name, opts);
+      OrtRunner ort(built.model);
+      const auto out = ort.run(TensorMap{{c.vision ? "pixel_values" : "input_values", x}});
+      for (const auto& o : ort.outputs)
+        EXPECT_LE(media::max_diff(out.at(o), media::resolve(fixtures, mo.at("outputs").at(o))), 1e-4)
+            << c.name << " " << o << (optimize ? " optimized" : " plain");
+    }
+  }
+}
+
+}  // namespace

@@ -8,8 +8,8 @@
 // x-vector (projector, TDNN layers, mean + unbiased std pooling, feature_extractor, classifier).
 // The graph has one input, input_values [batch_size, sequence_length], as optimum's exports: no attention mask,
 // every frame is attended to and pooled.
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "export/architectures/architecture.hpp"
 #include "ortformers/core/error.hpp"
