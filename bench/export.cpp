@@ -15,8 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -39,6 +42,7 @@ namespace {
 std::map<std::string, double> g_seconds;  // benchmark name -> real seconds per iteration
 std::map<std::string, double> g_extra;    // other numbers for the summary
 std::map<std::string, double> g_cpu;      // benchmark name -> process CPU seconds per iteration
+std::map<std::string, double> g_min;      // interleaved comparisons: fastest round, wall seconds per run
 
 fs::path exe_dir() {
   return fs::canonical("/proc/self/exe").parent_path();
@@ -156,18 +160,60 @@ std::vector<Ort::Value> run(Ort::Session& s, const Feeds& f) {
   return s.Run(Ort::RunOptions{nullptr}, in.data(), vals.data(), vals.size(), out.data(), out.size());
 }
 
-void register_inference(const std::string& name, const fs::path& model, std::int64_t batch, std::int64_t seq) {
-  benchmark::RegisterBenchmark(name.c_str(),
-                               [model, batch, seq](benchmark::State& st) {
-                                 auto s = make_session(model);
-                                 auto f = make_feeds(*s, batch, seq, 7);
-                                 run(*s, f);  // warm-up
-                                 for (auto _ : st) benchmark::DoNotOptimize(run(*s, f));
-                                 st.SetItemsProcessed(st.iterations() * batch);
-                               })
-      ->UseRealTime()
-      ->MinTime(0.5)
-      ->Unit(benchmark::kMillisecond);
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+// Interleaved comparison of the graphs of one group at one shape, so that load changes on a shared machine hit
+// every graph alike: all sessions are created and warmed up first, then `rounds` rounds each time every graph (in
+// a rotating order) for at least `sample_s` seconds. Per graph: the median over rounds of the per-run wall time
+// and process CPU time (all threads), stored in g_seconds / g_cpu under "<prefix>/<graph>/<b>x<s>".
+void compare_interleaved(const std::string& prefix, const std::vector<std::pair<std::string, fs::path>>& graphs,
+                         std::int64_t batch, std::int64_t seq, int rounds, double sample_s) {
+  struct Entry {
+    std::string name;
+    std::unique_ptr<Ort::Session> session;
+    Feeds feeds;
+    int runs_per_sample = 1;
+    std::vector<double> wall, cpu;
+  };
+  std::vector<Entry> es;
+  const std::string shape = std::to_string(batch) + "x" + std::to_string(seq);
+  for (const auto& [name, path] : graphs) {
+    Entry e;
+    e.name = prefix + "/" + name + "/" + shape;
+    e.session = make_session(path);
+    e.feeds = make_feeds(*e.session, batch, seq, 7);
+    run(*e.session, e.feeds);  // warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    run(*e.session, e.feeds);
+    const double one = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    e.runs_per_sample = std::max(1, static_cast<int>(sample_s / std::max(one, 1e-6)));
+    es.push_back(std::move(e));
+  }
+  for (int r = 0; r < rounds; ++r)
+    for (std::size_t k = 0; k < es.size(); ++k) {
+      auto& e = es[(k + static_cast<std::size_t>(r)) % es.size()];
+      const double c0 = cpu_now();
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < e.runs_per_sample; ++i) benchmark::DoNotOptimize(run(*e.session, e.feeds));
+      e.wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                       e.runs_per_sample);
+      e.cpu.push_back((cpu_now() - c0) / e.runs_per_sample);
+    }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  for (auto& e : es) {
+    g_seconds[e.name] = median(e.wall);
+    g_cpu[e.name] = median(e.cpu);
+    g_min[e.name] = *std::min_element(e.wall.begin(), e.wall.end());
+    std::printf("%-48s %10.3f ms wall (min %.3f) %10.3f ms cpu  (median of %d rounds x %d runs)\n", e.name.c_str(),
+                g_seconds[e.name] * 1e3, g_min[e.name] * 1e3, g_cpu[e.name] * 1e3, rounds, e.runs_per_sample);
+  }
 }
 
 class Capture : public benchmark::ConsoleReporter {
@@ -195,11 +241,14 @@ double cosine_min(const float* a, const float* b, std::int64_t rows, std::int64_
   return worst;
 }
 
-// Speed ratio num vs den, by wall time and by process CPU time (all threads; steadier on a shared machine).
+// Speed ratio num vs den: median wall time, median process CPU time (all threads), and fastest round (the least
+// disturbed by other load on a shared machine).
 void ratio(const char* label, const std::string& num, const std::string& den) {
   if (!g_seconds.count(num) || !g_seconds.count(den)) return;
-  std::printf("  %-58s %6.2fx wall  %6.2fx cpu\n", label, g_seconds.at(den) / g_seconds.at(num),
+  std::printf("  %-58s %6.2fx wall  %6.2fx cpu", label, g_seconds.at(den) / g_seconds.at(num),
               g_cpu.at(den) / g_cpu.at(num));
+  if (g_min.count(num) && g_min.count(den)) std::printf("  %6.2fx best", g_min.at(den) / g_min.at(num));
+  std::printf("\n");
 }
 
 }  // namespace
@@ -243,23 +292,26 @@ int main(int argc, char** argv) {
   // Graphs for the inference comparison.
   std::map<std::string, fs::path> graphs;
   {
-    exporters::ExportOptions plain, opt, q8;
+    exporters::ExportOptions plain, opt, q8, oq8;
     opt.optimize = true;
     q8.quantize = "int8";
+    oq8.optimize = true;
+    oq8.quantize = "int8";
     graphs["plain"] = exporters::export_model(ckpt, temp_root() / "g-plain", plain).onnx_path;
     graphs["optimized"] = exporters::export_model(ckpt, temp_root() / "g-opt", opt).onnx_path;
     try {
       graphs["int8"] = exporters::export_model(ckpt, temp_root() / "g-int8", q8).onnx_path;
+      graphs["optimized-int8"] = exporters::export_model(ckpt, temp_root() / "g-opt-int8", oq8).onnx_path;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "note: int8 export unavailable: %s\n", e.what());
     }
   }
-  for (auto [b, s] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}})
-    for (const auto& [k, path] : graphs)
-      register_inference("infer/minilm-l6/" + k + "/" + std::to_string(b) + "x" + std::to_string(s), path, b, s);
-
   // Our plain export of the fixtures vs optimum's export.
   std::vector<std::string> fixture_names;
+  struct FixtureGraphs {
+    fs::path optimum, ours, ours_optimized;
+  };
+  std::map<std::string, FixtureGraphs> fixture_graphs;
   if (auto fx = fixtures_dir()) {
     for (const char* n : {"bert-tiny", "bert-tiny-seqcls", "distilbert-tiny", "roberta-tiny", "albert-tiny",
                           "electra-tiny-ner", "minilm-tiny-st"}) {
@@ -267,12 +319,12 @@ int main(int argc, char** argv) {
       if (!fs::exists(theirs)) continue;
       const auto ours =
           exporters::export_model(*fx / "models" / n, temp_root() / ("fx-" + std::string(n)), {}).onnx_path;
+      exporters::ExportOptions o;
+      o.optimize = true;
+      const auto ours_opt =
+          exporters::export_model(*fx / "models" / n, temp_root() / ("fx-opt-" + std::string(n)), o).onnx_path;
       fixture_names.push_back(n);
-      for (auto [b, s] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}}) {
-        const auto shape = std::to_string(b) + "x" + std::to_string(s);
-        register_inference("fixture/" + std::string(n) + "/optimum/" + shape, theirs, b, s);
-        register_inference("fixture/" + std::string(n) + "/ours/" + shape, ours, b, s);
-      }
+      fixture_graphs[n] = {theirs, ours, ours_opt};
     }
   } else {
     std::fprintf(stderr, "note: fixtures not found (set ORTFORMERS_FIXTURES); skipping the fixture comparison\n");
@@ -280,6 +332,19 @@ int main(int argc, char** argv) {
 
   Capture reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  // Inference comparisons, interleaved (see compare_interleaved); ORTFORMERS_BENCH_ROUNDS overrides the rounds.
+  int rounds = 15;
+  if (const char* r = std::getenv("ORTFORMERS_BENCH_ROUNDS"); r && std::atoi(r) > 0) rounds = std::atoi(r);
+  std::vector<std::pair<std::string, fs::path>> minilm(graphs.begin(), graphs.end());
+  std::printf("\nInference (ORT_ENABLE_ALL, 2 intra-op threads), interleaved:\n");
+  for (auto [b, sq] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}})
+    compare_interleaved("infer/minilm-l6", minilm, b, sq, rounds, b == 1 ? 0.05 : 0.3);
+  for (const auto& [n, g] : fixture_graphs)
+    for (auto [b, sq] : {std::pair<std::int64_t, std::int64_t>{1, 16}, {32, 128}})
+      compare_interleaved("fixture/" + n,
+                          {{"optimum", g.optimum}, {"ours", g.ours}, {"ours-optimized", g.ours_optimized}}, b, sq,
+                          rounds, 0.05);
 
   // int8 accuracy: sentence_embedding cosine to fp32 at 32 x 128.
   if (graphs.count("int8")) {
@@ -312,6 +377,8 @@ int main(int argc, char** argv) {
   ratio("optimized vs plain, 32x128 (goal >= 1.1x)", inf("optimized", "32x128"), inf("plain", "32x128"));
   ratio("int8 vs plain, 1x16", inf("int8", "1x16"), inf("plain", "1x16"));
   ratio("int8 vs plain, 32x128 (goal >= 2.5x)", inf("int8", "32x128"), inf("plain", "32x128"));
+  ratio("optimized+int8 vs plain, 1x16", inf("optimized-int8", "1x16"), inf("plain", "1x16"));
+  ratio("optimized+int8 vs plain, 32x128 (goal >= 2.5x)", inf("optimized-int8", "32x128"), inf("plain", "32x128"));
   if (g_extra.count("int8_min_cosine"))
     std::printf("  int8 sentence_embedding min cosine to fp32 (32x128): %.5f (goal >= 0.99)\n",
                 g_extra["int8_min_cosine"]);
@@ -319,6 +386,8 @@ int main(int argc, char** argv) {
     for (const char* shape : {"1x16", "32x128"}) {
       const std::string label = "ours vs optimum, " + n + " " + shape + " (goal >= 1x)";
       ratio(label.c_str(), "fixture/" + n + "/ours/" + shape + "", "fixture/" + n + "/optimum/" + shape + "");
+      const std::string label2 = "ours --optimize vs optimum, " + n + " " + shape;
+      ratio(label2.c_str(), "fixture/" + n + "/ours-optimized/" + shape, "fixture/" + n + "/optimum/" + shape);
     }
   benchmark::Shutdown();
   std::error_code ec;

@@ -4,6 +4,7 @@
 // (standard ONNX ops, as the PyTorch exporter writes them) and an --optimize form (ONNX Runtime contrib ops).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,15 @@ struct BuildContext {
   // Values computed once per graph.
   std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent
   std::string additive_mask_cache, mask_i32_cache, seq_len_cache;
+  std::string stream_shape_cache;
+  std::map<std::int64_t, std::string> heads_shape_cache;  // by number of heads
+
+  // Shape [batch, seq, hidden] of the encoder's hidden-state stream, taken once from the first layer's input: the
+  // transformer layers below work on tokens [batch * seq, hidden] and restore it at their end. One encoder stream
+  // per graph (every architecture here has one).
+  std::string stream_shape(const std::string& x3d);
+  // [batch, seq, heads, hidden / heads] for splitting a token tensor into heads.
+  std::string heads_shape(std::int64_t heads, std::int64_t head_dim);
 
   // [batch, 1, 1, seq] float: (1 - mask) * finfo(float32).min.
   std::string additive_mask();
@@ -91,10 +101,10 @@ std::string layer_norm_values(BuildContext& ctx, const std::string& scope, const
 // Activation by transformers' ACT2FN name: gelu (erf), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh), relu,
 // tanh, silu/swish. UnsupportedError otherwise.
 std::string activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& act);
-// act(x + bias): BiasGelu / FastGelu when optimising and exact, else Add + activation.
+// act(x + bias): Add + com.microsoft Gelu / FastGelu when optimising and exact, else Add + activation.
 std::string bias_activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& bias,
                             const std::string& act);
-// LayerNorm(x + bias + residual): SkipLayerNormalization when optimising.
+// LayerNorm(x + bias + residual) as Add + LayerNormalization (not SkipLayerNormalization: slower on CPU, see .cpp).
 std::string add_bias_residual_layer_norm(BuildContext& ctx, const std::string& scope, const std::string& x,
                                          const std::string& bias, const std::string& residual,
                                          const std::string& ln_prefix, std::int64_t dim, float eps);
@@ -122,11 +132,14 @@ struct LayerDims {
   std::string act = "gelu";
 };
 // Multi-head self-attention; returns the context [batch, seq, hidden] before the output projection.
-// `position_bias` ([1 or batch, heads, seq, seq], added to the scores) may be empty. The padding mask of
-// ctx.attention_mask is applied when the graph has one (text); with ctx.attention_mask empty every position is
-// attended to (vision, audio). Absent q/k/v biases are zero.
+// `position_bias` ([1 or batch, heads, seq, seq], added to the scores) may be empty.
+// The layers use self_attention_tokens: x and the result are tokens [batch * seq, hidden] (ctx.stream_shape set). The
+// padding mask of ctx.attention_mask is applied when the graph has one (text); with ctx.attention_mask empty every
+// position is attended to (vision, audio). Absent q/k/v biases are zero.
 std::string self_attention(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
                            const LayerDims& d, const std::string& position_bias = "");
+std::string self_attention_tokens(BuildContext& ctx, const std::string& scope, const std::string& x,
+                                  const LayerNames& n, const LayerDims& d, const std::string& position_bias = "");
 // One post-LN transformer layer (BERT, RoBERTa, ELECTRA, ALBERT, DistilBERT, MPNet).
 std::string transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
                               const LayerDims& d, const std::string& position_bias = "");
