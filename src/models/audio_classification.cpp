@@ -10,10 +10,7 @@ ORTModelForAudioClassification ORTModelForAudioClassification::from_pretrained(c
 }
 
 AudioClassifierOutput ORTModelForAudioClassification::forward(const TensorMap& inputs) const {
-  // optimum passes attention_mask only when the graph declares it (base wav2vec2 checkpoints take none).
-  TensorMap feed = inputs;
-  if (!session().has_input("attention_mask")) feed.erase("attention_mask");
-  TensorMap outputs = run(feed);
+  TensorMap outputs = run(audio_feed(inputs));
   AudioClassifierOutput out;
   out.logits = take_output(outputs, "logits");
   return out;

@@ -14,10 +14,7 @@ ORTModelForAudioXVector ORTModelForAudioXVector::from_pretrained(const std::stri
 }
 
 XVectorOutput ORTModelForAudioXVector::forward(const TensorMap& inputs) const {
-  // optimum passes attention_mask only when the graph declares it (base wav2vec2 checkpoints take none).
-  TensorMap feed = inputs;
-  if (!session().has_input("attention_mask")) feed.erase("attention_mask");
-  TensorMap outputs = run(feed);
+  TensorMap outputs = run(audio_feed(inputs));
   XVectorOutput out;
   out.logits = take_output(outputs, "logits");
   out.embeddings = take_output(outputs, "embeddings");

@@ -9,10 +9,7 @@ ORTModelForCTC ORTModelForCTC::from_pretrained(const std::string& model_id_or_pa
 }
 
 CTCOutput ORTModelForCTC::forward(const TensorMap& inputs) const {
-  // optimum passes attention_mask only when the graph declares it (base wav2vec2 checkpoints take none).
-  TensorMap feed = inputs;
-  if (!session().has_input("attention_mask")) feed.erase("attention_mask");
-  TensorMap outputs = run(feed);
+  TensorMap outputs = run(audio_feed(inputs));
   CTCOutput out;
   out.logits = take_output(outputs, "logits");
   return out;

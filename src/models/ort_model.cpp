@@ -83,6 +83,20 @@ std::vector<std::string> ORTModel::output_names() const {
   return names;
 }
 
+TensorMap ORTModel::audio_feed(const TensorMap& inputs) const {
+  TensorMap feed = inputs;
+  if (!session_->has_input("attention_mask")) feed.erase("attention_mask");
+  for (const auto& [from, to] :
+       {std::pair<const char*, const char*>{"input_values", "input_features"}, {"input_features", "input_values"}}) {
+    if (!session_->has_input(to) || session_->has_input(from)) continue;  // rename only towards the graph's name
+    auto it = feed.find(from);
+    if (it == feed.end() || feed.count(to) != 0) continue;
+    feed.emplace(to, it->second);
+    feed.erase(it);
+  }
+  return feed;
+}
+
 TensorMap ORTModel::run(const TensorMap& inputs) const {
   TensorMap completed = inputs;
   // optimum: token_type_ids default to zeros shaped like input_ids when the graph takes them.

@@ -14,11 +14,11 @@
 namespace ortformers::models {
 
 struct ModelOptions {
-  std::string file_name;                 // e.g. "model_quantized.onnx"; empty = find as optimum does
-  std::string subfolder;                 // look inside this subfolder of the model folder
-  bool export_model = false;             // optimum's export=True: export the PyTorch checkpoint natively
-  std::string task;                      // export task override ("" = from the class)
-  runtime::SessionOptions session;       // ONNX Runtime session options
+  std::string file_name;            // e.g. "model_quantized.onnx"; empty = find as optimum does
+  std::string subfolder;            // look inside this subfolder of the model folder
+  bool export_model = false;        // optimum's export=True: export the PyTorch checkpoint natively
+  std::string task;                 // export task override ("" = from the class)
+  runtime::SessionOptions session;  // ONNX Runtime session options
   // Hub options (ids like "org/name"): revision, token, local_files_only
   std::string revision = "main";
   std::optional<std::string> token;
@@ -59,6 +59,10 @@ class ORTModel {
   ORTModel() = default;
   // Resolves id/dir (+ export), loads config.json and the session. task: the export task of the subclass.
   void load(const std::string& model_id_or_path, const ModelOptions& options, const std::string& task);
+  // The audio classes' inputs as optimum feeds them: attention_mask only when the graph declares it (base wav2vec2
+  // checkpoints take none), and the audio tensor under the graph's own name: a graph taking input_features
+  // (whisper-style encoders) gets input_values passed as input_features, and the other way round.
+  TensorMap audio_feed(const TensorMap& inputs) const;
   // A required output of the graph; RuntimeError naming it and the graph's outputs when absent.
   Tensor take_output(TensorMap& outputs, const std::string& name) const;
 
