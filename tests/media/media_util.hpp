@@ -3,6 +3,7 @@
 // pointers or "sampled" (every step-th value + head), and comparisons.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -62,6 +63,32 @@ inline double max_diff(const Tensor& t, const Json& ref) {
 
 inline std::vector<std::int64_t> shape_of(const Json& ref) {
   return ref.at("shape").get<std::vector<std::int64_t>>();
+}
+
+// A fully recorded reference tensor (not "sampled") as a Tensor.
+inline Tensor tensor_from_ref(const std::filesystem::path& fixtures, const Json& entry) {
+  const Json& r = resolve(fixtures, entry);
+  EXPECT_FALSE(r.value("sampled", false));
+  return Tensor::from_vector(r.at("data").get<std::vector<float>>(), shape_of(r));
+}
+
+// Row `b` (first axis) of a tensor, as its own tensor with a first dimension of 1.
+inline Tensor row(const Tensor& t, std::int64_t b) {
+  auto v = t.to_float_vector();
+  Shape s = t.shape();
+  const std::int64_t n = t.numel() / s[0];
+  s[0] = 1;
+  return Tensor::from_vector(std::vector<float>(v.begin() + b * n, v.begin() + (b + 1) * n), s);
+}
+
+// Max |a - b| over two tensors of the same shape (a failure and infinity when the shapes differ).
+inline double max_abs(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(shape_to_string(a.shape()), shape_to_string(b.shape()));
+  if (a.shape() != b.shape()) return INFINITY;
+  auto x = a.to_float_vector(), y = b.to_float_vector();
+  double m = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(x[i]) - y[i]));
+  return m;
 }
 
 }  // namespace ortformers::testing::media

@@ -20,30 +20,6 @@ using namespace ortformers::testing::media;
 
 namespace {
 
-Tensor tensor_from_ref(const fs::path& fixtures, const Json& entry) {
-  const Json& r = resolve(fixtures, entry);
-  EXPECT_FALSE(r.value("sampled", false));
-  return Tensor::from_vector(r.at("data").get<std::vector<float>>(), shape_of(r));
-}
-
-// Slices row `b` of a batched tensor (first axis) into its own tensor.
-Tensor row(const Tensor& t, std::int64_t b) {
-  auto v = t.to_float_vector();
-  Shape s = t.shape();
-  const std::int64_t n = t.numel() / s[0];
-  s[0] = 1;
-  return Tensor::from_vector(std::vector<float>(v.begin() + b * n, v.begin() + (b + 1) * n), s);
-}
-
-double max_abs(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  if (a.shape() != b.shape()) return INFINITY;
-  auto x = a.to_float_vector(), y = b.to_float_vector();
-  double m = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(x[i]) - y[i]));
-  return m;
-}
-
 // Input values of an audio preprocessing entry: the recorded tensor, or (for sampled long clips) our own
 // preprocessing, which matches the recorded one to ~1e-6 (preprocessing_test).
 Tensor audio_input(const fs::path& fixtures, const std::string& name, const Json& p) {

@@ -27,32 +27,11 @@ using namespace ortformers;
 using namespace ortformers::exporters;
 using ortformers::testing::OrtRunner;
 namespace media = ortformers::testing::media;
+using media::max_abs;
+using media::row;
+using media::tensor_from_ref;
 
 namespace {
-
-Tensor tensor_from_ref(const fs::path& fixtures, const Json& entry) {
-  const Json& r = media::resolve(fixtures, entry);
-  EXPECT_FALSE(r.value("sampled", false));
-  return Tensor::from_vector(r.at("data").get<std::vector<float>>(), media::shape_of(r));
-}
-
-// Row `b` (first axis) of a tensor.
-Tensor row(const Tensor& t, std::int64_t b) {
-  auto v = t.to_float_vector();
-  Shape s = t.shape();
-  const std::int64_t n = t.numel() / s[0];
-  s[0] = 1;
-  return Tensor::from_vector(std::vector<float>(v.begin() + b * n, v.begin() + (b + 1) * n), s);
-}
-
-double max_abs(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(shape_to_string(a.shape()), shape_to_string(b.shape()));
-  if (a.shape() != b.shape()) return INFINITY;
-  auto x = a.to_float_vector(), y = b.to_float_vector();
-  double m = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(x[i]) - y[i]));
-  return m;
-}
 
 // A dimension of a graph value as the reference JSON writes it: a symbolic name or a number.
 Json dim_json(const onnx::TensorShapeProto::Dimension& d) {

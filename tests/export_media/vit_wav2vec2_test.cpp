@@ -32,6 +32,7 @@ using namespace ortformers;
 using namespace ortformers::exporters;
 using ortformers::testing::OrtRunner;
 namespace media = ortformers::testing::media;
+using media::row;
 
 namespace {
 
@@ -49,30 +50,16 @@ std::vector<Case> cases() {
           {"wav2vec2-tiny-xvector", false}};
 }
 
-Tensor tensor_of(const fs::path& fixtures, const Json& entry) {
-  const Json& r = media::resolve(fixtures, entry);
-  EXPECT_FALSE(r.value("sampled", false));
-  return Tensor::from_vector(r.at("data").get<std::vector<float>>(), media::shape_of(r));
-}
-
 // The model input of a preprocessing entry: recorded pixel_values / input_values, or for the sampled long clip the
 // library's own feature extraction (within 1e-4 of the recorded samples).
 Tensor model_input(const fs::path& fixtures, const std::string& name, const Json& p, bool vision) {
-  if (vision) return tensor_of(fixtures, p.at("pixel_values"));
+  if (vision) return media::tensor_from_ref(fixtures, p.at("pixel_values"));
   const Json& r = media::resolve(fixtures, p.at("input_values"));
-  if (!r.value("sampled", false)) return tensor_of(fixtures, p.at("input_values"));
+  if (!r.value("sampled", false)) return media::tensor_from_ref(fixtures, p.at("input_values"));
   const auto fe = preprocessing::Wav2Vec2FeatureExtractor::from_pretrained(fixtures / "models" / name);
   auto out = fe(preprocessing::load_audio_mono(fixtures / p.at("audio").get<std::string>(), fe.sampling_rate()));
   EXPECT_LE(media::max_diff(out.at("input_values"), r), 1e-4);
   return out.at("input_values");
-}
-
-Tensor row(const Tensor& t, std::int64_t b) {
-  auto v = t.to_float_vector();
-  Shape s = t.shape();
-  const std::int64_t n = t.numel() / s[0];
-  s[0] = 1;
-  return Tensor::from_vector(std::vector<float>(v.begin() + b * n, v.begin() + (b + 1) * n), s);
 }
 
 Tensor stack(const std::vector<Tensor>& ts) {
@@ -159,10 +146,11 @@ Diffs check_case(const fs::path& fixtures, const Case& c, bool optimize) {
   if (c.vision) {
     std::vector<Tensor> xs;
     for (const auto& i : b.at("preprocessing_indices"))
-      xs.push_back(tensor_of(fixtures, ref.at("preprocessing").at(i.get<std::size_t>()).at("pixel_values")));
+      xs.push_back(
+          media::tensor_from_ref(fixtures, ref.at("preprocessing").at(i.get<std::size_t>()).at("pixel_values")));
     xb = stack(xs);
   } else {
-    xb = tensor_of(fixtures, b.at("inputs").at("input_values"));
+    xb = media::tensor_from_ref(fixtures, b.at("inputs").at("input_values"));
   }
   const auto out = ort.run(TensorMap{{in, xb}});
   for (const auto& o : ort.outputs) {
@@ -445,7 +433,7 @@ TEST(Wav2Vec2Export, StableLayerNormAndLayerNormFeatureEncoderExport) {
         }
       });
   const Json& ref = media::reference(fixtures, "wav2vec2-tiny-ctc");
-  const Tensor xb = tensor_of(fixtures, ref.at("batch").at("inputs").at("input_values"));
+  const Tensor xb = media::tensor_from_ref(fixtures, ref.at("batch").at("inputs").at("input_values"));
   BuiltModel built;
   const auto plain = run_export(dir->dir, false, {{"input_values", xb}}, &built);
   int instance_norms = 0;
@@ -522,7 +510,7 @@ TEST(ViTExport, NoQkvBiasPlainEqualsOptimized) {
         });
       });
   const Json& ref = media::reference(fixtures, "vit-tiny-cls");
-  const Tensor x = tensor_of(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
+  const Tensor x = media::tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
   const auto a = run_export(dir->dir, false, {{"pixel_values", x}});
   const auto b = run_export(dir->dir, true, {{"pixel_values", x}});
   EXPECT_LE(ortformers::testing::max_diff(a.at("logits"), b.at("logits")), 1e-5);
