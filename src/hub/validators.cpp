@@ -1,7 +1,7 @@
 #include "ortformers/hub/validators.hpp"
 
 #include <algorithm>
-#include <regex>
+#include <string_view>
 
 #include "ortformers/core/error.hpp"
 
@@ -26,15 +26,34 @@ bool has_bad_component(const std::string& s) {
   }
 }
 
+bool is_word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// One part of a repo id as huggingface_hub's REPO_ID_REGEX `^(\b[\w\-.]+\b/)?\b[\w\-.]{1,96}\b$` accepts it:
+// word characters, '-' and '.', starting and ending with a word character, at most `max_len` long.
+bool valid_repo_part(std::string_view s, std::size_t max_len) {
+  if (s.empty() || s.size() > max_len) return false;
+  for (char c : s)
+    if (!is_word_char(c) && c != '-' && c != '.') return false;
+  return is_word_char(s.front()) && is_word_char(s.back());
+}
+
+bool matches_repo_id(const std::string& id) {
+  const auto slash = id.find('/');
+  if (slash == std::string::npos) return valid_repo_part(id, 96);
+  return valid_repo_part(std::string_view(id).substr(0, slash), std::string::npos) &&
+         valid_repo_part(std::string_view(id).substr(slash + 1), 96);
+}
+
 }  // namespace
 
 void validate_repo_id(const std::string& repo_id) {
-  static const std::regex kRepoId(R"(^(\b[\w\-.]+\b/)?\b[\w\-.]{1,96}\b$)");
   if (repo_id.empty()) throw InvalidArgument("repo id is empty: expected 'repo_name' or 'namespace/repo_name'");
   if (std::count(repo_id.begin(), repo_id.end(), '/') > 1)
     throw InvalidArgument("repo id must be in the form 'repo_name' or 'namespace/repo_name': '" + repo_id +
                           "' (a local folder of that name does not exist either)");
-  if (!std::regex_match(repo_id, kRepoId))
+  if (!matches_repo_id(repo_id))
     throw InvalidArgument(
         "repo id must use alphanumeric chars, '-', '_' or '.'; the name cannot start or end with '-' or '.' and "
         "the maximum length is 96: '" +

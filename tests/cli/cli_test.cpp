@@ -41,7 +41,12 @@ Result run_cli(const std::string& args) {
   return r;
 }
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+  std::string s = "'";  // appended piecewise: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string&&
+  s += p.string();
+  s += '\'';
+  return s;
+}
 
 double max_diff_nested(const Json& a, const Json& b) {
   if (a.is_number() && b.is_number()) return std::fabs(a.get<double>() - b.get<double>());
@@ -61,7 +66,8 @@ TEST(Cli, RunFeatureExtractionPrintsThePipelineOutput) {
     f << Json(cases[0].at("input")).dump() << "\n\n" << Json{{"text", cases[1].at("input")}}.dump() << "\n";
   }
   auto r = run_cli("run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") +
-                   " --option truncation=true --inputs " + q(dir / "in.jsonl") + " " + q(cases[2].at("input").get<std::string>()));
+                   " --option truncation=true --inputs " + q(dir / "in.jsonl") + " " +
+                   q(cases[2].at("input").get<std::string>()));
   ASSERT_EQ(r.status, 0) << r.err;
   auto lines = r.lines();
   ASSERT_EQ(lines.size(), 3u);
@@ -82,7 +88,8 @@ TEST(Cli, RunSentenceEmbeddingsPrintsFlatVectors) {
   const auto& data = st.at("embeddings").at("data");
   for (std::size_t row = 0; row < 2; ++row) {
     ASSERT_EQ(lines[row].size(), 32u);
-    for (std::size_t k = 0; k < 32; ++k) EXPECT_NEAR(lines[row][k].get<double>(), data[row * 32 + k].get<double>(), 1e-4);
+    for (std::size_t k = 0; k < 32; ++k)
+      EXPECT_NEAR(lines[row][k].get<double>(), data[row * 32 + k].get<double>(), 1e-4);
   }
   // Override: no normalisation -> norm differs from 1.
   auto r2 = run_cli("run sentence-embeddings --model " + q(fixtures / "onnx" / "minilm-tiny-st") +
@@ -151,12 +158,14 @@ TEST(Cli, ForwardPrintsNamedTensors) {
 
 TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
-  for (const std::string& args : std::vector<std::string>
-       {std::string("run feature-extraction --model /nonexistent/dir hello"), "run no-such-task --model " + q(fixtures / "onnx" / "bert-tiny") + " hi",
-        "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny"),
-        "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --option bogus hi",
-        "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --inputs /nonexistent.jsonl",
-        "info --model " + q(fixtures / "models" / "bert-tiny"), "forward --model " + q(fixtures / "onnx" / "bert-tiny") + " --class Nope --inputs x.json"}) {
+  for (const std::string& args : std::vector<std::string>{
+           std::string("run feature-extraction --model /nonexistent/dir hello"),
+           "run no-such-task --model " + q(fixtures / "onnx" / "bert-tiny") + " hi",
+           "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny"),
+           "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --option bogus hi",
+           "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --inputs /nonexistent.jsonl",
+           "info --model " + q(fixtures / "models" / "bert-tiny"),
+           "forward --model " + q(fixtures / "onnx" / "bert-tiny") + " --class Nope --inputs x.json"}) {
     auto r = run_cli(args);
     EXPECT_NE(r.status, 0) << args;
     EXPECT_GT(r.status, 0) << args << " (crashed?)";
@@ -167,7 +176,8 @@ TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
 
 TEST(Cli, BenchReportsPipelineAndRawSession) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
-  auto r = run_cli("bench feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --batch 2 --seq 16 --iterations 3");
+  auto r = run_cli("bench feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") +
+                   " --batch 2 --seq 16 --iterations 3");
   ASSERT_EQ(r.status, 0) << r.err;
   const Json j = Json::parse(r.out);
   EXPECT_EQ(j.at("iterations"), 3);

@@ -36,11 +36,12 @@ TEST(HubHashing, GitBlobSha1) {
 }
 
 TEST(HubValidators, RepoIds) {
-  for (const char* ok :
-       {"foo", "foo/bar", "123", "Foo-BAR_foo.bar123", "sentence-transformers/all-MiniLM-L6-v2", "bert-base-uncased"})
+  for (const char* ok : {"foo", "foo/bar", "123", "Foo-BAR_foo.bar123", "sentence-transformers/all-MiniLM-L6-v2",
+                         "bert-base-uncased", "o/n", "a.b-c/d_e"})
     EXPECT_NO_THROW(validate_repo_id(ok)) << ok;
-  for (const char* bad : {"", "datasets/foo/bar", ".repo_id", "repo_id.", "-foo", "foo--bar", "foo..bar", "foo.git",
-                          "a/b/c", "../etc", "/abs", "foo bar", "café", "org/", "/name", "foo\\bar"})
+  for (const char* bad :
+       {"", "datasets/foo/bar", ".repo_id", "repo_id.", "-foo", "foo--bar", "foo..bar", "foo.git", "a/b/c", "../etc",
+        "/abs", "foo bar", "café", "org/", "/name", "foo\\bar", "org-/name", "org/name_.", "-org/n"})
     EXPECT_THROW(validate_repo_id(bad), InvalidArgument) << bad;
   EXPECT_THROW(validate_repo_id(std::string(97, 'a')), InvalidArgument);
   EXPECT_NO_THROW(validate_repo_id(std::string(96, 'a')));

@@ -96,7 +96,7 @@ TEST(TokenizeCli, TruncationStrideAndPadding) {
     if (in.contains("b"))
       args += " --pair " + shell_quote(in["b"].get<std::string>()) + " " + shell_quote(in["a"].get<std::string>());
     else
-      args += " " + shell_quote(in["text"].get<std::string>());
+      args.append(" ").append(shell_quote(in["text"].get<std::string>()));
     const auto [rc, out] = run_cli(args);
     ASSERT_EQ(rc, 0) << args;
     const auto got = lines(out);
@@ -111,7 +111,7 @@ TEST(TokenizeCli, TruncationStrideAndPadding) {
   for (const auto& c : ref["padding"]["cases"]) {
     if (c["name"] != "longest_multiple_of_8") continue;
     std::string args = "tokenize --tokenizer " + tok + " --padding longest --pad-to-multiple-of 8";
-    for (const auto& in : c["inputs"]) args += " " + shell_quote(in["text"].get<std::string>());
+    for (const auto& in : c["inputs"]) args.append(" ").append(shell_quote(in["text"].get<std::string>()));
     const auto [rc, out] = run_cli(args);
     ASSERT_EQ(rc, 0);
     const auto got = lines(out);
