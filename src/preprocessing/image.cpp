@@ -20,8 +20,20 @@ namespace ortformers::preprocessing {
 
 namespace {
 
-// Refuse absurd sizes before allocating (a corrupt header can claim gigapixels).
-constexpr long long kMaxPixels = 1LL << 28;
+// Refuse absurd sizes before allocating (a corrupt header can claim gigapixels): Pillow's decompression-bomb
+// limit (2 x Image.MAX_IMAGE_PIXELS, where it raises DecompressionBombError).
+constexpr long long kMaxPixels = 2LL * 89478485;
+
+// The most pixels a file of `bytes` bytes can hold in `format`, with a margin: BMP (stb reads no RLE) has at least
+// one bit per pixel; PNG at least 1/8 byte per pixel after deflate, whose ratio is at most 1032:1; a JPEG block
+// costs at least two Huffman bits per component. Decoders fill missing data with zeros / grey, so without this a
+// 29-byte header claiming 16000x10000 pixels decodes, slowly, to a 480 MB image (found by fuzz_media_image).
+long long max_plausible_pixels(const std::string& format, std::size_t bytes) {
+  const auto n = static_cast<long long>(bytes);
+  if (format == "bmp") return 8 * n + 64;
+  if (format == "png") return 8 * 1032 * n + 4096;
+  return 16384 * n + 4096;  // jpeg
+}
 
 bool starts_with(std::span<const std::uint8_t> b, std::initializer_list<std::uint8_t> magic) {
   if (b.size() < magic.size()) return false;
@@ -37,6 +49,13 @@ std::string detect_format(std::span<const std::uint8_t> b) {
     return "webp";
   if (starts_with(b, {'I', 'I', 42, 0}) || starts_with(b, {'M', 'M', 0, 42})) return "tiff";
   return "";
+}
+
+void check_plausible_size(const std::string& format, std::size_t bytes, int w, int h, const std::string& source) {
+  if (static_cast<long long>(w) * h > max_plausible_pixels(format, bytes))
+    throw FileFormatError("image " + source + ": the " + format + " header claims " + std::to_string(w) + "x" +
+                          std::to_string(h) + " pixels, more than " + std::to_string(bytes) +
+                          " bytes can hold (truncated or corrupt file)");
 }
 
 }  // namespace
@@ -178,13 +197,16 @@ Image decode_image(std::span<const std::uint8_t> bytes, const std::string& sourc
   if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     throw FileFormatError("image " + source + " is too large");
   if (format == "jpeg")
-    return apply_exif_orientation(detail::decode_jpeg(bytes, source, kMaxPixels), exif_orientation(bytes));
+    return apply_exif_orientation(
+        detail::decode_jpeg(bytes, source, std::min(kMaxPixels, max_plausible_pixels(format, bytes.size()))),
+        exif_orientation(bytes));
   int w = 0, h = 0, n = 0;
   const int len = static_cast<int>(bytes.size());
   if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &n))
     throw FileFormatError("image " + source + ": cannot read " + format + " header (" + stbi_failure_reason() + ")");
   if (w <= 0 || h <= 0 || static_cast<long long>(w) * h > kMaxPixels)
     throw FileFormatError("image " + source + ": invalid size " + std::to_string(w) + "x" + std::to_string(h));
+  check_plausible_size(format, bytes.size(), w, h, source);
   std::unique_ptr<stbi_uc, void (*)(void*)> data(stbi_load_from_memory(bytes.data(), len, &w, &h, &n, 3),
                                                  stbi_image_free);
   if (!data)

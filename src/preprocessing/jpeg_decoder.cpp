@@ -72,7 +72,9 @@ Image decode_jpeg(std::span<const std::uint8_t> bytes, const std::string& source
   const long long w = cinfo.image_width, h = cinfo.image_height;
   if (w <= 0 || h <= 0 || w * h > max_pixels) {
     jpeg_destroy_decompress(&cinfo);
-    throw FileFormatError("image " + source + ": invalid size " + std::to_string(w) + "x" + std::to_string(h));
+    throw FileFormatError("image " + source + ": the jpeg header claims " + std::to_string(w) + "x" +
+                          std::to_string(h) + " pixels, more than allowed (" + std::to_string(max_pixels) +
+                          ") for a file of " + std::to_string(bytes.size()) + " bytes (truncated or corrupt file)");
   }
   jpeg_start_decompress(&cinfo);
   const int comps = cinfo.output_components;

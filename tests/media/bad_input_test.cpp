@@ -58,6 +58,41 @@ TEST(MediaBadInput, EmptyAndGarbageImages) {
   EXPECT_THROW(load_image("/nonexistent/image.png"), NotFoundError);
 }
 
+// Headers claiming far more pixels than the file can hold: refused before decoding (decoders would otherwise fill
+// the missing data and spend seconds on a huge blank image).
+TEST(MediaBadInput, HeadersClaimingMorePixelsThanTheFileHolds) {
+  // Found by fuzz_media_image: a 29-byte BMP claiming 16777216x1 pixels took 41 s to decode under ASan.
+  const std::vector<std::uint8_t> bmp{0x42, 0x4d, 0xff, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a,
+                                      0x0a, 0x00, 0x00, 0x00, 0x7c, 0x00, 0x00, 0x00, 0x01, 0x00,
+                                      0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x00, 0x08};
+  try {
+    decode_image(bmp, "claims.bmp");
+    FAIL() << "expected FileFormatError";
+  } catch (const FileFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("claims.bmp"), std::string::npos) << e.what();
+  }
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  // The fixture JPEG's headers (first 700 bytes) with the frame size set to 8000x8000.
+  auto jpg = read_bytes(fixtures / "media/images/scene_640x480.jpg");
+  jpg.resize(700);
+  bool patched = false;
+  for (std::size_t i = 0; i + 9 < jpg.size(); ++i)
+    if (jpg[i] == 0xFF && (jpg[i + 1] == 0xC0 || jpg[i + 1] == 0xC2)) {  // SOF0 / SOF2: len(2) P(1) Y(2) X(2)
+      jpg[i + 5] = 8000 >> 8, jpg[i + 6] = 8000 & 0xFF, jpg[i + 7] = 8000 >> 8, jpg[i + 8] = 8000 & 0xFF;
+      patched = true;
+      break;
+    }
+  ASSERT_TRUE(patched);
+  try {
+    decode_image(jpg, "claims.jpg");
+    FAIL() << "expected FileFormatError";
+  } catch (const FileFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("8000x8000"), std::string::npos) << e.what();
+  }
+  // A real image just under the bound still decodes: the full fixture JPEG.
+  EXPECT_EQ(load_image(fixtures / "media/images/scene_640x480.jpg").width, 640);
+}
+
 TEST(MediaBadInput, TruncatedAndCorruptImages) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   for (const char* f : {"media/images/gradient_64x48.png", "media/images/scene_640x480.jpg"}) {
