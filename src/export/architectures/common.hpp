@@ -23,6 +23,10 @@ std::string mlm_decoder(BuildContext& ctx, const std::string& scope, const std::
                         const config::PretrainedConfig& c, std::int64_t dim, const std::string& decoder_weight,
                         const std::vector<std::string>& bias_names,
                         const std::string& word_embeddings = "embeddings.word_embeddings.weight");
+// RoBERTa's heads (also MPNet's): classification head (dense + tanh + out_proj on <s>), pooler + classifier for
+// multiple-choice, token classifier, qa_outputs, lm_head (dense, erf GELU, LayerNorm, tied decoder).
+std::vector<HeadOutput> roberta_style_head(BuildContext& ctx, const Architecture& arch, const std::string& task,
+                                           const std::string& hidden);
 [[noreturn]] void throw_unsupported_task(const Architecture& a, const std::string& task);
 
 }  // namespace ortformers::exporters

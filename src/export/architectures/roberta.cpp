@@ -27,31 +27,7 @@ class Roberta : public Architecture {
 
   std::vector<HeadOutput> build_head(BuildContext& ctx, const std::string& task,
                                      const std::string& hidden) const override {
-    const auto& c = ctx.config;
-    const auto H = c.require<std::int64_t>("hidden_size");
-    const auto labels = c.num_labels();
-    if (task == "text-classification") {
-      auto x = first_token(ctx, "/classifier", hidden);
-      x = ctx.g.node("/classifier", "Tanh", {linear(ctx, "/classifier/dense", x, "classifier.dense", H, H, true)});
-      return {{"logits", linear(ctx, "/classifier/out_proj", x, "classifier.out_proj", H, labels, true)}};
-    }
-    if (task == "multiple-choice") {
-      auto pooled = first_token(ctx, "/pooler", hidden);
-      pooled = ctx.g.node("/pooler/activation", "Tanh", {linear(ctx, "/pooler/dense", pooled, "pooler.dense", H, H)});
-      return {{"logits", linear(ctx, "/classifier", pooled, "classifier", H, 1, true)}};
-    }
-    if (task == "token-classification")
-      return {{"logits", linear(ctx, "/classifier", hidden, "classifier", H, labels, true)}};
-    if (task == "question-answering") return qa_head(ctx, hidden, H);
-    if (task == "fill-mask") {
-      auto x = linear(ctx, "/lm_head/dense", hidden, "lm_head.dense", H, H, true);
-      x = activation(ctx, "/lm_head/gelu", x, "gelu");
-      x = layer_norm(ctx, "/lm_head/layer_norm", x, "lm_head.layer_norm", H,
-                     static_cast<float>(c.get<double>("layer_norm_eps", 1e-12)), true);
-      return {{"logits", mlm_decoder(ctx, "/lm_head/decoder", x, c, H, "lm_head.decoder.weight",
-                                     {"lm_head.bias", "lm_head.decoder.bias"})}};
-    }
-    throw_unsupported_task(*this, task);
+    return roberta_style_head(ctx, *this, task, hidden);
   }
 };
 
