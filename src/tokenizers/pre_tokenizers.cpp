@@ -157,8 +157,7 @@ class ByteLevelPreTokenizer : public PreTokenizer {
 class MetaspacePreTokenizer : public PreTokenizer {
  public:
   MetaspacePreTokenizer(char32_t replacement, std::string scheme, bool split)
-      : replacement_(replacement),
-        str_rep_(u::to_utf8(replacement)),
+      : str_rep_(u::to_utf8(replacement)),
         scheme_(std::move(scheme)),
         split_(split),
         space_(" "),
@@ -184,8 +183,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
   }
 
  private:
-  char32_t replacement_;
-  std::string str_rep_, scheme_;
+  std::string str_rep_, scheme_;  // the replacement character as UTF-8, prepend_scheme
   bool split_;
   StringPattern space_, rep_pattern_;
 };

@@ -6,13 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "hub/hashing.hpp"
 
@@ -201,15 +202,47 @@ const FakeHub::Commit* FakeHub::find_commit(const Repo& repo, const std::string&
   return nullptr;
 }
 
+namespace {
+
+// "<rev>/<file>" with a non-empty rev without '/' and a non-empty file.
+bool split_rev_file(std::string_view tail, std::string& rev, std::string& file) {
+  const auto slash = tail.find('/');
+  if (slash == 0 || slash == std::string_view::npos || slash + 1 == tail.size()) return false;
+  rev = tail.substr(0, slash);
+  file = tail.substr(slash + 1);
+  return true;
+}
+
+bool is_sha256_hex(std::string_view s) {
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+// Routes as the Hub's URL patterns (written without std::regex, whose GCC 12 headers warn at -O1):
+//   /api/models/<id>/revision/<rev>   (id may contain '/', rev may not)
+//   /cdn/<sha256>
+//   /<id>/resolve/<rev>/<file>        (the first "/resolve/" after a non-empty id that leaves rev/file)
 FakeHub::Response FakeHub::route(const LoggedRequest& req) {
-  std::string path = req.target.substr(0, req.target.find('?'));
-  static const std::regex api_re(R"(^/api/models/(.+)/revision/([^/]+)$)");
-  static const std::regex cdn_re(R"(^/cdn/([0-9a-f]{64})$)");
-  static const std::regex resolve_re(R"(^/(.+?)/resolve/([^/]+)/(.+)$)");
-  std::smatch m;
-  if (std::regex_match(path, m, api_re)) return api(req, m[1], percent_decode(m[2]));
-  if (std::regex_match(path, m, cdn_re)) return cdn(req, m[1]);
-  if (std::regex_match(path, m, resolve_re)) return resolve(req, m[1], percent_decode(m[2]), percent_decode(m[3]));
+  const std::string path = req.target.substr(0, req.target.find('?'));
+  const std::string_view p(path);
+  constexpr std::string_view api = "/api/models/", rev_sep = "/revision/", cdn = "/cdn/", res = "/resolve/";
+  if (p.starts_with(api)) {
+    const auto at = p.rfind(rev_sep);
+    if (at != std::string_view::npos && at > api.size()) {
+      const auto rev = p.substr(at + rev_sep.size());
+      if (!rev.empty() && rev.find('/') == std::string_view::npos)
+        return this->api(req, std::string(p.substr(api.size(), at - api.size())), percent_decode(std::string(rev)));
+    }
+  }
+  if (p.starts_with(cdn) && is_sha256_hex(p.substr(cdn.size())))
+    return this->cdn(req, std::string(p.substr(cdn.size())));
+  for (auto at = p.find(res, 2); at != std::string_view::npos; at = p.find(res, at + 1)) {
+    std::string rev, file;
+    if (split_rev_file(p.substr(at + res.size()), rev, file))
+      return resolve(req, std::string(p.substr(1, at - 1)), percent_decode(rev), percent_decode(file));
+  }
   Response r;
   r.status = 404;
   r.body = "not found";
@@ -329,13 +362,15 @@ FakeHub::Response FakeHub::cdn(const LoggedRequest& req, const std::string& sha)
   auto range = req.headers.find("range");
   std::size_t start = 0;
   if (range != req.headers.end()) {
-    std::smatch m;
-    static const std::regex range_re(R"(^bytes=(\d+)-$)");
-    if (!std::regex_match(range->second, m, range_re)) {
+    // Only the open-ended form "bytes=<start>-" that resumed downloads send.
+    const std::string& v = range->second;
+    const std::string_view digits = v.size() > 7 ? std::string_view(v).substr(6, v.size() - 7) : std::string_view();
+    if (!v.starts_with("bytes=") || !v.ends_with('-') || digits.empty() || digits.size() > 18 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       r.status = 416;
       return r;
     }
-    start = std::stoull(m[1]);
+    start = std::stoull(std::string(digits));
     if (start >= content.size()) {
       r.status = 416;
       r.headers.push_back({"Content-Range", "bytes */" + std::to_string(content.size())});
