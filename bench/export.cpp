@@ -109,15 +109,33 @@ std::pair<double, double> run_cli_export(const fs::path& cli, const fs::path& mo
   return {s, rss};
 }
 
+// One process-wide intra-op pool of 2 threads shared by every session: with a pool per session, the threads of the
+// session that ran last keep spinning while the next one runs, and on a 2-core machine that takes CPU from the
+// graph being timed. ORTFORMERS_BENCH_PER_SESSION_POOLS=1 restores per-session pools (for comparison).
+bool per_session_pools() {
+  const char* v = std::getenv("ORTFORMERS_BENCH_PER_SESSION_POOLS");
+  return v != nullptr && std::string(v) == "1";
+}
+
 Ort::Env& env() {
-  static Ort::Env e(ORT_LOGGING_LEVEL_WARNING, "bench-export");
+  static Ort::Env e = [] {
+    if (per_session_pools()) return Ort::Env(ORT_LOGGING_LEVEL_WARNING, "bench-export");
+    Ort::ThreadingOptions t;
+    t.SetGlobalIntraOpNumThreads(2);
+    t.SetGlobalInterOpNumThreads(1);
+    return Ort::Env(t, ORT_LOGGING_LEVEL_WARNING, "bench-export");
+  }();
   return e;
 }
 
 std::unique_ptr<Ort::Session> make_session(const fs::path& model) {
   Ort::SessionOptions o;
-  o.SetIntraOpNumThreads(2);
-  o.SetInterOpNumThreads(1);
+  if (per_session_pools()) {
+    o.SetIntraOpNumThreads(2);
+    o.SetInterOpNumThreads(1);
+  } else {
+    o.DisablePerSessionThreads();
+  }
   o.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
   o.AddConfigEntry("session.set_denormal_as_zero", "1");
   return std::make_unique<Ort::Session>(env(), model.c_str(), o);
