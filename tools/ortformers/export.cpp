@@ -51,7 +51,8 @@ int export_command(const ExportArgs& a) {
             << (r.library_name == "sentence_transformers" ? " (sentence-transformers)" : "") << "\n"
             << "  inputs:       " << join(r.input_names) << "\n"
             << "  outputs:      " << join(r.output_names) << "\n"
-            << "  opset:        " << a.opset << (a.optimize ? ", optimized (com.microsoft fused ops)" : "")
+            << "  opset:        " << a.opset
+            << (a.optimize || !a.quantize.empty() ? ", optimized (com.microsoft fused ops)" : "")
             << (a.quantize.empty() ? "" : ", quantized " + a.quantize) << "\n"
             << "  size:         " << human_bytes(r.onnx_bytes) << "\n"
             << "  files:        " << join(r.copied_files) << "\n";
@@ -71,7 +72,8 @@ void register_export(CLI::App& app) {
                   "auto (from config.json), feature-extraction, text-classification, token-classification, "
                   "question-answering, fill-mask, multiple-choice");
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
-  cmd->add_flag("--optimize", a->optimize, "emit ONNX Runtime fused ops (Attention, SkipLayerNormalization, BiasGelu)");
+  cmd->add_flag("--optimize", a->optimize,
+                "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");
   cmd->add_option("--quantize", a->quantize, "dynamic quantization: int8")->check(CLI::IsMember({"int8"}));
   cmd->add_option("--library-name", a->library, "auto, transformers or sentence_transformers");
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
