@@ -2,48 +2,24 @@
 // written as PNG files into --output-dir.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <sstream>
-
 #include "media_util.hpp"
 #include "ortformers/preprocessing/image.hpp"
+#include "support/cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
 using namespace ortformers::testing::media;
+using ortformers::testing::run_cli;
+using ortformers::testing::shell_quote;
 
 namespace {
-
-struct CliResult {
-  int status = -1;
-  std::vector<Json> lines;
-  std::string raw;
-};
-
-CliResult run_cli(const std::string& args) {
-  CliResult r;
-  const std::string cmd = std::string(ORTFORMERS_CLI_PATH) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), p)) r.raw += buf.data();
-  r.status = pclose(p);
-  std::istringstream in(r.raw);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) r.lines.push_back(Json::parse(line, nullptr, false));
-  return r;
-}
 
 #define REQUIRE_CLI()                                                               \
   if (std::string(ORTFORMERS_CLI_PATH).empty() || !fs::exists(ORTFORMERS_CLI_PATH)) \
   GTEST_SKIP() << "ortformers CLI not built"
 
 std::string q(const fs::path& p) {
-  std::string s(1, '\'');
-  s += p.string();
-  s.push_back('\'');
-  return s;
+  return shell_quote(p.string());
 }
 
 TEST(MediaCli, ImageClassification) {

@@ -1,51 +1,17 @@
 // `ortformers run <task>` for the text task pipelines: one JSON line per input, equal to the transformers result.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
-#include <sstream>
 
+#include "support/cli.hpp"
 #include "support/fixtures.hpp"
 
 using namespace ortformers;
 namespace fs = std::filesystem;
+using ortformers::testing::run_cli;
+using ortformers::testing::shell_quote;
 
 namespace {
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-struct CliResult {
-  int status = -1;
-  std::vector<Json> lines;
-  std::string raw;
-};
-
-CliResult run_cli(const std::string& args) {
-  CliResult r;
-  const std::string cmd = std::string(ORTFORMERS_CLI_PATH) + " " + args + " 2>/dev/null";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), buf.size(), pipe)) r.raw += buf.data();
-  r.status = pclose(pipe);
-  std::istringstream in(r.raw);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty()) r.lines.push_back(Json::parse(line));
-  }
-  return r;
-}
 
 bool cli_available() {
   return std::string(ORTFORMERS_CLI_PATH).size() > 0 && fs::exists(ORTFORMERS_CLI_PATH);

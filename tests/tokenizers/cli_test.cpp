@@ -1,48 +1,29 @@
 // The built CLI: `ortformers tokenize` / `ortformers decode` against the Rust reference outputs.
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <fstream>
+#include <sstream>
 
+#include "support/cli.hpp"
 #include "support/fixtures.hpp"
 #include "tokenizers/tokenizer_test_util.hpp"
 
 using namespace ortformers;
+using ortformers::testing::shell_quote;
 
 namespace {
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-// Runs the CLI; returns (exit status, stdout).
+// (exit status, stdout) of `ortformers <args>`.
 std::pair<int, std::string> run_cli(const std::string& args) {
-  const std::string cmd = std::string(ORTFORMERS_CLI_PATH) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return {WEXITSTATUS(status), out};
+  auto r = ortformers::testing::run_cli(args);
+  return {r.status, r.raw};
 }
 
 std::vector<Json> lines(const std::string& out) {
   std::vector<Json> v;
-  std::size_t start = 0;
-  while (start < out.size()) {
-    std::size_t nl = out.find('\n', start);
-    if (nl == std::string::npos) nl = out.size();
-    if (nl > start) v.push_back(Json::parse(out.substr(start, nl - start)));
-    start = nl + 1;
-  }
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) v.push_back(Json::parse(line));
   return v;
 }
 
