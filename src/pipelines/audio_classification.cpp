@@ -45,9 +45,6 @@ Json AudioClassificationPipeline::call(const Json& input, const Json& kwargs) {
   return one(input);
 }
 
-ORTFORMERS_REGISTER_PIPELINE("audio-classification",
-                             [](const std::string& model, const PipelineOptions& options) -> std::unique_ptr<Pipeline> {
-                               return std::make_unique<AudioClassificationPipeline>(model, options);
-                             });
+ORTFORMERS_REGISTER_PIPELINE("audio-classification", make_pipeline<AudioClassificationPipeline>);
 
 }  // namespace ortformers::pipelines

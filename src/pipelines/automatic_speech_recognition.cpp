@@ -165,9 +165,6 @@ Json AutomaticSpeechRecognitionPipeline::call(const Json& input, const Json& kwa
   return one(input);
 }
 
-ORTFORMERS_REGISTER_PIPELINE("automatic-speech-recognition",
-                             [](const std::string& model, const PipelineOptions& options) -> std::unique_ptr<Pipeline> {
-                               return std::make_unique<AutomaticSpeechRecognitionPipeline>(model, options);
-                             });
+ORTFORMERS_REGISTER_PIPELINE("automatic-speech-recognition", make_pipeline<AutomaticSpeechRecognitionPipeline>);
 
 }  // namespace ortformers::pipelines

@@ -160,20 +160,9 @@ Json FillMaskPipeline::call(const Json& input, const Json& kwargs) {
     for (const auto& r : rows) out.push_back(predictions_json(r));
     return out;
   };
-  if (input.is_array()) {
-    Json out = Json::array();
-    for (const auto& item : input) out.push_back(one(item));
-    return out;
-  }
-  return one(input);
+  return map_inputs(input, one);
 }
 
-namespace {
-std::unique_ptr<Pipeline> make_fill_mask(const std::string& model, const PipelineOptions& options) {
-  return std::make_unique<FillMaskPipeline>(model, options);
-}
-}  // namespace
-
-ORTFORMERS_REGISTER_PIPELINE("fill-mask", make_fill_mask);
+ORTFORMERS_REGISTER_PIPELINE("fill-mask", make_pipeline<FillMaskPipeline>);
 
 }  // namespace ortformers::pipelines

@@ -81,18 +81,11 @@ Json ImageClassificationPipeline::call(const Json& input, const Json& kwargs) {
     for (const auto& x : r) arr.push_back({{"score", x.score}, {"label", x.label}});
     return arr;
   };
-  if (input.is_array()) {
-    Json out = Json::array();
-    for (const auto& item : input)
-      out.push_back(to_json((*this)(preprocessing::image_from_json(item, "ImageClassificationPipeline"), o)));
-    return out;
-  }
-  return to_json((*this)(preprocessing::image_from_json(input, "ImageClassificationPipeline"), o));
+  return map_inputs(input, [&](const Json& item) {
+    return to_json((*this)(preprocessing::image_from_json(item, "ImageClassificationPipeline"), o));
+  });
 }
 
-ORTFORMERS_REGISTER_PIPELINE("image-classification",
-                             [](const std::string& model, const PipelineOptions& options) -> std::unique_ptr<Pipeline> {
-                               return std::make_unique<ImageClassificationPipeline>(model, options);
-                             });
+ORTFORMERS_REGISTER_PIPELINE("image-classification", make_pipeline<ImageClassificationPipeline>);
 
 }  // namespace ortformers::pipelines

@@ -123,17 +123,9 @@ Json ImageSegmentationPipeline::call(const Json& input, const Json& kwargs) {
     }
     return arr;
   };
-  if (input.is_array()) {
-    Json out = Json::array();
-    for (const auto& in : input) out.push_back(one(in));
-    return out;
-  }
-  return one(input);
+  return map_inputs(input, one);
 }
 
-ORTFORMERS_REGISTER_PIPELINE("image-segmentation",
-                             [](const std::string& model, const PipelineOptions& options) -> std::unique_ptr<Pipeline> {
-                               return std::make_unique<ImageSegmentationPipeline>(model, options);
-                             });
+ORTFORMERS_REGISTER_PIPELINE("image-segmentation", make_pipeline<ImageSegmentationPipeline>);
 
 }  // namespace ortformers::pipelines

@@ -48,17 +48,9 @@ Json ImageToImagePipeline::call(const Json& input, const Json& kwargs) {
     preprocessing::save_png(out, file);
     return Json(file.string());
   };
-  if (input.is_array()) {
-    Json arr = Json::array();
-    for (const auto& in : input) arr.push_back(one(in));
-    return arr;
-  }
-  return one(input);
+  return map_inputs(input, one);
 }
 
-ORTFORMERS_REGISTER_PIPELINE("image-to-image",
-                             [](const std::string& model, const PipelineOptions& options) -> std::unique_ptr<Pipeline> {
-                               return std::make_unique<ImageToImagePipeline>(model, options);
-                             });
+ORTFORMERS_REGISTER_PIPELINE("image-to-image", make_pipeline<ImageToImagePipeline>);
 
 }  // namespace ortformers::pipelines

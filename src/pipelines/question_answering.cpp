@@ -313,12 +313,6 @@ Json QuestionAnsweringPipeline::call(const Json& input, const Json& kwargs) {
   return one(in);
 }
 
-namespace {
-std::unique_ptr<Pipeline> make_question_answering(const std::string& model, const PipelineOptions& options) {
-  return std::make_unique<QuestionAnsweringPipeline>(model, options);
-}
-}  // namespace
-
-ORTFORMERS_REGISTER_PIPELINE("question-answering", make_question_answering);
+ORTFORMERS_REGISTER_PIPELINE("question-answering", make_pipeline<QuestionAnsweringPipeline>);
 
 }  // namespace ortformers::pipelines

@@ -170,12 +170,6 @@ Json TextClassificationPipeline::call(const Json& input, const Json& kwargs) {
   return result;
 }
 
-namespace {
-std::unique_ptr<Pipeline> make_text_classification(const std::string& model, const PipelineOptions& options) {
-  return std::make_unique<TextClassificationPipeline>(model, options);
-}
-}  // namespace
-
-ORTFORMERS_REGISTER_PIPELINE("text-classification", make_text_classification, {"sentiment-analysis"});
+ORTFORMERS_REGISTER_PIPELINE("text-classification", make_pipeline<TextClassificationPipeline>, {"sentiment-analysis"});
 
 }  // namespace ortformers::pipelines

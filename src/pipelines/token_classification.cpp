@@ -395,20 +395,9 @@ Json TokenClassificationPipeline::call(const Json& input, const Json& kwargs) {
     }
     return to_json((*this)(item.get<std::string>(), opts));
   };
-  if (input.is_array()) {
-    Json out = Json::array();
-    for (const auto& item : input) out.push_back(one(item));
-    return out;
-  }
-  return one(input);
+  return map_inputs(input, one);
 }
 
-namespace {
-std::unique_ptr<Pipeline> make_token_classification(const std::string& model, const PipelineOptions& options) {
-  return std::make_unique<TokenClassificationPipeline>(model, options);
-}
-}  // namespace
-
-ORTFORMERS_REGISTER_PIPELINE("token-classification", make_token_classification, {"ner"});
+ORTFORMERS_REGISTER_PIPELINE("token-classification", make_pipeline<TokenClassificationPipeline>, {"ner"});
 
 }  // namespace ortformers::pipelines

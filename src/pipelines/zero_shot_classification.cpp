@@ -199,12 +199,6 @@ Json ZeroShotClassificationPipeline::call(const Json& input, const Json& kwargs)
   return one(in);
 }
 
-namespace {
-std::unique_ptr<Pipeline> make_zero_shot(const std::string& model, const PipelineOptions& options) {
-  return std::make_unique<ZeroShotClassificationPipeline>(model, options);
-}
-}  // namespace
-
-ORTFORMERS_REGISTER_PIPELINE("zero-shot-classification", make_zero_shot);
+ORTFORMERS_REGISTER_PIPELINE("zero-shot-classification", make_pipeline<ZeroShotClassificationPipeline>);
 
 }  // namespace ortformers::pipelines

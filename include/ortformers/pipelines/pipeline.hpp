@@ -15,9 +15,9 @@
 namespace ortformers::pipelines {
 
 struct PipelineOptions {
-  models::ModelOptions model;             // from_pretrained options (file_name, export, session options, ...)
-  std::string tokenizer;                  // tokenizer folder/file ("" = the model folder)
-  std::filesystem::path output_dir = "."; // where pipelines that produce files (images) write them
+  models::ModelOptions model;              // from_pretrained options (file_name, export, session options, ...)
+  std::string tokenizer;                   // tokenizer folder/file ("" = the model folder)
+  std::filesystem::path output_dir = ".";  // where pipelines that produce files (images) write them
 };
 
 class Pipeline {
@@ -55,6 +55,21 @@ T kwarg(const Json& kwargs, const std::string& key, T fallback) {
 }
 // InvalidArgument naming the unknown key when kwargs holds a key outside `known`.
 void check_kwargs(const Json& kwargs, const std::vector<std::string>& known, const std::string& task);
+
+// The factory of a pipeline class constructible from (model, options), for ORTFORMERS_REGISTER_PIPELINE.
+template <class P>
+std::unique_ptr<Pipeline> make_pipeline(const std::string& model_id_or_path, const PipelineOptions& options) {
+  return std::make_unique<P>(model_id_or_path, options);
+}
+
+// transformers' rule for `call`: a list input gives the list of the results of its items, any other input one result.
+template <class F>
+Json map_inputs(const Json& input, F&& one) {
+  if (!input.is_array()) return one(input);
+  Json out = Json::array();
+  for (const auto& item : input) out.push_back(one(item));
+  return out;
+}
 
 struct RegisterPipeline {
   RegisterPipeline(const std::string& task, PipelineFactory f, std::vector<std::string> aliases = {}) {
