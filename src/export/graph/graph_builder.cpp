@@ -62,42 +62,38 @@ onnx::TensorProto* GraphBuilder::new_initializer(const std::string& key, const s
   return t;
 }
 
-std::string GraphBuilder::add_float_initializer(const std::string& key, const std::string& name, const Shape& shape,
-                                                std::function<void(float*)> fill) {
+std::string GraphBuilder::add_float_data(const std::string& key, const std::string& name, const Shape& shape,
+                                         DeferredTensor data) {
   if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
   auto* t = new_initializer(key, name, onnx::TensorProto_DataType_FLOAT, shape);
-  const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * sizeof(float);
-  initializer_bytes_ += nbytes;
-  if (nbytes >= kDeferBytes) {
+  data.nbytes = static_cast<std::size_t>(shape_numel(shape)) * sizeof(float);
+  initializer_bytes_ += data.nbytes;
+  if (data.nbytes >= kDeferBytes) {
     t->set_raw_data(std::string());
-    DeferredTensor d;
-    d.nbytes = nbytes;
-    d.fill = [f = std::move(fill)](char* dst) { f(reinterpret_cast<float*>(dst)); };
-    deferred_.emplace(t->name(), std::move(d));
+    deferred_.emplace(t->name(), std::move(data));
     return t->name();
   }
   auto* raw = t->mutable_raw_data();
-  raw->resize(nbytes);
-  fill(reinterpret_cast<float*>(raw->data()));
+  raw->resize(data.nbytes);
+  if (data.direct != nullptr)
+    std::memcpy(raw->data(), data.direct, data.nbytes);
+  else
+    data.fill(raw->data());
   return t->name();
+}
+
+std::string GraphBuilder::add_float_initializer(const std::string& key, const std::string& name, const Shape& shape,
+                                                std::function<void(float*)> fill) {
+  DeferredTensor d;
+  d.fill = [f = std::move(fill)](char* dst) { f(reinterpret_cast<float*>(dst)); };
+  return add_float_data(key, name, shape, std::move(d));
 }
 
 std::string GraphBuilder::add_borrowed_float_initializer(const std::string& key, const std::string& name,
                                                          const Shape& shape, const float* data) {
-  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
-  auto* t = new_initializer(key, name, onnx::TensorProto_DataType_FLOAT, shape);
-  const auto nbytes = static_cast<std::size_t>(shape_numel(shape)) * sizeof(float);
-  initializer_bytes_ += nbytes;
-  if (nbytes >= kDeferBytes) {
-    t->set_raw_data(std::string());
-    DeferredTensor d;
-    d.nbytes = nbytes;
-    d.direct = data;
-    deferred_.emplace(t->name(), std::move(d));
-    return t->name();
-  }
-  t->set_raw_data(data, nbytes);
-  return t->name();
+  DeferredTensor d;
+  d.direct = data;
+  return add_float_data(key, name, shape, std::move(d));
 }
 
 std::string GraphBuilder::add_raw_initializer(const std::string& key, const std::string& name, int elem_type,

@@ -110,6 +110,8 @@ class GraphBuilder {
 
  private:
   std::string unique_node_name(const std::string& base);
+  // A float32 initializer whose bytes come from `data` (direct or fill): deferred when large, else copied now.
+  std::string add_float_data(const std::string& key, const std::string& name, const Shape& shape, DeferredTensor data);
   onnx::TensorProto* new_initializer(const std::string& key, const std::string& name, int elem_type,
                                      const Shape& shape);
 
