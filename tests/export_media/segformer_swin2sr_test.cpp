@@ -262,13 +262,7 @@ TEST(ExportSwin2SR, BatchEqualsOneAtATime) {
   const Json& ref = media::reference(fixtures, "swin2sr-tiny");
   OrtRunner runner(build_model(fixtures / "models" / "swin2sr-tiny", ExportOptions{}).model);
   const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
-  auto v = pv.to_float_vector();
-  std::vector<float> two = v;
-  std::reverse(v.begin(), v.end());
-  two.insert(two.end(), v.begin(), v.end());
-  Shape s = pv.shape();
-  s[0] = 2;
-  const Tensor batch = Tensor::from_vector(std::move(two), s);
+  const Tensor batch = media::stack({pv, media::reversed(pv)});
   const Tensor out = runner.run(TensorMap{{"pixel_values", batch}}).at("reconstruction");
   EXPECT_LE(media::max_diff(row(out, 0),
                             media::resolve(fixtures, ref.at("model_outputs").at(0).at("outputs").at("reconstruction"))),

@@ -33,6 +33,7 @@ using namespace ortformers::exporters;
 using ortformers::testing::OrtRunner;
 namespace media = ortformers::testing::media;
 using media::row;
+using media::stack;
 
 namespace {
 
@@ -60,17 +61,6 @@ Tensor model_input(const fs::path& fixtures, const std::string& name, const Json
   auto out = fe(preprocessing::load_audio_mono(fixtures / p.at("audio").get<std::string>(), fe.sampling_rate()));
   EXPECT_LE(media::max_diff(out.at("input_values"), r), 1e-4);
   return out.at("input_values");
-}
-
-Tensor stack(const std::vector<Tensor>& ts) {
-  std::vector<float> all;
-  for (const auto& t : ts) {
-    auto v = t.to_float_vector();
-    all.insert(all.end(), v.begin(), v.end());
-  }
-  Shape s = ts.front().shape();
-  s[0] = static_cast<std::int64_t>(ts.size());
-  return Tensor::from_vector(std::move(all), s);
 }
 
 Json dims_json(const onnx::ValueInfoProto& v) {

@@ -91,4 +91,23 @@ inline double max_abs(const Tensor& a, const Tensor& b) {
   return m;
 }
 
+// Tensors of the same shape [1, ...] stacked along the first axis.
+inline Tensor stack(const std::vector<Tensor>& ts) {
+  std::vector<float> all;
+  for (const auto& t : ts) {
+    auto v = t.to_float_vector();
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  Shape s = ts.front().shape();
+  s[0] = static_cast<std::int64_t>(ts.size());
+  return Tensor::from_vector(std::move(all), s);
+}
+
+// The same shape with the values in reverse order (a second, different input of the same size).
+inline Tensor reversed(const Tensor& t) {
+  auto v = t.to_float_vector();
+  std::reverse(v.begin(), v.end());
+  return Tensor::from_vector(std::move(v), t.shape());
+}
+
 }  // namespace ortformers::testing::media

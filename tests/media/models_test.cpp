@@ -48,19 +48,13 @@ void check_vision(const std::string& name, const std::string& output, Fn get) {
   }
   if (ref.contains("batch") && ref.at("batch").contains("preprocessing_indices")) {
     const auto& idx = ref.at("batch").at("preprocessing_indices");
-    std::vector<float> all;
-    Shape s;
-    for (const auto& i : idx) {
-      const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(i.get<std::size_t>()).at("pixel_values"));
-      auto v = pv.to_float_vector();
-      all.insert(all.end(), v.begin(), v.end());
-      s = pv.shape();
-    }
-    s[0] = static_cast<std::int64_t>(idx.size());
-    const Tensor batch = Tensor::from_vector(std::move(all), s);
+    std::vector<Tensor> rows;
+    for (const auto& i : idx)
+      rows.push_back(tensor_from_ref(fixtures, ref.at("preprocessing").at(i.get<std::size_t>()).at("pixel_values")));
+    const Tensor batch = stack(rows);
     const Tensor out = get(model.forward(TensorMap{{"pixel_values", batch}}));
     EXPECT_LE(max_diff(out, resolve(fixtures, ref.at("batch").at("outputs").at(output))), 1e-4) << name << " batch";
-    for (std::int64_t b = 0; b < s[0]; ++b) {
+    for (std::int64_t b = 0; b < batch.dim(0); ++b) {
       const Tensor single = get(model.forward(TensorMap{{"pixel_values", row(batch, b)}}));
       EXPECT_LE(max_abs(row(out, b), single), 1e-5) << name << " batch row " << b << " vs single";
     }
@@ -93,13 +87,7 @@ TEST(MediaModels, SwinBatchOfSameSizeEqualsSingle) {
   const Json& ref = reference(fixtures, "swin2sr-tiny");
   const auto model = ORTModelForImageToImage::from_pretrained((fixtures / "onnx" / "swin2sr-tiny").string());
   const Tensor pv = tensor_from_ref(fixtures, ref.at("preprocessing").at(0).at("pixel_values"));
-  auto v = pv.to_float_vector();
-  std::vector<float> two = v;
-  std::reverse(v.begin(), v.end());
-  two.insert(two.end(), v.begin(), v.end());
-  Shape s = pv.shape();
-  s[0] = 2;
-  const Tensor batch = Tensor::from_vector(std::move(two), s);
+  const Tensor batch = stack({pv, reversed(pv)});
   const Tensor out = model.forward(batch).reconstruction;
   for (std::int64_t b = 0; b < 2; ++b)
     EXPECT_LE(max_abs(row(out, b), model.forward(row(batch, b)).reconstruction), 1e-4);
