@@ -14,6 +14,8 @@ APT_PACKAGES=(
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libstb-dev libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev
   libcurl4-openssl-dev libcpp-httplib-dev libzip-dev zlib1g-dev libssl-dev
+  pybind11-dev python3-pybind11 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
+  python3-distributed
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

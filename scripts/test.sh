@@ -30,10 +30,18 @@ fi
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step "Release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${LAUNCHER[@]}" >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DORTFORMERS_BUILD_PYTHON=ON "${LAUNCHER[@]}" >/dev/null
 cmake --build build -j "$JOBS"
 step "Tests (Release)"
 (cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+step "Python package (build/venv, Debian's python3) + pytest"
+[[ -x build/venv/bin/python ]] || /usr/bin/python3 -m venv --system-site-packages build/venv
+build/venv/bin/pip install ./python --no-build-isolation --no-deps --no-index -q
+rc=0
+(cd python/tests && ../../build/venv/bin/python -m pytest -q -p no:cacheprovider) || rc=$?
+((rc == 5)) && echo "pytest collected no tests (exit status 5)" >&2
+((rc == 0)) || exit 1
 
 if ((CI_MODE)); then
   step "ASan+UBSan build"

@@ -1,0 +1,14 @@
+// The extension module ortformers._ortformers; the `ortformers` package gives it optimum's and transformers' names.
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "ortformers/runtime/session.hpp"
+
+PYBIND11_MODULE(_ortformers, m) {
+  namespace py = pybind11;
+  m.doc() = "ortformers: Hugging Face transformer models on ONNX Runtime (C++ core)";
+  ortformers::python::register_errors(m);
+  ortformers::python::bind_models(m);
+  ortformers::python::bind_tokenizers(m);
+  ortformers::python::bind_pipelines(m);
+  m.def("ort_version", &ortformers::runtime::ort_version);
+}
