@@ -16,6 +16,7 @@ APT_PACKAGES=(
   libcurl4-openssl-dev libcpp-httplib-dev libzip-dev zlib1g-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
   python3-distributed
+  nginx-light wrk
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -35,6 +36,19 @@ if ((${#missing[@]})); then
 else
   log "apt packages: all present"
 fi
+
+# Pinned npm packages of the test suite (package-lock.json): the OpenAI Node SDK of tests/server_deploy.
+for dir in "$ROOT/tests/server_deploy/openai-client"; do
+  stamp="$dir/node_modules/.ortformers-stamp"
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    log "npm packages of ${dir#"$ROOT"/}: present"
+  else
+    log "npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent) || { log "npm ci failed in $dir"; exit 1; }
+    echo "$want" >"$stamp"
+  fi
+done
 
 if [[ -n "${ONNXRUNTIME_ROOT:-}" ]]; then
   if [[ -f "$ONNXRUNTIME_ROOT/include/onnxruntime_cxx_api.h" || -f "$ONNXRUNTIME_ROOT/include/onnxruntime/onnxruntime_cxx_api.h" ]] &&
