@@ -11,21 +11,15 @@ namespace ortformers::exporters {
 
 namespace {
 
-class Albert : public Architecture {
+class Albert : public EncoderArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"albert"}; }
-  std::string base_model_prefix() const override { return "albert"; }
-  bool uses_token_type_ids() const override { return true; }
-  std::vector<std::string> tasks() const override {
-    return {"feature-extraction", "text-classification", "token-classification",
-            "question-answering", "fill-mask",           "multiple-choice"};
-  }
+  Albert() : EncoderArchitecture({"albert"}, "albert", /*token_type_ids=*/true) {}
 
   std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const override {
     const auto& c = ctx.config;
     const auto H = c.require<std::int64_t>("hidden_size");
     const auto E = c.get<std::int64_t>("embedding_size", 128);
-    auto x = bert_style_embeddings(ctx, in, E, false);
+    auto x = text_embeddings(ctx, in, {.dim = E});
     x = linear(ctx, "/encoder/embedding_hidden_mapping_in", x, "encoder.embedding_hidden_mapping_in", E, H);
     auto d = bert_layer_dims(c);
     const auto layers = c.require<std::int64_t>("num_hidden_layers");
@@ -34,24 +28,18 @@ class Albert : public Architecture {
     if (groups <= 0 || inner <= 0 || layers % groups != 0)
       throw InvalidArgument(c.source() + ": num_hidden_layers " + std::to_string(layers) +
                             " must be a positive multiple of num_hidden_groups " + std::to_string(groups));
+    static const LayerLayout layout{".attention.query", ".attention.key",        ".attention.value",
+                                    ".attention.dense", ".attention.LayerNorm",  ".ffn",
+                                    ".ffn_output",      ".full_layer_layer_norm"};
     for (std::int64_t i = 0; i < layers; ++i) {
       const auto group = i / (layers / groups);
       for (std::int64_t j = 0; j < inner; ++j) {
         const std::string p =
             "encoder.albert_layer_groups." + std::to_string(group) + ".albert_layers." + std::to_string(j);
-        LayerNames n;
-        n.query = p + ".attention.query";
-        n.key = p + ".attention.key";
-        n.value = p + ".attention.value";
-        n.attention_output = p + ".attention.dense";
-        n.attention_layer_norm = p + ".attention.LayerNorm";
-        n.intermediate = p + ".ffn";
-        n.output = p + ".ffn_output";
-        n.output_layer_norm = p + ".full_layer_layer_norm";
-        x = transformer_layer(ctx, "/encoder/layer." + std::to_string(i) + "/albert_layers." + std::to_string(j), x, n,
-                              d);
+        x = transformer_layer(ctx, "/encoder/layer." + std::to_string(i) + "/albert_layers." + std::to_string(j), x,
+                              layer_names(p, layout), d);
       }
-      if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(i + 1) + "/" + std::to_string(layers));
+      report_layer(ctx, i + 1, layers);
     }
     return x;
   }
@@ -60,26 +48,21 @@ class Albert : public Architecture {
                                      const std::string& hidden) const override {
     const auto& c = ctx.config;
     const auto H = c.require<std::int64_t>("hidden_size");
-    const auto E = c.get<std::int64_t>("embedding_size", 128);
-    const auto labels = c.num_labels();
-    if (task == "text-classification" || task == "multiple-choice") {
-      auto pooled = first_token(ctx, "/pooler", hidden);
-      pooled = ctx.g.node("/pooler_activation", "Tanh", {linear(ctx, "/pooler", pooled, "pooler", H, H)});
-      return {{"logits",
-               linear(ctx, "/classifier", pooled, "classifier", H, task == "multiple-choice" ? 1 : labels, true)}};
-    }
-    if (task == "token-classification")
-      return {{"logits", linear(ctx, "/classifier", hidden, "classifier", H, labels, true)}};
-    if (task == "question-answering") return qa_head(ctx, hidden, H);
-    if (task == "fill-mask") {
-      auto x = linear(ctx, "/predictions/dense", hidden, "predictions.dense", H, E, true);
-      x = activation(ctx, "/predictions/activation", x, c.get<std::string>("hidden_act", "gelu_new"));
-      x = layer_norm(ctx, "/predictions/LayerNorm", x, "predictions.LayerNorm", E,
-                     static_cast<float>(c.get<double>("layer_norm_eps", 1e-12)), true);
-      return {{"logits", mlm_decoder(ctx, "/predictions/decoder", x, c, E, "predictions.decoder.weight",
-                                     {"predictions.bias", "predictions.decoder.bias"})}};
-    }
-    throw_unsupported_task(*this, task);
+    EncoderHeads heads;
+    heads.classification = {.scope = "/pooler",
+                            .dense = "pooler",
+                            .dense_in_base_model = true,
+                            .activation_scope = "/pooler_activation",
+                            .activation = "tanh"};
+    heads.masked_lm = {.dense = "predictions.dense",
+                       .activation_scope = "/predictions/activation",
+                       .activation = c.get<std::string>("hidden_act", "gelu_new"),
+                       .layer_norm = "predictions.LayerNorm",
+                       .dim = c.get<std::int64_t>("embedding_size", 128),
+                       .eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-12)),
+                       .decoder_weight = "predictions.decoder.weight",
+                       .bias_names = {"predictions.bias", "predictions.decoder.bias"}};
+    return encoder_head(ctx, *this, task, hidden, H, heads);
   }
 };
 

@@ -1,18 +1,27 @@
 #include "export/architectures/common.hpp"
 
+#include <algorithm>
+
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::exporters {
 
-std::string bert_style_embeddings(BuildContext& ctx, const EncoderInputs& in, std::int64_t dim, bool padding_positions,
-                                  const std::string& prefix) {
+std::string module_scope(const std::string& module) {
+  std::string s = "/" + module;
+  std::replace(s.begin(), s.end(), '.', '/');
+  return s;
+}
+
+std::string text_embeddings(BuildContext& ctx, const EncoderInputs& in, const EmbeddingsLayout& layout) {
   const auto& c = ctx.config;
   auto& g = ctx.g;
+  const std::string& prefix = layout.prefix;
+  const std::int64_t dim = layout.dim;
   const std::string s = "/" + prefix;
   const auto vocab = c.require<std::int64_t>("vocab_size");
   const auto max_pos = c.require<std::int64_t>("max_position_embeddings");
-  const auto types = c.get<std::int64_t>("type_vocab_size", 2);
-  const auto eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-12));
+  const auto types = layout.token_types ? c.get<std::int64_t>("type_vocab_size", 2) : 0;
+  const auto eps = layout.eps ? *layout.eps : static_cast<float>(c.get<double>("layer_norm_eps", 1e-12));
   auto words = embedding(ctx, s + "/word_embeddings", in.input_ids, prefix + ".word_embeddings.weight", vocab, dim);
   std::string x = words;
   if (types > 0) {
@@ -29,7 +38,7 @@ std::string bert_style_embeddings(BuildContext& ctx, const EncoderInputs& in, st
     }
   }
   std::string pos_ids;
-  if (padding_positions) {
+  if (layout.padding_positions) {
     pos_ids = padded_positions(ctx, s + "/position_ids", in.input_ids, c.get<std::int64_t>("pad_token_id", 1));
   } else {
     pos_ids = range_positions(ctx, s + "/position_ids");
@@ -44,6 +53,35 @@ std::string bert_style_embeddings(BuildContext& ctx, const EncoderInputs& in, st
   return layer_norm(ctx, s + "/LayerNorm", x, prefix + ".LayerNorm", dim, eps);
 }
 
+std::string bert_style_embeddings(BuildContext& ctx, const EncoderInputs& in, std::int64_t dim, bool padding_positions,
+                                  const std::string& prefix) {
+  return text_embeddings(ctx, in, {.dim = dim, .padding_positions = padding_positions, .prefix = prefix});
+}
+
+const LayerLayout& bert_layer_layout() {
+  static const LayerLayout layout{
+      ".attention.self.query",       ".attention.self.key", ".attention.self.value", ".attention.output.dense",
+      ".attention.output.LayerNorm", ".intermediate.dense", ".output.dense",         ".output.LayerNorm"};
+  return layout;
+}
+
+LayerNames layer_names(const std::string& p, const LayerLayout& l) {
+  LayerNames n;
+  n.query = p + l.query;
+  n.key = p + l.key;
+  n.value = p + l.value;
+  n.attention_output = p + l.attention_output;
+  n.attention_layer_norm = p + l.attention_layer_norm;
+  n.intermediate = p + l.intermediate;
+  n.output = p + l.output;
+  n.output_layer_norm = p + l.output_layer_norm;
+  return n;
+}
+
+LayerNames bert_layer_names(const std::string& p) {
+  return layer_names(p, bert_layer_layout());
+}
+
 LayerDims bert_layer_dims(const config::PretrainedConfig& c) {
   LayerDims d;
   d.hidden = c.require<std::int64_t>("hidden_size");
@@ -54,26 +92,18 @@ LayerDims bert_layer_dims(const config::PretrainedConfig& c) {
   return d;
 }
 
-LayerNames bert_layer_names(const std::string& p) {
-  LayerNames n;
-  n.query = p + ".attention.self.query";
-  n.key = p + ".attention.self.key";
-  n.value = p + ".attention.self.value";
-  n.attention_output = p + ".attention.output.dense";
-  n.attention_layer_norm = p + ".attention.output.LayerNorm";
-  n.intermediate = p + ".intermediate.dense";
-  n.output = p + ".output.dense";
-  n.output_layer_norm = p + ".output.LayerNorm";
-  return n;
+void report_layer(BuildContext& ctx, std::int64_t done, std::int64_t total) {
+  if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(done) + "/" + std::to_string(total));
 }
 
 std::string bert_style_encoder(BuildContext& ctx, const std::string& x, const LayerDims& d, std::int64_t num_layers,
-                               const std::string& prefix) {
+                               const std::string& prefix, const LayerLayout& layout, const std::string& position_bias) {
   std::string h = x;
   for (std::int64_t i = 0; i < num_layers; ++i) {
     const std::string p = prefix + ".layer." + std::to_string(i);
-    h = transformer_layer(ctx, "/" + prefix + "/layer." + std::to_string(i), h, bert_layer_names(p), d);
-    if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(i + 1) + "/" + std::to_string(num_layers));
+    h = transformer_layer(ctx, "/" + prefix + "/layer." + std::to_string(i), h, layer_names(p, layout), d,
+                          position_bias);
+    report_layer(ctx, i + 1, num_layers);
   }
   return h;
 }
@@ -110,33 +140,59 @@ std::string mlm_decoder(BuildContext& ctx, const std::string& scope, const std::
   return tied_decoder(ctx, scope, x, init, bias);
 }
 
+std::string classifier_head(BuildContext& ctx, const std::string& hidden, std::int64_t H, std::int64_t outputs,
+                            const ClassifierHeadLayout& l) {
+  auto x = first_token(ctx, l.scope, hidden);
+  x = linear(ctx, module_scope(l.dense), x, l.dense, H, H, !l.dense_in_base_model);
+  x = activation(ctx, l.activation_scope, x, l.activation);
+  return linear(ctx, module_scope(l.output), x, l.output, H, outputs, true);
+}
+
+std::string masked_lm_head(BuildContext& ctx, const std::string& hidden, std::int64_t H, const MaskedLmHeadLayout& l) {
+  auto x = linear(ctx, module_scope(l.dense), hidden, l.dense, H, l.dim, true);
+  x = activation(ctx, l.activation_scope, x, l.activation);
+  x = layer_norm(ctx, module_scope(l.layer_norm), x, l.layer_norm, l.dim, l.eps, true);
+  const std::string decoder = l.decoder_weight.substr(0, l.decoder_weight.rfind('.'));
+  return mlm_decoder(ctx, module_scope(decoder), x, ctx.config, l.dim, l.decoder_weight, l.bias_names);
+}
+
+std::vector<HeadOutput> encoder_head(BuildContext& ctx, const Architecture& arch, const std::string& task,
+                                     const std::string& hidden, std::int64_t H, const EncoderHeads& heads) {
+  if (task == "text-classification")
+    return {{"logits", classifier_head(ctx, hidden, H, ctx.config.num_labels(), heads.classification)}};
+  if (task == "multiple-choice")
+    return {{"logits", classifier_head(ctx, hidden, H, 1, heads.multiple_choice.value_or(heads.classification))}};
+  if (task == "token-classification")
+    return {{"logits", linear(ctx, "/classifier", hidden, "classifier", H, ctx.config.num_labels(), true)}};
+  if (task == "question-answering") return qa_head(ctx, hidden, H);
+  if (task == "fill-mask") return {{"logits", masked_lm_head(ctx, hidden, H, heads.masked_lm)}};
+  throw_unsupported_task(arch, task);
+}
+
 std::vector<HeadOutput> roberta_style_head(BuildContext& ctx, const Architecture& arch, const std::string& task,
                                            const std::string& hidden) {
   const auto& c = ctx.config;
   const auto H = c.require<std::int64_t>("hidden_size");
-  const auto labels = c.num_labels();
-  if (task == "text-classification") {
-    auto x = first_token(ctx, "/classifier", hidden);
-    x = ctx.g.node("/classifier", "Tanh", {linear(ctx, "/classifier/dense", x, "classifier.dense", H, H, true)});
-    return {{"logits", linear(ctx, "/classifier/out_proj", x, "classifier.out_proj", H, labels, true)}};
-  }
-  if (task == "multiple-choice") {
-    auto pooled = first_token(ctx, "/pooler", hidden);
-    pooled = ctx.g.node("/pooler/activation", "Tanh", {linear(ctx, "/pooler/dense", pooled, "pooler.dense", H, H)});
-    return {{"logits", linear(ctx, "/classifier", pooled, "classifier", H, 1, true)}};
-  }
-  if (task == "token-classification")
-    return {{"logits", linear(ctx, "/classifier", hidden, "classifier", H, labels, true)}};
-  if (task == "question-answering") return qa_head(ctx, hidden, H);
-  if (task == "fill-mask") {
-    auto x = linear(ctx, "/lm_head/dense", hidden, "lm_head.dense", H, H, true);
-    x = activation(ctx, "/lm_head/gelu", x, "gelu");
-    x = layer_norm(ctx, "/lm_head/layer_norm", x, "lm_head.layer_norm", H,
-                   static_cast<float>(c.get<double>("layer_norm_eps", 1e-12)), true);
-    return {{"logits", mlm_decoder(ctx, "/lm_head/decoder", x, c, H, "lm_head.decoder.weight",
-                                   {"lm_head.bias", "lm_head.decoder.bias"})}};
-  }
-  throw_unsupported_task(arch, task);
+  EncoderHeads heads;
+  heads.classification = {.scope = "/classifier",
+                          .dense = "classifier.dense",
+                          .activation_scope = "/classifier",
+                          .activation = "tanh",
+                          .output = "classifier.out_proj"};
+  heads.multiple_choice = ClassifierHeadLayout{.scope = "/pooler",
+                                               .dense = "pooler.dense",
+                                               .dense_in_base_model = true,
+                                               .activation_scope = "/pooler/activation",
+                                               .activation = "tanh"};
+  heads.masked_lm = {.dense = "lm_head.dense",
+                     .activation_scope = "/lm_head/gelu",
+                     .activation = "gelu",
+                     .layer_norm = "lm_head.layer_norm",
+                     .dim = H,
+                     .eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-12)),
+                     .decoder_weight = "lm_head.decoder.weight",
+                     .bias_names = {"lm_head.bias", "lm_head.decoder.bias"}};
+  return encoder_head(ctx, arch, task, hidden, H, heads);
 }
 
 void throw_unsupported_task(const Architecture& a, const std::string& task) {

@@ -12,15 +12,9 @@ namespace ortformers::exporters {
 
 namespace {
 
-class MPNet : public Architecture {
+class MPNet : public EncoderArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"mpnet"}; }
-  std::string base_model_prefix() const override { return "mpnet"; }
-  bool uses_token_type_ids() const override { return false; }
-  std::vector<std::string> tasks() const override {
-    return {"feature-extraction", "text-classification", "token-classification",
-            "question-answering", "fill-mask",           "multiple-choice"};
-  }
+  MPNet() : EncoderArchitecture({"mpnet"}, "mpnet", /*token_type_ids=*/false) {}
 
   // [1, heads, seq, seq] bias from the bucketed relative positions (memory - context).
   static std::string position_bias(BuildContext& ctx, std::int64_t heads) {
@@ -59,37 +53,14 @@ class MPNet : public Architecture {
 
   std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const override {
     const auto& c = ctx.config;
-    auto& g = ctx.g;
-    const auto H = c.require<std::int64_t>("hidden_size");
-    const auto vocab = c.require<std::int64_t>("vocab_size");
-    const auto max_pos = c.require<std::int64_t>("max_position_embeddings");
-    const auto eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-12));
-    auto words =
-        embedding(ctx, "/embeddings/word_embeddings", in.input_ids, "embeddings.word_embeddings.weight", vocab, H);
-    auto pos_ids =
-        padded_positions(ctx, "/embeddings/position_ids", in.input_ids, c.get<std::int64_t>("pad_token_id", 1));
-    auto pos =
-        embedding(ctx, "/embeddings/position_embeddings", pos_ids, "embeddings.position_embeddings.weight", max_pos, H);
-    auto x = layer_norm(ctx, "/embeddings/LayerNorm", g.node("/embeddings", "Add", {words, pos}),
-                        "embeddings.LayerNorm", H, eps);
+    auto x = text_embeddings(
+        ctx, in, {.dim = c.require<std::int64_t>("hidden_size"), .padding_positions = true, .token_types = false});
     auto d = bert_layer_dims(c);
-    auto bias = position_bias(ctx, d.heads);
-    const auto layers = c.require<std::int64_t>("num_hidden_layers");
-    for (std::int64_t i = 0; i < layers; ++i) {
-      const std::string p = "encoder.layer." + std::to_string(i);
-      LayerNames n;
-      n.query = p + ".attention.attn.q";
-      n.key = p + ".attention.attn.k";
-      n.value = p + ".attention.attn.v";
-      n.attention_output = p + ".attention.attn.o";
-      n.attention_layer_norm = p + ".attention.LayerNorm";
-      n.intermediate = p + ".intermediate.dense";
-      n.output = p + ".output.dense";
-      n.output_layer_norm = p + ".output.LayerNorm";
-      x = transformer_layer(ctx, "/encoder/layer." + std::to_string(i), x, n, d, bias);
-      if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(i + 1) + "/" + std::to_string(layers));
-    }
-    return x;
+    static const LayerLayout layout{".attention.attn.q", ".attention.attn.k",    ".attention.attn.v",
+                                    ".attention.attn.o", ".attention.LayerNorm", ".intermediate.dense",
+                                    ".output.dense",     ".output.LayerNorm"};
+    return bert_style_encoder(ctx, x, d, c.require<std::int64_t>("num_hidden_layers"), "encoder", layout,
+                              position_bias(ctx, d.heads));
   }
 
   std::vector<HeadOutput> build_head(BuildContext& ctx, const std::string& task,

@@ -9,19 +9,13 @@ namespace ortformers::exporters {
 
 namespace {
 
-class Roberta : public Architecture {
+class Roberta : public EncoderArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"roberta", "camembert", "xlm-roberta"}; }
-  std::string base_model_prefix() const override { return "roberta"; }
-  bool uses_token_type_ids() const override { return false; }
-  std::vector<std::string> tasks() const override {
-    return {"feature-extraction", "text-classification", "token-classification",
-            "question-answering", "fill-mask",           "multiple-choice"};
-  }
+  Roberta() : EncoderArchitecture({"roberta", "camembert", "xlm-roberta"}, "roberta", /*token_type_ids=*/false) {}
 
   std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const override {
     const auto& c = ctx.config;
-    auto e = bert_style_embeddings(ctx, in, c.require<std::int64_t>("hidden_size"), /*padding_positions=*/true);
+    auto e = text_embeddings(ctx, in, {.dim = c.require<std::int64_t>("hidden_size"), .padding_positions = true});
     return bert_style_encoder(ctx, e, bert_layer_dims(c), c.require<std::int64_t>("num_hidden_layers"));
   }
 
