@@ -25,9 +25,7 @@ class BertNormalizer : public Normalizer {
           break;
         }
       if (need) {
-        s.filter([](char32_t c) {
-          return !(c == 0 || c == 0xFFFD || (c != '\t' && c != '\n' && c != '\r' && u::is_other(c)));
-        });
+        s.filter([](char32_t c) { return !u::is_removed_by_clean_text(c); });
         s.map([](char32_t c) { return (c == '\t' || c == '\n' || c == '\r' || u::is_whitespace(c)) ? U' ' : c; });
       }
     }
@@ -69,7 +67,7 @@ class BertNormalizer : public Normalizer {
           ascii = false;
           break;
         }
-      if (!ascii) s.filter([](char32_t c) { return u::category(c) != u::Category::Mn; });
+      if (!ascii) s.filter([](char32_t c) { return !u::is_bert_nonspacing_mark(c); });
     }
     if (o_.lowercase) s.lowercase();
   }
@@ -271,7 +269,7 @@ std::unique_ptr<Normalizer> make_simple_normalizer(const std::string& kind) {
   if (kind == "Lowercase") return std::make_unique<FnNormalizer>([](NormalizedString& s) { s.lowercase(); });
   if (kind == "StripAccents")
     return std::make_unique<FnNormalizer>(
-        [](NormalizedString& s) { s.filter([](char32_t c) { return !u::is_mark(u::category(c)); }); });
+        [](NormalizedString& s) { s.filter([](char32_t c) { return !u::is_combining_mark(c); }); });
   if (kind == "ByteLevel") return std::make_unique<FnNormalizer>(byte_level_normalize);
   throw UnsupportedError("normalizer type '" + kind + "' is not supported");
 }

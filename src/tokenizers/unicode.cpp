@@ -2,7 +2,30 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace ortformers::tokenizers::unicode {
+
+namespace {
+struct Range {
+  char32_t first, last;
+};
+struct LowercaseMapping {
+  char32_t c;
+  int n;
+  char32_t out[3];
+};
+// The Rust library's character data, where its crates' Unicode versions differ from utf8proc's.
+#include "tokenizers/unicode_rust_data.inc"
+
+template <std::size_t N>
+bool in_ranges(const Range (&table)[N], char32_t c) {
+  const auto it =
+      std::upper_bound(std::begin(table), std::end(table), c, [](char32_t x, const Range& r) { return x < r.first; });
+  return it != std::begin(table) && c <= std::prev(it)->last;
+}
+}  // namespace
 
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
@@ -169,7 +192,7 @@ bool is_alphabetic(char32_t c) {
 
 bool is_numeric(char32_t c) {
   if (c < 0x80) return c >= '0' && c <= '9';
-  return is_number(category(c));
+  return in_ranges(kNumeric, c);
 }
 
 bool is_alphanumeric(char32_t c) {
@@ -178,19 +201,24 @@ bool is_alphanumeric(char32_t c) {
 
 bool is_word_char(char32_t c) {
   if (c < 0x80) return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  const Category k = category(c);
-  return is_letter(k) || is_mark(k) || k == Category::Nd || k == Category::Pc || k == Category::Nl || c == 0x200C ||
-         c == 0x200D || other_alphabetic_symbol(c);
+  return in_ranges(kWordChar, c);
 }
 
 bool is_bert_punctuation(char32_t c) {
   if (c < 0x80) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
-  return is_punctuation(category(c));
+  return in_ranges(kPunctuation, c);
 }
 
-bool is_other(char32_t c) {
-  const Category k = category(c);
-  return k == Category::Cc || k == Category::Cf || k == Category::Cs || k == Category::Co || k == Category::Cn;
+bool is_removed_by_clean_text(char32_t c) {
+  return in_ranges(kCleanTextRemoved, c);
+}
+
+bool is_bert_nonspacing_mark(char32_t c) {
+  return c >= 0x300 && in_ranges(kBertNonspacingMark, c);
+}
+
+bool is_combining_mark(char32_t c) {
+  return c >= 0x300 && in_ranges(kCombiningMark, c);
 }
 
 bool is_chinese_char(char32_t c) {
@@ -204,13 +232,14 @@ int to_lowercase(char32_t c, char32_t out[3]) {
     out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
     return 1;
   }
-  if (c == 0x130) {  // LATIN CAPITAL LETTER I WITH DOT ABOVE: "i\u0307"
-    out[0] = 'i';
-    out[1] = 0x307;
-    return 2;
+  const auto it = std::lower_bound(std::begin(kLowercase), std::end(kLowercase), c,
+                                   [](const LowercaseMapping& m, char32_t x) { return m.c < x; });
+  if (it == std::end(kLowercase) || it->c != c) {
+    out[0] = c;
+    return 1;
   }
-  out[0] = static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
-  return 1;
+  std::copy(it->out, it->out + it->n, out);
+  return it->n;
 }
 
 int to_uppercase(char32_t c, char32_t out[3]) {

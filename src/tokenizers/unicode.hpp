@@ -87,12 +87,17 @@ inline bool is_number(Category k) {
 inline bool is_punctuation(Category k) {
   return k >= Category::Pc && k <= Category::Po;
 }
-bool is_alphabetic(char32_t c);        // Rust char::is_alphabetic (approximation: L, Nl, Other_Alphabetic marks)
-bool is_alphanumeric(char32_t c);      // Rust char::is_alphanumeric
-bool is_numeric(char32_t c);           // Rust char::is_numeric (Nd, Nl, No)
-bool is_word_char(char32_t c);         // regex \w (Unicode): Alphabetic, M, Nd, Pc, Join_Control
-bool is_bert_punctuation(char32_t c);  // ASCII punctuation or Unicode P*
-bool is_other(char32_t c);             // Cc, Cf, Cs, Co, Cn
+bool is_alphabetic(char32_t c);    // Rust char::is_alphabetic (approximation: L, Nl, Other_Alphabetic marks)
+bool is_alphanumeric(char32_t c);  // Rust char::is_alphanumeric
+bool is_numeric(char32_t c);       // Rust char::is_numeric (Nd, Nl, No; the Rust std's Unicode version)
+// The classes below are the Rust library's, code point for code point (tests/tokenizers/unicode_classes_test.cpp):
+// its crates carry other Unicode versions than utf8proc, so they come from tables generated from the library
+// (src/tokenizers/unicode_rust_data.inc, tools/unicode_table/generate.js).
+bool is_word_char(char32_t c);              // Oniguruma \w, as the Whitespace pre-tokenizer's regex sees it
+bool is_bert_punctuation(char32_t c);       // ASCII punctuation or unicode_categories' P* (BertPreTokenizer)
+bool is_removed_by_clean_text(char32_t c);  // NUL, U+FFFD and unicode_categories' Cc/Cf/Co (not Cn) but \t\n\r
+bool is_combining_mark(char32_t c);         // unicode-normalization's is_combining_mark (StripAccents)
+bool is_bert_nonspacing_mark(char32_t c);   // unicode_categories' Mn (BertNormalizer strip_accents, after NFD)
 bool is_chinese_char(char32_t c);
 // Rust char::to_lowercase (full mapping): appends to out, returns the number of chars appended.
 int to_lowercase(char32_t c, char32_t out[3]);
