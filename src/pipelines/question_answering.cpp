@@ -169,6 +169,7 @@ std::vector<QuestionAnsweringFeature> QuestionAnsweringPipeline::features(
   }
   const std::size_t window = max_seq_len - q_ids.size() - n_special;
   const auto cls = tokenizer_->cls_token_id();
+  const auto special_ids = tokenizer_->all_special_ids();
   std::vector<QuestionAnsweringFeature> out;
   for (std::size_t k = 0; k * doc_stride < doc_ids.size(); ++k) {
     const std::size_t begin = k * doc_stride;
@@ -193,6 +194,12 @@ std::vector<QuestionAnsweringFeature> QuestionAnsweringPipeline::features(
     }
     add(template_.suffix, template_.suffix_types, 1);
     f.attention_mask.assign(f.input_ids.size(), 1);
+    // squad_convert_example_to_features: p_mask is 1 on every special token of the window
+    // (get_special_tokens_mask(already_has_special_tokens=True)), so context tokens that are [UNK] (an emoji, a
+    // character outside the vocabulary) can be neither an answer's start nor its end, nor take part in the softmax.
+    for (std::size_t i = 0; i < f.input_ids.size(); ++i) {
+      if (std::find(special_ids.begin(), special_ids.end(), f.input_ids[i]) != special_ids.end()) f.p_mask[i] = 1;
+    }
     if (cls) {  // the classifier token stays selectable (impossible answers)
       auto it = std::find(f.input_ids.begin(), f.input_ids.end(), *cls);
       if (it != f.input_ids.end()) f.p_mask[static_cast<std::size_t>(it - f.input_ids.begin())] = 0;
