@@ -17,6 +17,7 @@ APT_PACKAGES=(
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
   python3-distributed
   nginx-light wrk
+  libboost1.81-dev
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

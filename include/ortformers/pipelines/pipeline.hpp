@@ -39,6 +39,9 @@ using PipelineFactory =
 // Registers a task (and aliases, e.g. "sentiment-analysis" for "text-classification").
 void register_pipeline(const std::string& task, PipelineFactory factory, std::vector<std::string> aliases = {});
 std::vector<std::string> supported_tasks();  // sorted, aliases included
+// The pipeline task a model folder serves, as transformers / optimum infer it: the architecture's head (an NLI head
+// serves zero-shot-classification), a sentence-transformers folder, else from the graph's outputs.
+std::string detect_task(const models::ORTModel& model);
 // transformers' pipeline(task, model). UnsupportedError listing the known tasks for an unknown one.
 std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
                                    const PipelineOptions& options = {});

@@ -1,0 +1,56 @@
+#include <cctype>
+#include <filesystem>
+#include <utility>
+
+#include "ortformers/pipelines/pipeline.hpp"
+
+namespace ortformers::pipelines {
+
+// The pipeline task this folder serves, as transformers / optimum infer it: the architecture's head, a
+// sentence-transformers folder, else from the graph's outputs.
+std::string detect_task(const models::ORTModel& model) {
+  namespace fs = std::filesystem;
+  const auto& cfg = model.config();
+  const auto& dir = model.model_dir();
+  const auto& s = model.session();
+  static const std::vector<std::pair<std::string, std::string>> suffixes = {
+      {"ForSequenceClassification", "text-classification"},
+      {"ForTokenClassification", "token-classification"},
+      {"ForQuestionAnswering", "question-answering"},
+      {"ForMaskedLM", "fill-mask"},
+      {"ForMultipleChoice", "multiple-choice"},
+      {"ForImageClassification", "image-classification"},
+      {"ForSemanticSegmentation", "image-segmentation"},
+      {"ForImageSuperResolution", "image-to-image"},
+      {"ForAudioFrameClassification", "audio-frame-classification"},
+      {"ForXVector", "audio-xvector"},
+      {"ForCTC", "automatic-speech-recognition"},
+      {"ForAudioClassification", "audio-classification"},
+  };
+  if (fs::exists(dir / "modules.json")) return "sentence-embeddings";
+  for (const auto& arch : cfg.architectures()) {
+    for (const auto& [suffix, task] : suffixes) {
+      if (arch.ends_with(suffix)) {
+        if (task == "text-classification") {
+          // NLI heads serve zero-shot classification, as transformers' pipeline checks the labels.
+          for (const auto& [id, label] : cfg.id2label()) {
+            std::string l = label;
+            for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (l.rfind("entail", 0) == 0) return "zero-shot-classification";
+          }
+          if (s.has_output("logits") && cfg.architectures().size() == 1 && arch.find("Audio") != std::string::npos)
+            return "audio-classification";
+          if (arch.find("Wav2Vec2") != std::string::npos || arch.find("Hubert") != std::string::npos)
+            return "audio-classification";
+        }
+        return task;
+      }
+    }
+  }
+  if (s.has_output("start_logits")) return "question-answering";
+  if (s.has_output("sentence_embedding")) return "sentence-embeddings";
+  if (s.has_output("reconstruction")) return "image-to-image";
+  return "feature-extraction";
+}
+
+}  // namespace ortformers::pipelines

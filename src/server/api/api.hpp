@@ -1,0 +1,95 @@
+#pragma once
+// The API layer: a table of routes, JSON <-> typed requests with TEI's validation and error bodies, one log line and
+// the request metrics per call. Inference routes go through the engine; it never touches sockets.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ortformers/server/options.hpp"
+#include "server/backend/backend.hpp"
+#include "server/engine/engine.hpp"
+#include "server/http/http_server.hpp"
+#include "server/metrics.hpp"
+
+namespace ortformers::server {
+
+class Api;
+
+// One request being answered. respond() may be called from any thread, once.
+struct Call {
+  http::Request request;
+  http::Reply reply;
+  std::string route;  // "embed", "health", ...
+  std::chrono::steady_clock::time_point start;
+  std::string request_id;
+  bool admitted = false;
+  std::size_t inputs = 0;
+};
+using CallPtr = std::shared_ptr<Call>;
+
+struct Route {
+  std::string method;
+  std::string path;
+  std::string name;  // metrics label
+  std::function<void(Api&, const CallPtr&)> handler;
+};
+
+// A GET route answering a fixed body (the browser pages register theirs with this: one line each).
+Route static_route(std::string path, std::string content_type, std::string_view body);
+
+class Api {
+ public:
+  Api(Metrics& metrics, const ServerOptions& options);
+  // The model and engine, once loaded (until then every model route answers 503 Unhealthy).
+  void attach(Backend* backend, Engine* engine);
+
+  void handle(http::Request request, http::Reply reply);
+  void set_ready(bool ready) { ready_ = ready; }
+  bool ready() const { return ready_; }
+  // The /info document.
+  Json info() const;
+
+  // Route handlers (public so the route table can name them).
+  void health(const CallPtr& call);
+  void get_info(const CallPtr& call);
+  void metrics(const CallPtr& call);
+  void embed(const CallPtr& call);
+  void embed_all(const CallPtr& call);
+  void embed_sparse(const CallPtr& call);
+  void similarity(const CallPtr& call);
+  void predict(const CallPtr& call);
+  void rerank(const CallPtr& call);
+  void tokenize(const CallPtr& call);
+  void decode(const CallPtr& call);
+  void openai_embeddings(const CallPtr& call);
+  void pipeline(const CallPtr& call);
+
+  void respond(const CallPtr& call, http::Response response);
+  void respond_json(const CallPtr& call, const Json& body);
+  // Maps an exception to TEI's body (or OpenAI's for /v1/embeddings) and responds.
+  void respond_error(const CallPtr& call, std::exception_ptr error);
+
+  Backend& backend() { return *backend_; }
+  Engine& engine() { return *engine_; }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  // Admission + the checks every model route shares (ready, model kind).
+  bool begin_inference(const CallPtr& call, std::initializer_list<ModelKind> kinds);
+  void log(const Call& call, int status) const;
+
+  Backend* backend_ = nullptr;
+  Engine* engine_ = nullptr;
+  Metrics& metrics_;
+  ServerOptions options_;
+  std::atomic<bool> ready_{false};
+  std::vector<Route> routes_;
+};
+
+// The route table (src/server/api/routes.cpp).
+std::vector<Route> default_routes();
+
+}  // namespace ortformers::server

@@ -1,0 +1,77 @@
+#pragma once
+// The HTTP front: Boost.Beast over Asio, a fixed pool of io threads serving every connection asynchronously (no
+// thread per connection), HTTP/1.1 keep-alive, a deadline for the request header (slowloris), a body limit
+// (--payload-limit -> 413), malformed HTTP -> 400 and close. Handlers answer through a Reply callable from any thread.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "ortformers/server/options.hpp"
+
+namespace ortformers::server::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path (query string removed)
+  std::string query;   // after '?', "" when none
+  std::string body;
+  std::string content_type;
+  std::string authorization;
+  std::string request_id;  // x-request-id header ("" when absent)
+  std::string remote;      // peer address
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Reply = std::function<void(Response)>;  // call exactly once, from any thread
+using Handler = std::function<void(Request, Reply)>;
+
+// A TEI error body {"error": message, "error_type": type} with its status.
+Response error_response(int status, const std::string& error_type, const std::string& message);
+
+class HttpServer {
+ public:
+  HttpServer(const ServerOptions& options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds host:port (port 0 = ephemeral), listens and starts the io threads. RuntimeError when it cannot bind.
+  void start();
+  unsigned short port() const noexcept { return port_; }
+  // Closes the listening socket: no new connections; connections finishing a request are closed after it.
+  void stop_accepting();
+  // Requests read and not yet answered.
+  std::size_t active_requests() const noexcept { return active_.load(); }
+  std::size_t open_connections() const noexcept { return connections_.load(); }
+  // Stops the io threads and closes every connection.
+  void stop();
+
+ private:
+  class Session;
+  void do_accept();
+
+  // Declared before the io_context: sessions still queued in it are destroyed with it and touch these.
+  ServerOptions options_;
+  Handler handler_;
+  std::atomic<bool> accepting_{false};
+  std::atomic<std::size_t> active_{0};
+  std::atomic<std::size_t> connections_{0};
+  unsigned short port_ = 0;
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ortformers::server::http

@@ -1,0 +1,73 @@
+// ortformers serve --model ID_OR_DIR [options]: flags -> ServerOptions, then ortformers::server::serve.
+// Flag names and environment variables as text-embeddings-inference's router (MODEL_ID, PORT, MAX_BATCH_TOKENS, ...).
+#include <optional>
+
+#include "commands.hpp"
+#include "ortformers/server/server.hpp"
+
+namespace {
+
+struct ServeArgs {
+  ortformers::server::ServerOptions o;
+  std::size_t max_batch_requests = 0;
+  long long header_timeout_ms = 10000;
+  long long drain_timeout_ms = 30000;
+  bool no_ort_cache = false;
+};
+
+void register_serve(CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  auto& o = a->o;
+  auto* cmd = app.add_subcommand("serve", "HTTP inference server: TEI- and OpenAI-compatible routes (docs/serving.md)");
+  cmd->add_option("--model,--model-id", o.model_id, "model folder or hub id")->envname("MODEL_ID")->required();
+  cmd->add_option("--revision", o.revision, "hub revision")->envname("REVISION");
+  cmd->add_option("--task", o.task, "pipeline task (default: detected from the folder)")->envname("TASK");
+  cmd->add_option("--pooling", o.pooling, "cls|mean|max|mean_sqrt_len|weightedmean|lasttoken, or splade (MaskedLM)")
+      ->envname("POOLING");
+  cmd->add_option("--host,--hostname", o.host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", o.port, "port (0 = ephemeral)")->envname("PORT")->capture_default_str();
+  cmd->add_option("--max-concurrent-requests", o.max_concurrent_requests, "in-flight requests before 429")
+      ->envname("MAX_CONCURRENT_REQUESTS")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-tokens", o.max_batch_tokens, "padded tokens per model batch")
+      ->envname("MAX_BATCH_TOKENS")
+      ->capture_default_str();
+  cmd->add_option("--max-batch-requests", a->max_batch_requests, "sequences per model batch (default: no limit)")
+      ->envname("MAX_BATCH_REQUESTS");
+  cmd->add_option("--max-client-batch-size", o.max_client_batch_size, "inputs per request")
+      ->envname("MAX_CLIENT_BATCH_SIZE")
+      ->capture_default_str();
+  cmd->add_flag("--auto-truncate", o.auto_truncate, "truncate inputs longer than the model accepts")
+      ->envname("AUTO_TRUNCATE");
+  cmd->add_option("--payload-limit", o.payload_limit, "bytes of a request body")
+      ->envname("PAYLOAD_LIMIT")
+      ->capture_default_str();
+  cmd->add_option("--api-key", o.api_key, "require Authorization: Bearer KEY")->envname("API_KEY");
+  cmd->add_option("--served-model-name", o.served_model_name, "model name in /info and /v1/embeddings")
+      ->envname("SERVED_MODEL_NAME");
+  cmd->add_option("--tokenization-workers", o.tokenization_workers, "tokenizer threads (default: cores)")
+      ->envname("TOKENIZATION_WORKERS");
+  cmd->add_flag("--json-output", o.json_output, "one JSON log line per request")->envname("JSON_OUTPUT");
+  cmd->add_option("--threads", o.threads, "intra-op threads of the ONNX Runtime session (0 = ORT default)")
+      ->envname("THREADS");
+  cmd->add_flag("--export", o.export_model, "export the PyTorch checkpoint natively first (cached)");
+  cmd->add_option("--file-name", o.file_name, "ONNX file inside the model folder");
+  cmd->add_option("--quantize", o.quantize, "export + serve the dynamic int8 graph")->check(CLI::IsMember({"int8"}));
+  cmd->add_option("--io-threads", o.io_threads, "network threads")->capture_default_str();
+  cmd->add_option("--header-timeout-ms", a->header_timeout_ms, "deadline for a request header")->capture_default_str();
+  cmd->add_option("--drain-timeout-ms", a->drain_timeout_ms, "SIGTERM: time given to in-flight requests")
+      ->capture_default_str();
+  cmd->add_flag("--no-ort-cache", a->no_ort_cache, "do not keep/use the optimised graph in ONNX Runtime format");
+  ortformers::cli::command_actions()["serve"] = [a] {
+    auto opts = a->o;
+    if (a->max_batch_requests > 0) opts.max_batch_requests = a->max_batch_requests;
+    opts.header_timeout = std::chrono::milliseconds(a->header_timeout_ms);
+    opts.drain_timeout = std::chrono::milliseconds(a->drain_timeout_ms);
+    opts.ort_cache = !a->no_ort_cache;
+    return ortformers::server::serve(opts);
+  };
+}
+
+}  // namespace
+
+ORTFORMERS_REGISTER_COMMAND(register_serve);
