@@ -6,6 +6,7 @@
 
 #include "ortformers/core/error.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
+#include "tokenizers/sentencepiece_model.hpp"
 #include "tokenizers/unicode.hpp"
 
 namespace ortformers::tokenizers {
@@ -95,118 +96,6 @@ std::string read_all(const fs::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// ---- minimal protobuf reader for sentencepiece ModelProto
-struct Reader {
-  const unsigned char* p;
-  const unsigned char* end;
-  std::string file;
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p >= end) throw FileFormatError(file + ": truncated protobuf varint");
-      const unsigned char b = *p++;
-      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    throw FileFormatError(file + ": invalid protobuf varint");
-  }
-  std::string_view bytes() {
-    const std::uint64_t n = varint();
-    if (n > static_cast<std::uint64_t>(end - p)) throw FileFormatError(file + ": truncated protobuf field");
-    std::string_view s(reinterpret_cast<const char*>(p), n);
-    p += n;
-    return s;
-  }
-  void skip(int wire) {
-    switch (wire) {
-      case 0: varint(); break;
-      case 1:
-        if (end - p < 8) throw FileFormatError(file + ": truncated protobuf");
-        p += 8;
-        break;
-      case 2: bytes(); break;
-      case 5:
-        if (end - p < 4) throw FileFormatError(file + ": truncated protobuf");
-        p += 4;
-        break;
-      default: throw FileFormatError(file + ": unsupported protobuf wire type " + std::to_string(wire));
-    }
-  }
-};
-
-struct SpmModel {
-  struct Piece {
-    std::string piece;
-    float score = 0;
-    int type = 1;
-  };
-  std::vector<Piece> pieces;
-  int model_type = 1;
-  bool byte_fallback = false;
-  std::string charsmap;
-};
-
-SpmModel parse_spm(const std::string& data, const std::string& file) {
-  SpmModel m;
-  Reader r{reinterpret_cast<const unsigned char*>(data.data()),
-           reinterpret_cast<const unsigned char*>(data.data()) + data.size(), file};
-  while (r.p < r.end) {
-    const std::uint64_t key = r.varint();
-    const int field = static_cast<int>(key >> 3), wire = static_cast<int>(key & 7);
-    if (field == 1 && wire == 2) {
-      const std::string_view msg = r.bytes();
-      Reader pr{reinterpret_cast<const unsigned char*>(msg.data()),
-                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
-      SpmModel::Piece piece;
-      while (pr.p < pr.end) {
-        const std::uint64_t k = pr.varint();
-        const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 1 && w == 2)
-          piece.piece = std::string(pr.bytes());
-        else if (f == 2 && w == 5) {
-          std::uint32_t bits = pr.p[0] | (pr.p[1] << 8) | (pr.p[2] << 16) | (static_cast<std::uint32_t>(pr.p[3]) << 24);
-          std::memcpy(&piece.score, &bits, 4);
-          pr.p += 4;
-        } else if (f == 3 && w == 0)
-          piece.type = static_cast<int>(pr.varint());
-        else
-          pr.skip(w);
-      }
-      m.pieces.push_back(std::move(piece));
-    } else if (field == 2 && wire == 2) {
-      const std::string_view msg = r.bytes();
-      Reader tr{reinterpret_cast<const unsigned char*>(msg.data()),
-                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
-      while (tr.p < tr.end) {
-        const std::uint64_t k = tr.varint();
-        const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 3 && w == 0)
-          m.model_type = static_cast<int>(tr.varint());
-        else if (f == 35 && w == 0)
-          m.byte_fallback = tr.varint() != 0;
-        else
-          tr.skip(w);
-      }
-    } else if (field == 3 && wire == 2) {
-      const std::string_view msg = r.bytes();
-      Reader nr{reinterpret_cast<const unsigned char*>(msg.data()),
-                reinterpret_cast<const unsigned char*>(msg.data()) + msg.size(), file};
-      while (nr.p < nr.end) {
-        const std::uint64_t k = nr.varint();
-        const int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 2 && w == 2)
-          m.charsmap = std::string(nr.bytes());
-        else
-          nr.skip(w);
-      }
-    } else {
-      r.skip(wire);
-    }
-  }
-  if (m.pieces.empty()) throw FileFormatError(file + ": no pieces in the SentencePiece model");
-  return m;
 }
 
 bool cfg_bool(const Json& cfg, const char* key, bool dflt) {
@@ -323,17 +212,10 @@ Tokenizer tokenizer_from_sentencepiece(const fs::path& model_file, const Json& c
                            " (only Unigram models are supported from .model files; use a tokenizer.json)");
   std::vector<UnigramPiece> pieces;
   std::optional<std::size_t> unk_id;
-  const bool xlmr = tokenizer_class.find("XLMRoberta") != std::string::npos;
-  if (xlmr) {
-    pieces = {{"<s>", 0.0}, {"<pad>", 0.0}, {"</s>", 0.0}, {"<unk>", 0.0}};
-    for (std::size_t i = 3; i < m.pieces.size(); ++i) pieces.push_back({m.pieces[i].piece, m.pieces[i].score});
-    pieces.push_back({"<mask>", 0.0});
-    unk_id = 3;
-  } else {
-    for (std::size_t i = 0; i < m.pieces.size(); ++i) {
-      pieces.push_back({m.pieces[i].piece, m.pieces[i].score});
-      if (m.pieces[i].type == 2 && !unk_id) unk_id = i;
-    }
+  // (XLMRobertaTokenizer and DebertaV2Tokenizer folders are built by tokenizer_from_slow_sentencepiece.)
+  for (std::size_t i = 0; i < m.pieces.size(); ++i) {
+    pieces.push_back({m.pieces[i].piece, m.pieces[i].score});
+    if (m.pieces[i].type == 2 && !unk_id) unk_id = i;
   }
   Tokenizer t;
   t.set_model(make_unigram(std::move(pieces), unk_id, m.byte_fallback));
@@ -365,17 +247,6 @@ Tokenizer tokenizer_from_sentencepiece(const fs::path& model_file, const Json& c
     t.set_post_processor(
         make_template_processing(cls + ":0 $A:0 " + sep + ":0", cls + ":0 $A:0 " + sep + ":0 $B:1 " + sep + ":1",
                                  {{cls, require_id(t, cls, "cls")}, {sep, require_id(t, sep, "sep")}}));
-  } else if (xlmr) {
-    auto specials = special_tokens(cfg, map,
-                                   {{"bos_token", "<s>"},
-                                    {"eos_token", "</s>"},
-                                    {"unk_token", "<unk>"},
-                                    {"pad_token", "<pad>"},
-                                    {"mask_token", "<mask>"}});
-    t.add_tokens(specials);
-    t.set_post_processor(
-        make_template_processing("<s> $A </s>", "<s> $A </s> </s> $B </s>",
-                                 {{"<s>", require_id(t, "<s>", "bos")}, {"</s>", require_id(t, "</s>", "eos")}}));
   } else if (tokenizer_class.find("T5") != std::string::npos) {
     auto specials = special_tokens(cfg, map, {{"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"pad_token", "<pad>"}});
     t.add_tokens(specials);

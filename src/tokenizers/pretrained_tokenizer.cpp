@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ortformers/core/error.hpp"
+#include "tokenizers/slow_tokenizers.hpp"
 
 namespace ortformers::tokenizers {
 
@@ -45,6 +46,7 @@ std::string class_from_model_type(const std::string& model_type) {
                                                               {"bart", "BartTokenizer"},
                                                               {"camembert", "CamembertTokenizer"},
                                                               {"deberta", "DebertaTokenizer"},
+                                                              {"deberta-v2", "DebertaV2Tokenizer"},
                                                               {"llama", "LlamaTokenizer"},
                                                               {"mistral", "LlamaTokenizer"},
                                                               {"qwen2", "Qwen2Tokenizer"},
@@ -99,14 +101,17 @@ PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, con
     std::vector<std::pair<const char*, const char*>> defaults;
     if (cls == "BertTokenizer" || cls == "DistilBertTokenizer" || cls == "ElectraTokenizer" ||
         cls == "MobileBertTokenizer" || cls == "SqueezeBertTokenizer" || cls == "LayoutLMTokenizer") {
-      defaults = {{"unk_token", "[UNK]"}, {"sep_token", "[SEP]"}, {"pad_token", "[PAD]"}, {"cls_token", "[CLS]"},
+      defaults = {{"unk_token", "[UNK]"},
+                  {"sep_token", "[SEP]"},
+                  {"pad_token", "[PAD]"},
+                  {"cls_token", "[CLS]"},
                   {"mask_token", "[MASK]"}};
     } else if (cls == "RobertaTokenizer" || cls == "XLMRobertaTokenizer" || cls == "CamembertTokenizer" ||
                cls == "MPNetTokenizer" || cls == "BartTokenizer" || cls == "LongformerTokenizer") {
-      defaults = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}, {"sep_token", "</s>"},
+      defaults = {{"bos_token", "<s>"}, {"eos_token", "</s>"},  {"unk_token", "<unk>"},  {"sep_token", "</s>"},
                   {"cls_token", "<s>"}, {"pad_token", "<pad>"}, {"mask_token", "<mask>"}};
     } else if (cls == "AlbertTokenizer") {
-      defaults = {{"bos_token", "[CLS]"}, {"eos_token", "[SEP]"}, {"unk_token", "<unk>"}, {"sep_token", "[SEP]"},
+      defaults = {{"bos_token", "[CLS]"}, {"eos_token", "[SEP]"}, {"unk_token", "<unk>"},  {"sep_token", "[SEP]"},
                   {"pad_token", "<pad>"}, {"cls_token", "[CLS]"}, {"mask_token", "[MASK]"}};
     } else if (cls == "GPT2Tokenizer") {
       defaults = {{"unk_token", "<|endoftext|>"}, {"bos_token", "<|endoftext|>"}, {"eos_token", "<|endoftext|>"}};
@@ -314,14 +319,25 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
   if (fs::is_regular_file(path / "tokenizer.json", ec))
     return PreTrainedTokenizer(Tokenizer::from_file(resolve_pointer_file(path / "tokenizer.json")), cfg, map,
                                model_type);
-  if (fs::is_regular_file(path / "vocab.txt", ec))
-    return PreTrainedTokenizer(tokenizer_from_wordpiece_vocab(path / "vocab.txt", cfg, map), cfg, map, model_type);
+  // Legacy files: the slow tokenizer's vocabulary plus added_tokens.json.
+  const Json added = read_added_tokens(path);
+  auto legacy = [&](Tokenizer t) {
+    add_added_tokens(t, added, cfg, map);
+    return PreTrainedTokenizer(std::move(t), cfg, map, model_type);
+  };
+  if (fs::is_regular_file(path / "vocab.txt", ec)) {
+    Tokenizer t = tokenizer_from_wordpiece_vocab(path / "vocab.txt", cfg, map);
+    if (cls.rfind("MPNetTokenizer", 0) == 0) set_mpnet_post_processor(t, cfg, map);
+    return legacy(std::move(t));
+  }
   if (fs::is_regular_file(path / "vocab.json", ec) && fs::is_regular_file(path / "merges.txt", ec))
-    return PreTrainedTokenizer(tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls), cfg,
-                               map, model_type);
-  for (const char* name : {"spiece.model", "sentencepiece.bpe.model", "tokenizer.model", "source.spm"})
-    if (fs::is_regular_file(path / name, ec))
-      return PreTrainedTokenizer(tokenizer_from_sentencepiece(path / name, cfg, map, cls), cfg, map, model_type);
+    return legacy(tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls));
+  for (const char* name : {"spiece.model", "sentencepiece.bpe.model", "spm.model", "tokenizer.model", "source.spm"})
+    if (fs::is_regular_file(path / name, ec)) {
+      if (!is_slow_sentencepiece_class(cls)) return legacy(tokenizer_from_sentencepiece(path / name, cfg, map, cls));
+      auto slow = tokenizer_from_slow_sentencepiece(resolve_pointer_file(path / name), cfg, map, cls, added);
+      return PreTrainedTokenizer(std::move(slow.tokenizer), cfg, slow.special_tokens_map, model_type);
+    }
   throw NotFoundError("tokenizer: no tokenizer.json, vocab.txt, vocab.json + merges.txt or SentencePiece model in " +
                       path.string());
 }

@@ -59,7 +59,14 @@ std::vector<Case> cases() {
           {"roberta-tiny", "roberta-tiny", "auto"},
           {"roberta-tiny-seqcls", "roberta-tiny-seqcls", "auto"},
           {"minilm-tiny-st", "minilm-tiny-st", "auto"},
-          {"minilm-tiny-st", "minilm-tiny-st-transformers", "transformers"}};
+          {"minilm-tiny-st", "minilm-tiny-st-transformers", "transformers"},
+          {"deberta-v3-tiny", "deberta-v3-tiny", "auto"},
+          {"deberta-v3-tiny-nli", "deberta-v3-tiny-nli", "auto"},
+          {"xlm-roberta-tiny", "xlm-roberta-tiny", "auto"},
+          {"xlm-roberta-tiny-st", "xlm-roberta-tiny-st", "auto"},
+          {"xlm-roberta-tiny-st", "xlm-roberta-tiny-st-transformers", "transformers"},
+          {"mpnet-tiny-st", "mpnet-tiny-st", "auto"},
+          {"mpnet-tiny-st", "mpnet-tiny-st-transformers", "transformers"}};
 }
 
 class ExportParity : public ::testing::TestWithParam<std::tuple<Case, bool>> {};

@@ -78,6 +78,7 @@ std::unique_ptr<Architecture> make_distilbert_architecture();
 std::unique_ptr<Architecture> make_electra_architecture();
 std::unique_ptr<Architecture> make_albert_architecture();
 std::unique_ptr<Architecture> make_mpnet_architecture();
+std::unique_ptr<Architecture> make_deberta_v2_architecture();
 std::unique_ptr<Architecture> make_segformer_architecture();
 std::unique_ptr<Architecture> make_swin2sr_architecture();
 std::unique_ptr<Architecture> make_vit_architecture();

@@ -26,6 +26,7 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_electra_architecture());
     r.push_back(make_albert_architecture());
     r.push_back(make_mpnet_architecture());
+    r.push_back(make_deberta_v2_architecture());
     r.push_back(make_segformer_architecture());
     r.push_back(make_swin2sr_architecture());
     r.push_back(make_vit_architecture());
