@@ -40,7 +40,8 @@ TEST_P(FeatureExtractionPipelineParity, MatchesTransformersPipeline) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FeatureExtractionPipelineParity,
-                         ::testing::Values("bert-tiny", "distilbert-tiny", "roberta-tiny", "albert-tiny"),
+                         ::testing::Values("bert-tiny", "distilbert-tiny", "roberta-tiny", "albert-tiny",
+                                           "deberta-v3-tiny", "xlm-roberta-tiny"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (auto& ch : n)
@@ -97,18 +98,19 @@ TEST(FeatureExtractionPipeline, BadArgumentsAreClearErrors) {
 struct StCase {
   std::string onnx_dir;
   bool graph_pools;
+  std::string name = "minilm-tiny-st";  // reference/<name>.json, models/<name> (tokenizer, sentence-transformers files)
 };
 class SentenceEmbeddingsParity : public ::testing::TestWithParam<StCase> {};
 
 TEST_P(SentenceEmbeddingsParity, MatchesSentenceTransformers) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
-  const Json ref = read_json_file(fixtures / "reference" / "minilm-tiny-st.json");
+  const Json ref = read_json_file(fixtures / "reference" / (GetParam().name + ".json"));
   const Json& st = ref.at("pipelines").at("sentence-embeddings");
   PipelineOptions po;
-  po.tokenizer = (fixtures / "models" / "minilm-tiny-st").string();  // tokenizer + sentence-transformers files
+  po.tokenizer = (fixtures / "models" / GetParam().name).string();  // tokenizer + sentence-transformers files
   auto pipe = SentenceEmbeddingsPipeline::from_pretrained((fixtures / "onnx" / GetParam().onnx_dir).string(), po);
   EXPECT_EQ(pipe->model().session().has_output("sentence_embedding"), GetParam().graph_pools);
-  EXPECT_EQ(pipe->max_seq_length(), 256);
+  EXPECT_EQ(pipe->max_seq_length(), st.at("max_seq_length").get<std::size_t>());
   EXPECT_TRUE(pipe->st_config().normalize);
   const auto texts = st.at("inputs").get<std::vector<std::string>>();
   EncodeOptions eo;
@@ -134,15 +136,26 @@ TEST_P(SentenceEmbeddingsParity, MatchesSentenceTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, SentenceEmbeddingsParity,
-                         ::testing::Values(StCase{"minilm-tiny-st", true}, StCase{"minilm-tiny-st-transformers", false}),
-                         [](const auto& info) { return info.param.graph_pools ? std::string("graph_pools") : std::string("pooled_here"); });
+                         ::testing::Values(StCase{"minilm-tiny-st", true}, StCase{"minilm-tiny-st-transformers", false},
+                                           StCase{"xlm-roberta-tiny-st", true, "xlm-roberta-tiny-st"},
+                                           StCase{"xlm-roberta-tiny-st-transformers", false, "xlm-roberta-tiny-st"},
+                                           StCase{"mpnet-tiny-st", true, "mpnet-tiny-st"},
+                                           StCase{"mpnet-tiny-st-transformers", false, "mpnet-tiny-st"}),
+                         [](const auto& info) {
+                           std::string n =
+                               info.param.onnx_dir + (info.param.graph_pools ? "_graph_pools" : "_pooled_here");
+                           for (auto& ch : n)
+                             if (ch == '-') ch = '_';
+                           return n;
+                         });
 
 TEST(SentenceEmbeddings, OverridesRecomputeFromTokenEmbeddings) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   PipelineOptions po;
   po.tokenizer = (fixtures / "models" / "minilm-tiny-st").string();
   auto with_graph = SentenceEmbeddingsPipeline::from_pretrained((fixtures / "onnx" / "minilm-tiny-st").string(), po);
-  auto plain = SentenceEmbeddingsPipeline::from_pretrained((fixtures / "onnx" / "minilm-tiny-st-transformers").string(), po);
+  auto plain =
+      SentenceEmbeddingsPipeline::from_pretrained((fixtures / "onnx" / "minilm-tiny-st-transformers").string(), po);
   for (auto mode : {PoolingMode::Cls, PoolingMode::Max, PoolingMode::MeanSqrtLen, PoolingMode::WeightedMean,
                     PoolingMode::LastToken}) {
     EncodeOptions o;

@@ -138,6 +138,10 @@ TEST(TextTaskModels, SequenceClassificationNli) {
   check_model<ORTModelForSequenceClassification>("bert-tiny-nli", {"logits"}, false,
                                                  [](auto& o, const std::string&) { return o.logits; });
 }
+TEST(TextTaskModels, SequenceClassificationDebertaV3) {
+  check_model<ORTModelForSequenceClassification>("deberta-v3-tiny-nli", {"logits"}, false,
+                                                 [](auto& o, const std::string&) { return o.logits; });
+}
 TEST(TextTaskModels, TokenClassificationBert) {
   check_model<ORTModelForTokenClassification>("bert-tiny-ner", {"logits"}, true,
                                               [](auto& o, const std::string&) { return o.logits; });
