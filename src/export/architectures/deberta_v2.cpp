@@ -9,8 +9,8 @@
 // computes it). XSoftmax masks query and key positions: padded rows get all-zero probabilities.
 // --optimize: ONNX Runtime's fused Attention cannot take a content-dependent bias (c2p / p2c need Q and K), nor
 // zero the padded query rows, so the attention stays the plain graph; the other fusions (Gelu) apply.
-// Heads: ContextPooler (dense + pooler_hidden_act on the first token) + classifier for text-classification and
-// multiple-choice, token classifier, qa_outputs.
+// Heads (common.hpp's encoder_head): ContextPooler (dense + pooler_hidden_act on the first token) + classifier for
+// text-classification and multiple-choice, token classifier, qa_outputs, the masked-LM head (cls.predictions).
 #include <cmath>
 
 #include "export/architectures/architecture.hpp"
@@ -222,17 +222,11 @@ std::string disentangled_attention(BuildContext& ctx, const std::string& scope, 
   return g.node(scope, "Reshape", {t, g.const_i64({-1, all})});
 }
 
-class DebertaV2 : public Architecture {
+class DebertaV2 : public EncoderArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"deberta-v2"}; }
-  std::string base_model_prefix() const override { return "deberta"; }
   // optimum's DebertaV2OnnxConfig has token_type_ids only when type_vocab_size > 0 (never for DeBERTa-v3); without
   // the input, row 0 of the token-type table is added, as transformers does for absent token_type_ids.
-  bool uses_token_type_ids() const override { return false; }
-  std::vector<std::string> tasks() const override {
-    return {"feature-extraction", "text-classification", "token-classification", "question-answering",
-            "multiple-choice"};
-  }
+  DebertaV2() : EncoderArchitecture({"deberta-v2"}, "deberta", /*token_type_ids=*/false) {}
 
   std::string build_encoder(BuildContext& ctx, const EncoderInputs& in) const override {
     const auto& c = ctx.config;
@@ -281,7 +275,7 @@ class DebertaV2 : public Architecture {
       auto act = bias_activation(ctx, scope + "/intermediate", im, ib, d.layer.act);
       auto [om, ob] = linear_parts(ctx, scope + "/output", act, p + ".output.dense", d.layer.intermediate, H);
       h = add_bias_residual_layer_norm(ctx, scope + "/output", om, ob, a, p + ".output.LayerNorm", H, d.layer.eps);
-      if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(i + 1) + "/" + std::to_string(layers));
+      report_layer(ctx, i + 1, layers);
     }
     return g.node("/encoder", "Reshape", {h, shape3});
   }
@@ -290,21 +284,26 @@ class DebertaV2 : public Architecture {
                                      const std::string& hidden) const override {
     const auto& c = ctx.config;
     const auto H = c.require<std::int64_t>("hidden_size");
-    if (task == "text-classification" || task == "multiple-choice") {
-      // ContextPooler: dense (pooler_hidden_size) + pooler_hidden_act on the first token; output_dim is hidden_size.
-      const auto P = c.get<std::int64_t>("pooler_hidden_size", H);
-      if (P != H)
-        throw UnsupportedError(c.source() + ": pooler_hidden_size " + std::to_string(P) + " differs from hidden_size " +
-                               std::to_string(H) + " (transformers' ContextPooler cannot run such a checkpoint)");
-      auto pooled = linear(ctx, "/pooler/dense", first_token(ctx, "/pooler", hidden), "pooler.dense", H, H, true);
-      pooled = activation(ctx, "/pooler/activation", pooled, c.get<std::string>("pooler_hidden_act", "gelu"));
-      const auto n = task == "multiple-choice" ? 1 : c.num_labels();
-      return {{"logits", linear(ctx, "/classifier", pooled, "classifier", H, n, true)}};
-    }
-    if (task == "token-classification")
-      return {{"logits", linear(ctx, "/classifier", hidden, "classifier", H, c.num_labels(), true)}};
-    if (task == "question-answering") return qa_head(ctx, hidden, H);
-    throw_unsupported_task(*this, task);
+    // ContextPooler: dense (pooler_hidden_size) + pooler_hidden_act on the first token; its output_dim is
+    // hidden_size, so transformers only runs checkpoints where both agree.
+    if (const auto P = c.get<std::int64_t>("pooler_hidden_size", H); P != H)
+      throw UnsupportedError(c.source() + ": pooler_hidden_size " + std::to_string(P) + " differs from hidden_size " +
+                             std::to_string(H));
+    EncoderHeads heads;
+    heads.classification = {.scope = "/pooler",
+                            .dense = "pooler.dense",
+                            .activation_scope = "/pooler/activation",
+                            .activation = c.get<std::string>("pooler_hidden_act", "gelu")};
+    // DebertaV2LMPredictionHead: dense to embedding_size, hidden_act, LayerNorm, decoder tied to the embeddings.
+    heads.masked_lm = {.dense = "cls.predictions.transform.dense",
+                       .activation_scope = "/cls/predictions/transform/transform_act_fn",
+                       .activation = c.get<std::string>("hidden_act", "gelu"),
+                       .layer_norm = "cls.predictions.transform.LayerNorm",
+                       .dim = c.get<std::int64_t>("embedding_size", H),
+                       .eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-7)),
+                       .decoder_weight = "cls.predictions.decoder.weight",
+                       .bias_names = {"cls.predictions.bias", "cls.predictions.decoder.bias"}};
+    return encoder_head(ctx, *this, task, hidden, H, heads);
   }
 };
 
