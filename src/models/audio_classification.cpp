@@ -4,16 +4,11 @@ namespace ortformers::models {
 
 ORTModelForAudioClassification ORTModelForAudioClassification::from_pretrained(const std::string& model_id_or_path,
                                                                                const ModelOptions& options) {
-  ORTModelForAudioClassification model;
-  model.load(model_id_or_path, options, "audio-classification");
-  return model;
+  return load_pretrained<ORTModelForAudioClassification>(model_id_or_path, options, "audio-classification");
 }
 
 AudioClassifierOutput ORTModelForAudioClassification::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(audio_feed(inputs));
-  AudioClassifierOutput out;
-  out.logits = take_output(outputs, "logits");
-  return out;
+  return {take_output(run(audio_feed(inputs)), "logits")};
 }
 
 }  // namespace ortformers::models

@@ -8,9 +8,7 @@ namespace ortformers::models {
 
 ORTModelForAudioXVector ORTModelForAudioXVector::from_pretrained(const std::string& model_id_or_path,
                                                                  const ModelOptions& options) {
-  ORTModelForAudioXVector model;
-  model.load(model_id_or_path, options, "audio-xvector");
-  return model;
+  return load_pretrained<ORTModelForAudioXVector>(model_id_or_path, options, "audio-xvector");
 }
 
 XVectorOutput ORTModelForAudioXVector::forward(const TensorMap& inputs) const {

@@ -3,16 +3,11 @@
 namespace ortformers::models {
 
 ORTModelForCTC ORTModelForCTC::from_pretrained(const std::string& model_id_or_path, const ModelOptions& options) {
-  ORTModelForCTC model;
-  model.load(model_id_or_path, options, "automatic-speech-recognition");
-  return model;
+  return load_pretrained<ORTModelForCTC>(model_id_or_path, options, "automatic-speech-recognition");
 }
 
 CTCOutput ORTModelForCTC::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(audio_feed(inputs));
-  CTCOutput out;
-  out.logits = take_output(outputs, "logits");
-  return out;
+  return {take_output(run(audio_feed(inputs)), "logits")};
 }
 
 }  // namespace ortformers::models

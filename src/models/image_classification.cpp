@@ -4,16 +4,11 @@ namespace ortformers::models {
 
 ORTModelForImageClassification ORTModelForImageClassification::from_pretrained(const std::string& model_id_or_path,
                                                                                const ModelOptions& options) {
-  ORTModelForImageClassification model;
-  model.load(model_id_or_path, options, "image-classification");
-  return model;
+  return load_pretrained<ORTModelForImageClassification>(model_id_or_path, options, "image-classification");
 }
 
 ImageClassifierOutput ORTModelForImageClassification::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(inputs);
-  ImageClassifierOutput out;
-  out.logits = take_output(outputs, "logits");
-  return out;
+  return {take_output(run(inputs), "logits")};
 }
 
 }  // namespace ortformers::models

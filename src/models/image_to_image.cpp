@@ -4,16 +4,11 @@ namespace ortformers::models {
 
 ORTModelForImageToImage ORTModelForImageToImage::from_pretrained(const std::string& model_id_or_path,
                                                                  const ModelOptions& options) {
-  ORTModelForImageToImage model;
-  model.load(model_id_or_path, options, "image-to-image");
-  return model;
+  return load_pretrained<ORTModelForImageToImage>(model_id_or_path, options, "image-to-image");
 }
 
 ImageSuperResolutionOutput ORTModelForImageToImage::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(inputs);
-  ImageSuperResolutionOutput out;
-  out.reconstruction = take_output(outputs, "reconstruction");
-  return out;
+  return {take_output(run(inputs), "reconstruction")};
 }
 
 }  // namespace ortformers::models

@@ -4,16 +4,11 @@ namespace ortformers::models {
 
 ORTModelForMaskedLM ORTModelForMaskedLM::from_pretrained(const std::string& model_id_or_path,
                                                          const ModelOptions& options) {
-  ORTModelForMaskedLM model;
-  model.load(model_id_or_path, options, "fill-mask");
-  return model;
+  return load_pretrained<ORTModelForMaskedLM>(model_id_or_path, options, "fill-mask");
 }
 
 MaskedLMOutput ORTModelForMaskedLM::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(inputs);
-  MaskedLMOutput out;
-  out.logits = take_output(outputs, "logits");
-  return out;
+  return {take_output(run(inputs), "logits")};
 }
 
 }  // namespace ortformers::models

@@ -9,16 +9,11 @@ namespace ortformers::models {
 
 ORTModelForMultipleChoice ORTModelForMultipleChoice::from_pretrained(const std::string& model_id_or_path,
                                                                      const ModelOptions& options) {
-  ORTModelForMultipleChoice model;
-  model.load(model_id_or_path, options, "multiple-choice");
-  return model;
+  return load_pretrained<ORTModelForMultipleChoice>(model_id_or_path, options, "multiple-choice");
 }
 
 MultipleChoiceModelOutput ORTModelForMultipleChoice::forward(const TensorMap& inputs) const {
-  TensorMap outputs = run(inputs);
-  MultipleChoiceModelOutput out;
-  out.logits = take_output(outputs, "logits");
-  return out;
+  return {take_output(run(inputs), "logits")};
 }
 
 TensorMap ORTModelForMultipleChoice::encode_choices(const tokenizers::PreTrainedTokenizer& tokenizer,

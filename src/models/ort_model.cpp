@@ -139,8 +139,7 @@ void ORTModel::save_pretrained(const fs::path& dir) const {
 
 ORTModelForFeatureExtraction ORTModelForFeatureExtraction::from_pretrained(const std::string& model_id_or_path,
                                                                            const ModelOptions& options) {
-  ORTModelForFeatureExtraction m;
-  m.load(model_id_or_path, options, "feature-extraction");
+  auto m = load_pretrained<ORTModelForFeatureExtraction>(model_id_or_path, options, "feature-extraction");
   if (!m.session_->has_output("last_hidden_state")) {
     if (m.session_->has_output("token_embeddings")) {
       m.hidden_state_name_ = "token_embeddings";  // optimum's sentence-transformers export
@@ -163,9 +162,7 @@ BaseModelOutput ORTModelForFeatureExtraction::forward(const TensorMap& inputs) c
 
 ORTModelForCustomTasks ORTModelForCustomTasks::from_pretrained(const std::string& model_id_or_path,
                                                                const ModelOptions& options) {
-  ORTModelForCustomTasks m;
-  m.load(model_id_or_path, options, "feature-extraction");
-  return m;
+  return load_pretrained<ORTModelForCustomTasks>(model_id_or_path, options, "feature-extraction");
 }
 
 }  // namespace ortformers::models

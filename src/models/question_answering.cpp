@@ -4,9 +4,7 @@ namespace ortformers::models {
 
 ORTModelForQuestionAnswering ORTModelForQuestionAnswering::from_pretrained(const std::string& model_id_or_path,
                                                                            const ModelOptions& options) {
-  ORTModelForQuestionAnswering model;
-  model.load(model_id_or_path, options, "question-answering");
-  return model;
+  return load_pretrained<ORTModelForQuestionAnswering>(model_id_or_path, options, "question-answering");
 }
 
 QuestionAnsweringModelOutput ORTModelForQuestionAnswering::forward(const TensorMap& inputs) const {

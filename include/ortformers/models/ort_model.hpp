@@ -59,12 +59,21 @@ class ORTModel {
   ORTModel() = default;
   // Resolves id/dir (+ export), loads config.json and the session. task: the export task of the subclass.
   void load(const std::string& model_id_or_path, const ModelOptions& options, const std::string& task);
+  // The body of every ORTModelFor<Task>::from_pretrained: a Model loaded by load() for export task `task`.
+  template <class Model>
+  static Model load_pretrained(const std::string& model_id_or_path, const ModelOptions& options,
+                               const std::string& task) {
+    Model model;
+    static_cast<ORTModel&>(model).load(model_id_or_path, options, task);
+    return model;
+  }
   // The audio classes' inputs as optimum feeds them: attention_mask only when the graph declares it (base wav2vec2
   // checkpoints take none), and the audio tensor under the graph's own name: a graph taking input_features
   // (whisper-style encoders) gets input_values passed as input_features, and the other way round.
   TensorMap audio_feed(const TensorMap& inputs) const;
   // A required output of the graph; RuntimeError naming it and the graph's outputs when absent.
   Tensor take_output(TensorMap& outputs, const std::string& name) const;
+  Tensor take_output(TensorMap&& outputs, const std::string& name) const { return take_output(outputs, name); }
 
   config::PretrainedConfig config_;
   std::shared_ptr<runtime::Session> session_;
