@@ -178,7 +178,7 @@ class Load {
     long scheduled = 0;
     while (true) {
       const auto now = Clock::now();
-      if (now >= end_ + std::chrono::seconds(10)) break;  // grace for answers still in flight
+      if (now >= end_ + std::chrono::seconds(30)) break;  // grace for answers still in flight
       if (now >= end_ && std::none_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.busy; })) break;
       // Open loop: start every request that is due on an idle connection.
       int timeout_ms = 50;
