@@ -191,6 +191,7 @@ void HttpServer::start() {
   }
   port_ = acceptor_.local_endpoint().port();
   accepting_ = true;
+  work_.emplace(ioc_.get_executor());
   do_accept();
   const std::size_t n = std::max<std::size_t>(1, options_.io_threads);
   for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
@@ -217,6 +218,7 @@ void HttpServer::stop_accepting() {
 
 void HttpServer::stop() {
   stop_accepting();
+  work_.reset();
   ioc_.stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();

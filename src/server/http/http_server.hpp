@@ -3,10 +3,12 @@
 // thread per connection), HTTP/1.1 keep-alive, a deadline for the request header (slowloris), a body limit
 // (--payload-limit -> 413), malformed HTTP -> 400 and close. Handlers answer through a Reply callable from any thread.
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -71,6 +73,9 @@ class HttpServer {
   unsigned short port_ = 0;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  // Keeps the io threads running while no asynchronous operation is pending (after SIGTERM closed the acceptor,
+  // every open request may be waiting on the engine; its reply is posted to the io_context later).
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 
