@@ -17,7 +17,8 @@ _IGNORED_KWARGS = {"use_io_binding", "provider_options", "trust_remote_code", "u
 _OPT_LEVELS = {0: _core.GraphOptimizationLevel.ORT_DISABLE_ALL, 1: _core.GraphOptimizationLevel.ORT_ENABLE_BASIC,
                2: _core.GraphOptimizationLevel.ORT_ENABLE_EXTENDED, 99: _core.GraphOptimizationLevel.ORT_ENABLE_ALL}
 _SESSION_FIELDS = ("intra_op_num_threads", "inter_op_num_threads", "graph_optimization_level", "enable_cpu_mem_arena",
-                   "enable_mem_pattern", "optimized_model_filepath")
+                   "enable_mem_pattern", "optimized_model_filepath",
+                   "ort_format_cache_dir")  # ortformers' own: keep the optimised graph in ORT format there
 
 
 def session_options_from(session_options, provider="CPUExecutionProvider"):

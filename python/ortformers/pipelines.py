@@ -1,6 +1,7 @@
 """transformers' pipeline(task, model=..., tokenizer=...) over the C++ pipelines; results are the Python objects
 transformers returns (lists, dicts, floats; numpy arrays where it returns tensors)."""
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 
 from . import _ortformers as _core
@@ -95,15 +96,30 @@ class FeatureExtractionPipeline(Pipeline):
         if tokenize_kwargs:
             kwargs["tokenize_kwargs"] = dict(tokenize_kwargs)
         b = self._batch_size(batch_size)
-        arrays = []
-        for i in range(0, len(texts), b):
-            arrays.extend(self._core.run(texts[i:i + b], kwargs))
+        as_lists = not return_tensors
+        chunks = [texts[i:i + b] for i in range(0, len(texts), b)]
+        if len(chunks) <= 1:
+            results = self._core.run(texts, kwargs, as_lists)
+        else:
+            results = self._run_overlapped(chunks, kwargs, as_lists)
         if return_tensors:
             framework = "pt" if return_tensors == "pt" else "np"
-            results = [as_framework(a, framework) for a in arrays]
-        else:
-            results = [a.tolist() for a in arrays]
+            results = [as_framework(a, framework) for a in results]
         return results[0] if single else results
+
+    def _run_overlapped(self, chunks, kwargs, as_lists):
+        """Batch k+1 runs in C++ (GIL released) on a helper thread while this thread turns batch k into lists."""
+        out = []
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(self._core.run, chunks[0], kwargs, False)
+            for nxt in chunks[1:] + [None]:
+                arrays = pending.result()
+                if nxt is not None:
+                    pending = pool.submit(self._core.run, nxt, kwargs, False)
+                if as_lists:
+                    arrays = [_core.to_lists(a) for a in arrays]
+                out.extend(arrays)
+        return out
 
 
 def _feature_extraction(model, tokenizer, options, folder):

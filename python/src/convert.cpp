@@ -83,6 +83,35 @@ py::array tensor_to_numpy(const Tensor& tensor) {
   return py::array(dt, shape, {}, t.raw_data(), owner);
 }
 
+namespace {
+
+py::list nested_lists(const float* data, const std::int64_t* dims, std::size_t rank, std::int64_t stride) {
+  const std::int64_t n = dims[0];
+  PyObject* list = PyList_New(n);
+  if (!list) throw py::error_already_set();
+  py::list out = py::reinterpret_steal<py::list>(list);
+  for (std::int64_t i = 0; i < n; ++i) {
+    PyObject* item;
+    if (rank == 1) {
+      item = PyFloat_FromDouble(static_cast<double>(data[i]));
+      if (!item) throw py::error_already_set();
+    } else {
+      const std::int64_t inner = stride / n;
+      item = nested_lists(data + i * inner, dims + 1, rank - 1, inner).release().ptr();
+    }
+    PyList_SET_ITEM(list, i, item);  // steals the reference
+  }
+  return out;
+}
+
+}  // namespace
+
+py::list tensor_to_nested_lists(const Tensor& tensor) {
+  const Tensor t = tensor.dtype() == DType::Float32 ? tensor : tensor.to(DType::Float32);
+  if (t.rank() == 0) throw InvalidArgument("tensor_to_nested_lists: a scalar has no list form");
+  return nested_lists(t.data<float>(), t.shape().data(), t.rank(), t.numel());
+}
+
 Json json_from_python(const py::handle& value) {
   if (value.is_none()) return nullptr;
   if (py::isinstance<py::bool_>(value)) return value.cast<bool>();

@@ -11,4 +11,10 @@ PYBIND11_MODULE(_ortformers, m) {
   ortformers::python::bind_tokenizers(m);
   ortformers::python::bind_pipelines(m);
   m.def("ort_version", &ortformers::runtime::ort_version);
+  m.def(
+      "to_lists",
+      [](const py::handle& array) {
+        return ortformers::python::tensor_to_nested_lists(ortformers::python::tensor_from_python(array, "array"));
+      },
+      "A float array as nested Python lists (faster than ndarray.tolist())");
 }

@@ -98,10 +98,12 @@ void bind_pipelines(py::module_& m) {
             return std::move(*FeatureExtractionPipeline::from_pretrained(model, options));
           },
           py::arg("model"), py::arg("options"))
-      // One padded batch through the model; each text's [1, seq, hidden] float32 features.
+      // One padded batch through the model; each text's [1, seq, hidden] float32 features, as numpy arrays
+      // (as_lists=false) or as the nested lists transformers returns (as_lists=true).
       .def(
           "run",
-          [](const FeatureExtractionPipeline& p, const std::vector<std::string>& texts, const py::handle& kwargs) {
+          [](const FeatureExtractionPipeline& p, const std::vector<std::string>& texts, const py::handle& kwargs,
+             bool as_lists) {
             const FeatureExtractionOptions options = feature_extraction_options(json_from_python(kwargs));
             std::vector<Tensor> out;
             {
@@ -109,10 +111,11 @@ void bind_pipelines(py::module_& m) {
               out = p(texts, options);
             }
             py::list result(out.size());
-            for (std::size_t i = 0; i < out.size(); ++i) result[i] = tensor_to_numpy(out[i]);
+            for (std::size_t i = 0; i < out.size(); ++i)
+              result[i] = as_lists ? py::object(tensor_to_nested_lists(out[i])) : py::object(tensor_to_numpy(out[i]));
             return result;
           },
-          py::arg("texts"), py::arg("kwargs"));
+          py::arg("texts"), py::arg("kwargs"), py::arg("as_lists") = false);
 
   py::class_<SentenceEmbeddingsPipeline>(m, "SentenceEmbeddingsPipeline")
       .def_static(

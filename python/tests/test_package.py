@@ -48,7 +48,7 @@ def test_errors_carry_the_cpp_message(fixtures, tmp_path):
         ortformers.ORTModelForFeatureExtraction.from_pretrained(onnx_dir("bert-tiny"), session_options={"x": 1})
 
 
-def test_session_options_and_provider(fixtures):
+def test_session_options_and_provider(fixtures, tmp_path):
     class OrtStyleOptions:  # what onnxruntime.SessionOptions exposes
         intra_op_num_threads = 1
         graph_optimization_level = 1
@@ -59,3 +59,10 @@ def test_session_options_and_provider(fixtures):
     m = ortformers.ORTModelForFeatureExtraction.from_pretrained(onnx_dir("bert-tiny"),
                                                                session_options={"intra_op_num_threads": 1})
     assert m.device == "cpu" and m.to("cpu") is m
+    cached = ortformers.ORTModelForFeatureExtraction.from_pretrained(
+        onnx_dir("bert-tiny"), session_options={"ort_format_cache_dir": str(tmp_path / "ort")})
+    assert any((tmp_path / "ort").iterdir())  # the optimised graph was kept in ONNX Runtime's format
+    ids = {"input_ids": [[101, 7592, 102]], "attention_mask": [[1, 1, 1]]}
+    again = ortformers.ORTModelForFeatureExtraction.from_pretrained(
+        onnx_dir("bert-tiny"), session_options={"ort_format_cache_dir": str(tmp_path / "ort")})
+    assert (again(**ids).last_hidden_state == cached(**ids).last_hidden_state).all()

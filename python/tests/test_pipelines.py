@@ -44,6 +44,9 @@ def test_feature_extraction(fixtures):
     assert len(batched) == len(texts)
     for a, b in zip(one_by_one, batched):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5, rtol=0)
+    # the lists (built in C++ while the next batch runs) hold exactly the values of the arrays
+    assert batched == [a.tolist() for a in pipe(texts, batch_size=3, return_tensors=True)]
+    assert pipe([]) == []
     arr = pipe(texts[0], return_tensors=True)
     assert isinstance(arr, np.ndarray) and arr.shape == np.asarray(one_by_one[0]).shape
     padded = pipe(texts[0], tokenize_kwargs={"padding": "max_length", "max_length": 16, "truncation": True})
