@@ -6,11 +6,11 @@ import pytest
 from conftest import FIXTURES, onnx_dir, reference
 from ortformers import AutoTokenizer, BatchEncoding
 
-# The fixtures whose model folder has a tokenizer.json (the SentencePiece-only DeBERTa-v2 / XLM-RoBERTa folders are
-# covered by the C++ tokenizer tests).
+# Every text fixture: tokenizer.json folders, and the SentencePiece-only DeBERTa-v3 / XLM-R / MPNet ones (slow rules).
 TEXT_FIXTURES = ["albert-tiny", "bert-tiny", "bert-tiny-mlm", "bert-tiny-multiple-choice", "bert-tiny-ner",
                  "bert-tiny-nli", "bert-tiny-qa", "bert-tiny-seqcls", "distilbert-tiny", "distilbert-tiny-qa",
-                 "electra-tiny-ner", "minilm-tiny-st", "roberta-tiny", "roberta-tiny-seqcls"]
+                 "electra-tiny-ner", "minilm-tiny-st", "roberta-tiny", "roberta-tiny-seqcls", "deberta-v3-tiny",
+                 "deberta-v3-tiny-nli", "xlm-roberta-tiny", "xlm-roberta-tiny-st", "mpnet-tiny-st"]
 # Known differences between the slow AlbertTokenizer of the reference and the fast pipeline (see
 # tests/tokenizers/reference_tokenization_test.cpp): (fixture, tokenization index).
 KNOWN_SLOW_FAST = {("albert-tiny", 8), ("albert-tiny", 11)}
