@@ -5,7 +5,9 @@
 //    from wait4), against the checkpoint size;
 //  - inference throughput of the plain, --optimize and --quantize int8 graphs at batch 1 x 16 and 32 x 128 under the
 //    same session options (ORT_ENABLE_ALL, 2 intra-op threads), and the int8 sentence-embedding cosine to fp32;
-//  - our plain export of every text fixture vs optimum's export of it (../shared/fixtures/onnx/<name>/model.onnx).
+//  - our plain export of every text fixture vs optimum's export of it (../shared/fixtures/onnx/<name>/model.onnx);
+//  - a DeBERTa-v3-small-shaped random checkpoint: whole-process export time and plain / --optimize / int8 throughput
+//    at 1 x 64 and 32 x 128 (ORTFORMERS_BENCH_DEBERTA=0 skips it).
 // Environment: ORTFORMERS_FIXTURES (fixtures folder), ORTFORMERS_CLI (path of the ortformers binary; default: next
 // to this program).
 #include <benchmark/benchmark.h>
@@ -31,6 +33,7 @@
 #include "ortformers/export/export.hpp"
 #include "ortformers/export/quantize.hpp"
 #include "ortformers/export/safetensors_writer.hpp"
+#include "support/deberta_checkpoint.hpp"
 #include "support/minilm_checkpoint.hpp"
 
 extern char** environ;
@@ -270,6 +273,39 @@ void ratio(const char* label, const std::string& num, const std::string& den) {
   std::printf("\n");
 }
 
+// DeBERTa-v3-small shape (issue 14): export time of the whole process and the three graphs' throughput, as ratios.
+// The attention stays plain ONNX ops in every form (docs/export.md), so --optimize only fuses the GELUs.
+void bench_deberta(const fs::path& cli, int rounds) {
+  if (const char* v = std::getenv("ORTFORMERS_BENCH_DEBERTA"); v && std::string(v) == "0") return;
+  const auto ckpt = ortformers::bench::write_deberta_v3_small_checkpoint(temp_root() / "deberta-v3-small-random");
+  const double mib = static_cast<double>(fs::file_size(ckpt / "model.safetensors")) / (1 << 20);
+  std::vector<double> cli_s;
+  if (fs::exists(cli))
+    for (int i = 0; i < 3; ++i)
+      cli_s.push_back(run_cli_export(cli, ckpt, temp_root() / ("deberta-cli-" + std::to_string(i))).first);
+  std::sort(cli_s.begin(), cli_s.end());
+  exporters::ExportOptions plain, opt, q8;
+  opt.optimize = true;
+  q8.quantize = "int8";
+  const std::vector<std::pair<std::string, fs::path>> graphs = {
+      {"plain", exporters::export_model(ckpt, temp_root() / "deberta-plain", plain).onnx_path},
+      {"optimized", exporters::export_model(ckpt, temp_root() / "deberta-opt", opt).onnx_path},
+      {"int8", exporters::export_model(ckpt, temp_root() / "deberta-int8", q8).onnx_path}};
+  std::printf("\nDeBERTa-v3-small shape (random, %.0f MiB safetensors), interleaved:\n", mib);
+  for (auto [b, sq] : {std::pair<std::int64_t, std::int64_t>{1, 64}, {32, 128}})
+    compare_interleaved("infer/deberta-v3-small", graphs, b, sq, b == 1 ? rounds : std::max(3, rounds / 3),
+                        b == 1 ? 0.05 : 0.3);
+  std::printf("\nSummary, DeBERTa-v3-small shape (ratios from this run; > 1 means the first is faster)\n");
+  if (!cli_s.empty())
+    std::printf("  whole process `ortformers export`: %.3f s wall (median of 3) for %.0f MiB of weights\n",
+                cli_s[cli_s.size() / 2], mib);
+  auto k = [](const char* g, const char* shape) { return std::string("infer/deberta-v3-small/") + g + "/" + shape; };
+  ratio("deberta optimized vs plain, 1x64", k("optimized", "1x64"), k("plain", "1x64"));
+  ratio("deberta optimized vs plain, 32x128", k("optimized", "32x128"), k("plain", "32x128"));
+  ratio("deberta int8 vs plain, 1x64", k("int8", "1x64"), k("plain", "1x64"));
+  ratio("deberta int8 vs plain, 32x128", k("int8", "32x128"), k("plain", "32x128"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -411,6 +447,7 @@ int main(int argc, char** argv) {
       const std::string label2 = "ours --optimize vs optimum, " + n + " " + shape;
       ratio(label2.c_str(), "fixture/" + n + "/ours-optimized/" + shape, "fixture/" + n + "/optimum/" + shape);
     }
+  bench_deberta(cli, rounds);
   benchmark::Shutdown();
   std::error_code ec;
   if (!std::getenv("ORTFORMERS_BENCH_EXPORT_DIR")) fs::remove_all(temp_root(), ec);
