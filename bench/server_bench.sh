@@ -75,6 +75,7 @@ embed_diff() {
 hwm_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
+LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "preparing the MiniLM-shaped model and the STS-B corpus in $WORK"
 "$TOOL" prepare "$WORK" "$FIXTURES"
 SHORT="$(json .text <"$WORK/short.json")"
@@ -151,6 +152,7 @@ OTHER="$(node -e 'const v=JSON.parse(process.argv[1]); console.log(Object.entrie
 
 echo
 echo "== ortformers serve capacity ($(nproc) cores, $THREADS intra-op threads, MiniLM-L6 shape, $SENTENCES STS-B sentences) =="
+echo "   machine load average (1/5/15 min) at the start: $LOAD_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "1. one short request (\"$SHORT\", $SHORT_TOKENS tokens), keep-alive, one client:"
 echo "   p50 latency $(calc '%.3f' "$LAT_P50") ms, raw session $(calc '%.3f' "$RAW_MS") ms: overhead $(calc '%+.3f' "$LAT_P50 - $RAW_MS") ms (p99 $(json .p99_ms <<<"$LAT") ms)"
 echo "2. 64 clients, one sentence per request:"
