@@ -413,6 +413,7 @@ std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& 
                                 "added_tokens.json",
                                 "spiece.model",
                                 "sentencepiece.bpe.model",
+                                "spm.model",
                                 "tokenizer.model",
                                 "sentence_bert_config.json",
                                 "modules.json",

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "ortformers/core/error.hpp"
+#include "ortformers/export/export.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 #include "support/fixtures.hpp"
 
@@ -63,6 +64,17 @@ TEST_P(FamilyTokenization, ModelAndOnnxFoldersMatchSlowReference) {
   ASSERT_FALSE(fs::exists(model_dir / "tokenizer.json")) << "this test is about folders without tokenizer.json";
   EXPECT_GT(check_folder(ref, model_dir), 10);
   for (auto it = ref["onnx"].begin(); it != ref["onnx"].end(); ++it) check_folder(ref, fixtures / it.value()["dir"]);
+}
+
+// `ortformers export` copies the tokenizer files (spm.model, added_tokens.json, sentencepiece.bpe.model) next to
+// model.onnx, so the exported folder tokenizes as the checkpoint folder.
+TEST_P(FamilyTokenization, NativeExportFolderKeepsTheTokenizer) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const Json ref = read_json_file(fixtures / "reference" / (GetParam() + ".json"));
+  const fs::path out = ortformers::testing::make_temp_dir("families_export_tok");
+  exporters::export_model(fixtures / ref["model_dir"].get<std::string>(), out);
+  EXPECT_GT(check_folder(ref, out), 10);
+  fs::remove_all(out);
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, FamilyTokenization,
