@@ -148,4 +148,28 @@ TEST(DebertaV2Heads, MultipleChoiceAndFillMaskShapes) {
   EXPECT_EQ(lm.at("logits").shape(), (Shape{2, 7, kVocab}));
 }
 
+// Configurations the exporter cannot build are refused with an error naming the field and value.
+TEST(DebertaV2Heads, UnsupportedConfigIsAClearError) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path src = fixtures / "models" / "deberta-v3-tiny";
+  auto expect_error = [&](const char* key, const Json& value, const std::string& needle) {
+    const fs::path dir = ot::make_temp_dir("deberta_config");
+    fs::copy_file(src / "model.safetensors", dir / "model.safetensors");
+    Json cfg = read_json_file(src / "config.json");
+    cfg[key] = value;
+    write_text_file(dir / "config.json", cfg.dump(2));
+    try {
+      exporters::build_model(dir, {});
+      ADD_FAILURE() << key << ": no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+  };
+  expect_error("pos_att_type", Json::array({"c2p", "p2p"}), "p2p");
+  expect_error("conv_kernel_size", 3, "conv_kernel_size");
+  expect_error("num_attention_heads", 0, "num_attention_heads");
+  expect_error("position_buckets", 1, "position_buckets");
+}
+
 }  // namespace

@@ -11,7 +11,9 @@
 // zero the padded query rows, so the attention stays the plain graph; the other fusions (Gelu) apply.
 // Heads (common.hpp's encoder_head): ContextPooler (dense + pooler_hidden_act on the first token) + classifier for
 // text-classification and multiple-choice, token classifier, qa_outputs, the masked-LM head (cls.predictions).
+#include <cctype>
 #include <cmath>
+#include <limits>
 
 #include "export/architectures/architecture.hpp"
 #include "export/architectures/common.hpp"
@@ -56,7 +58,11 @@ DebertaDims deberta_dims(const config::PretrainedConfig& c) {
   DebertaDims d;
   d.layer = bert_layer_dims(c);
   d.layer.eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-7));
+  if (d.layer.heads <= 0)
+    throw InvalidArgument(c.source() + ": num_attention_heads must be positive, got " + std::to_string(d.layer.heads));
   d.head_dim = c.get<std::int64_t>("attention_head_size", d.layer.hidden / d.layer.heads);
+  if (d.head_dim <= 0)
+    throw InvalidArgument(c.source() + ": attention head size " + std::to_string(d.head_dim) + " must be positive");
   if (c.get<std::int64_t>("conv_kernel_size", 0) > 0)
     throw UnsupportedError(c.source() + ": conv_kernel_size " +
                            std::to_string(c.get<std::int64_t>("conv_kernel_size", 0)) +
@@ -91,6 +97,10 @@ DebertaDims deberta_dims(const config::PretrainedConfig& c) {
   d.max_relative = c.get<std::int64_t>("max_relative_positions", -1);
   if (d.max_relative < 1) d.max_relative = c.require<std::int64_t>("max_position_embeddings");
   d.buckets = c.get<std::int64_t>("position_buckets", -1);
+  if (d.buckets == 1 || (d.buckets > 0 && d.max_relative < 2))
+    throw InvalidArgument(c.source() + ": position_buckets " + std::to_string(d.buckets) +
+                          " with max_relative_positions " + std::to_string(d.max_relative) +
+                          " cannot be log-bucketed (needs position_buckets >= 2)");
   d.span = d.buckets > 0 ? d.buckets : d.max_relative;
   const int factor = 1 + (d.c2p ? 1 : 0) + (d.p2c ? 1 : 0);
   d.scale = std::sqrt(static_cast<float>(d.head_dim) * static_cast<float>(factor));
