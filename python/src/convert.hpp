@@ -23,8 +23,8 @@ TensorMap tensors_from_mapping(const py::handle& mapping);
 // A numpy array viewing the tensor's buffer (the array keeps the buffer alive). bfloat16 becomes float32.
 py::array tensor_to_numpy(const Tensor& tensor);
 
-// A float tensor as nested Python lists of floats (what transformers' pipelines return), built directly: about three
-// times faster than numpy's tolist(), which matters for feature-extraction outputs (seq * hidden floats per text).
+// A float tensor as nested Python lists of floats (what transformers' pipelines return), built directly from the
+// tensor (measured: the same speed as numpy's tolist(); one Python float per element is the cost either way).
 py::list tensor_to_nested_lists(const Tensor& tensor);
 
 Json json_from_python(const py::handle& value);

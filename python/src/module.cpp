@@ -16,5 +16,5 @@ PYBIND11_MODULE(_ortformers, m) {
       [](const py::handle& array) {
         return ortformers::python::tensor_to_nested_lists(ortformers::python::tensor_from_python(array, "array"));
       },
-      "A float array as nested Python lists (faster than ndarray.tolist())");
+      "A float array as nested Python lists of floats (as ndarray.tolist())");
 }
