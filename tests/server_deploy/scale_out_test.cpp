@@ -125,7 +125,8 @@ class ScaleOut : public ::testing::Test {
         HttpConnection conn("127.0.0.1", nginx_port_, 20s);
         for (int i = issued++; i < total && std::chrono::steady_clock::now() < deadline; i = issued++) {
           const std::size_t k = static_cast<std::size_t>(i) % ref_.inputs.size();
-          const HttpResponse r = conn.request("POST", "/embed", Json{{"inputs", ref_.inputs[k]}, {"truncate", true}}.dump());
+          const HttpResponse r =
+              conn.request("POST", "/embed", Json{{"inputs", ref_.inputs[k]}, {"truncate", true}}.dump());
           std::string failure;
           if (r.status != 200) {
             failure = "request " + std::to_string(i) + ": status " + std::to_string(r.status) + " " + r.error + " " +
@@ -150,7 +151,13 @@ class ScaleOut : public ::testing::Test {
     return result;
   }
 
-  AccessLog access_log() const { return parse_access_log(read_file_or_empty(nginx_log_ / "access.log")); }
+  // Stops nginx first, gracefully (SIGQUIT: it finishes what it is doing): it writes a request's log line after
+  // sending the response, so a client can see its answer before the line is there.
+  AccessLog access_log() {
+    nginx_proc_->signal(SIGQUIT);
+    if (!nginx_proc_->wait(10s)) nginx_proc_->stop();
+    return parse_access_log(read_file_or_empty(nginx_log_ / "access.log"));
+  }
 
   fs::path fixtures_, dir_, nginx_log_;
   std::string nginx_;
