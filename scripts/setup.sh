@@ -18,6 +18,7 @@ APT_PACKAGES=(
   python3-distributed
   nginx-light wrk
   libboost1.81-dev
+  chromium  # headless browser of the page tests (tests/page)
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

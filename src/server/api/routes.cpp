@@ -4,18 +4,20 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "ortformers/core/error.hpp"
 #include "ortformers/pipelines/text_classification.hpp"
 #include "pipelines/pipeline_inputs.hpp"
 #include "server/api/api.hpp"
 #include "server/api/requests.hpp"
+#include "server/api/static_assets.hpp"
 #include "server/errors.hpp"
 
 namespace ortformers::server {
 
 std::vector<Route> default_routes() {
-  // One line per route. The browser pages add theirs with static_route(path, content_type, body).
+  // One line per route.
   return {
       {"GET", "/health", "health", &Api::health},
       {"GET", "/info", "info", &Api::get_info},
@@ -31,6 +33,10 @@ std::vector<Route> default_routes() {
       {"POST", "/v1/embeddings", "openai", &Api::openai_embeddings},
       {"POST", "/", "pipeline", &Api::pipeline},
       {"POST", "/pipeline", "pipeline", &Api::pipeline},
+      page_route("/"),  // the playground and API docs pages (static_assets.cpp, docs/playground.md)
+      page_route("/playground"),
+      page_route("/docs"),
+      page_route("/openapi.json"),
   };
 }
 
@@ -138,14 +144,8 @@ std::optional<std::int64_t> checked_dimensions(std::optional<std::int64_t> dimen
   return dimensions;
 }
 
-std::string base64_floats(const std::vector<float>& v) {
+std::string base64_encode(const std::string& bytes) {
   static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string bytes(v.size() * 4, '\0');
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    std::uint32_t u;
-    std::memcpy(&u, &v[i], 4);
-    for (int k = 0; k < 4; ++k) bytes[i * 4 + k] = static_cast<char>((u >> (8 * k)) & 0xff);  // little-endian
-  }
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   for (std::size_t i = 0; i < bytes.size(); i += 3) {
@@ -158,6 +158,16 @@ std::string base64_floats(const std::vector<float>& v) {
     out += i + 2 < bytes.size() ? tbl[n & 63] : '=';
   }
   return out;
+}
+
+std::string base64_floats(const std::vector<float>& v) {
+  std::string bytes(v.size() * 4, '\0');
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, &v[i], 4);
+    for (int k = 0; k < 4; ++k) bytes[i * 4 + k] = static_cast<char>((u >> (8 * k)) & 0xff);  // little-endian
+  }
+  return base64_encode(bytes);
 }
 
 std::string base64_decode(const std::string& in) {
@@ -461,6 +471,33 @@ struct TempMedia {
     std::filesystem::remove(path, ec);
   }
 };
+
+// Images the pipeline wrote next to the request's temporary input (segmentation masks "<input>.<label>.png",
+// image-to-image "<input>.image-to-image.png") go back inline as base64 PNG, as the Inference API answers them, and
+// are removed: no server path in the answer, no file left behind.
+void inline_written_images(Json& out, const std::filesystem::path& input) {
+  const std::string prefix = input.string() + ".";
+  const auto take = [&](Json& v) {
+    if (!v.is_string() || v.get<std::string>().rfind(prefix, 0) != 0) return;
+    const std::string path = v.get<std::string>();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ServerError(ErrorType::Backend, "cannot read the image the pipeline wrote: " + path);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    v = base64_encode(bytes);
+  };
+  if (out.is_array()) {
+    for (auto& e : out) {
+      if (e.is_object() && e.contains("mask"))
+        take(e["mask"]);
+      else
+        take(e);
+    }
+  } else {
+    take(out);
+  }
+}
 }  // namespace
 
 void Api::pipeline(const CallPtr& call) {
@@ -507,7 +544,11 @@ void Api::pipeline(const CallPtr& call) {
   engine_->submit_exclusive(
       [this, req, file] {
         try {
-          return backend_->run_pipeline(req.inputs, req.parameters);
+          Json out = backend_->run_pipeline(req.inputs, req.parameters);
+          if (file) inline_written_images(out, file->path);
+          return out;
+        } catch (const ServerError&) {
+          throw;
         } catch (const InvalidArgument& e) {
           throw ServerError(ErrorType::Deserialize, e.what());  // a wrong input or parameter: 422
         } catch (const std::exception& e) {
