@@ -9,7 +9,7 @@ namespace ortformers::pipelines {
 AudioClassificationPipeline::AudioClassificationPipeline(const std::string& model_id_or_path,
                                                          const PipelineOptions& options)
     : model_(models::ORTModelForAudioClassification::from_pretrained(model_id_or_path, options.model)),
-      extractor_(preprocessing::Wav2Vec2FeatureExtractor::from_pretrained(model_.model_dir())) {}
+      extractor_(preprocessing::AudioFeatureExtractor::from_pretrained(model_.model_dir())) {}
 
 std::vector<AudioClassificationResult> AudioClassificationPipeline::operator()(const std::vector<float>& waveform,
                                                                                int top_k) const {

@@ -50,6 +50,36 @@ std::vector<float> three_floats(const Json& j, const char* key, std::vector<floa
   return out;
 }
 
+// transformers.image_transforms.center_crop: zero padding when the crop is larger than the image.
+Image center_crop(const Image& img, int ch, int cw) {
+  const int nh = std::max(ch, img.height), nw = std::max(cw, img.width);
+  const int top_pad = (nh - img.height + 1) / 2, left_pad = (nw - img.width + 1) / 2;
+  auto floordiv2 = [](int v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
+  const int top = floordiv2(img.height - ch) + top_pad, left = floordiv2(img.width - cw) + left_pad;
+  Image out{cw, ch, 3, std::vector<std::uint8_t>(static_cast<std::size_t>(cw) * ch * 3, 0)};
+  for (int y = 0; y < ch; ++y) {
+    const int py = top + y - top_pad;  // row in the unpadded image
+    if (py < 0 || py >= img.height || top + y < 0 || top + y >= nh) continue;
+    for (int x = 0; x < cw; ++x) {
+      const int px = left + x - left_pad;
+      if (px < 0 || px >= img.width || left + x < 0 || left + x >= nw) continue;
+      std::memcpy(&out.pixels[(static_cast<std::size_t>(y) * cw + x) * 3],
+                  &img.pixels[(static_cast<std::size_t>(py) * img.width + px) * 3], 3);
+    }
+  }
+  return out;
+}
+
+// get_resize_output_image_size(default_to_square=False): the shorter side becomes s, the longer int(s * long / short).
+std::pair<int, int> shortest_edge_size(const Image& img, int s) {
+  const bool w_short = img.width <= img.height;
+  const int short_side = w_short ? img.width : img.height, long_side = w_short ? img.height : img.width;
+  const int new_long = static_cast<int>(static_cast<long long>(s) * long_side / short_side);
+  const int w = w_short ? s : new_long, h = w_short ? new_long : s;
+  if (w <= 0 || h <= 0) throw InvalidArgument("image processor: resize to an empty image");
+  return {w, h};
+}
+
 }  // namespace
 
 int symmetric_index(long long i, int n) {
@@ -94,6 +124,13 @@ ImageProcessorConfig ImageProcessorConfig::from_json(const Json& j, const std::s
   } catch (const InvalidArgument& e) {
     throw FileFormatError(source + ": field 'resample': " + e.what());
   }
+  if (c.image_processor_type.rfind("ConvNext", 0) == 0) {
+    c.crop_pct = field<double>(j, "crop_pct", 224.0 / 256.0, source);
+    if (!(*c.crop_pct > 0.0) || *c.crop_pct > 1.0)
+      throw FileFormatError(source + ": field 'crop_pct' must be in (0, 1], got " + std::to_string(*c.crop_pct));
+    if (c.do_resize && !c.size_shortest_edge)
+      throw FileFormatError(source + ": ConvNextImageProcessor needs size.shortest_edge");
+  }
   c.do_center_crop = field<bool>(j, "do_center_crop", false, source);
   if (c.do_center_crop) {
     if (!j.contains("crop_size")) throw FileFormatError(source + ": do_center_crop is true but no 'crop_size'");
@@ -132,41 +169,21 @@ std::vector<float> ImageProcessor::preprocess_one(const Image& input, int* out_h
   if (input.channels != 3) throw InvalidArgument("image processor: expected an RGB image");
   Image img = input;
   if (c.do_resize) {
-    int w = 0, h = 0;
-    if (c.size_height) {
-      h = *c.size_height;
-      w = *c.size_width;
-    } else {
+    if (c.crop_pct && *c.size_shortest_edge < 384) {
+      // ConvNext: resize the shorter side to int(shortest_edge / crop_pct), then crop shortest_edge².
       const int s = *c.size_shortest_edge;
-      const bool w_short = img.width <= img.height;
-      const int short_side = w_short ? img.width : img.height, long_side = w_short ? img.height : img.width;
-      const int new_long = static_cast<int>(static_cast<long long>(s) * long_side / short_side);
-      w = w_short ? s : new_long;
-      h = w_short ? new_long : s;
-      if (w <= 0 || h <= 0) throw InvalidArgument("image processor: resize to an empty image");
+      const auto [w, h] = shortest_edge_size(img, static_cast<int>(s / *c.crop_pct));
+      img = center_crop(resize(img, w, h, c.resample), s, s);
+    } else if (c.crop_pct) {
+      img = resize(img, *c.size_shortest_edge, *c.size_shortest_edge, c.resample);
+    } else if (c.size_height) {
+      img = resize(img, *c.size_width, *c.size_height, c.resample);
+    } else {
+      const auto [w, h] = shortest_edge_size(img, *c.size_shortest_edge);
+      img = resize(img, w, h, c.resample);
     }
-    img = resize(img, w, h, c.resample);
   }
-  if (c.do_center_crop) {
-    // transformers.image_transforms.center_crop: zero padding when the crop is larger than the image.
-    const int ch = *c.crop_height, cw = *c.crop_width;
-    const int nh = std::max(ch, img.height), nw = std::max(cw, img.width);
-    const int top_pad = (nh - img.height + 1) / 2, left_pad = (nw - img.width + 1) / 2;
-    auto floordiv2 = [](int v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); };
-    const int top = floordiv2(img.height - ch) + top_pad, left = floordiv2(img.width - cw) + left_pad;
-    Image out{cw, ch, 3, std::vector<std::uint8_t>(static_cast<std::size_t>(cw) * ch * 3, 0)};
-    for (int y = 0; y < ch; ++y) {
-      const int py = top + y - top_pad;  // row in the unpadded image
-      if (py < 0 || py >= img.height || top + y < 0 || top + y >= nh) continue;
-      for (int x = 0; x < cw; ++x) {
-        const int px = left + x - left_pad;
-        if (px < 0 || px >= img.width || left + x < 0 || left + x >= nw) continue;
-        std::memcpy(&out.pixels[(static_cast<std::size_t>(y) * cw + x) * 3],
-                    &img.pixels[(static_cast<std::size_t>(py) * img.width + px) * 3], 3);
-      }
-    }
-    img = std::move(out);
-  }
+  if (c.do_center_crop) img = center_crop(img, *c.crop_height, *c.crop_width);
   const int H = img.height, W = img.width;
   const std::size_t plane = static_cast<std::size_t>(H) * W;
   std::vector<float> chw(3 * plane);

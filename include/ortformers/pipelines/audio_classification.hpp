@@ -6,7 +6,7 @@
 
 #include "ortformers/models/audio_classification.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
-#include "ortformers/preprocessing/feature_extractor.hpp"
+#include "ortformers/preprocessing/audio_feature_extractor.hpp"
 
 namespace ortformers::pipelines {
 
@@ -26,11 +26,12 @@ class AudioClassificationPipeline : public Pipeline {
 
   // A mono waveform at feature_extractor().sampling_rate(): softmax scores, top_k highest first.
   std::vector<AudioClassificationResult> operator()(const std::vector<float>& waveform, int top_k = 5) const;
-  const preprocessing::Wav2Vec2FeatureExtractor& feature_extractor() const noexcept { return extractor_; }
+  // The extractor of preprocessor_config.json: Wav2Vec2FeatureExtractor or ASTFeatureExtractor.
+  const preprocessing::AudioFeatureExtractor& feature_extractor() const noexcept { return extractor_; }
 
  private:
   models::ORTModelForAudioClassification model_;
-  preprocessing::Wav2Vec2FeatureExtractor extractor_;
+  preprocessing::AudioFeatureExtractor extractor_;
 };
 
 }  // namespace ortformers::pipelines

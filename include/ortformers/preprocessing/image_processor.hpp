@@ -25,6 +25,10 @@ struct ImageProcessorConfig {
   bool do_normalize = false;
   std::vector<float> image_mean{0.5f, 0.5f, 0.5f};
   std::vector<float> image_std{0.5f, 0.5f, 0.5f};
+  // ConvNextImageProcessor: with size.shortest_edge below 384 the shorter side is resized to
+  // int(shortest_edge / crop_pct) (aspect kept), then center-cropped to shortest_edge²; at 384 or more the image is
+  // resized to shortest_edge² directly. Set for ConvNext processors only (crop_pct defaults to 224 / 256).
+  std::optional<double> crop_pct;
   bool do_pad = false;  // Swin2SR: pad bottom/right (symmetric) to the next multiple of pad_size, always adding
   int pad_size = 8;
 
