@@ -84,5 +84,9 @@ std::unique_ptr<Architecture> make_swin2sr_architecture();
 std::unique_ptr<Architecture> make_vit_architecture();
 std::unique_ptr<Architecture> make_wav2vec2_architecture();
 std::unique_ptr<Architecture> make_hubert_architecture();
+std::unique_ptr<Architecture> make_convnext_architecture();
+std::unique_ptr<Architecture> make_deit_architecture();
+std::unique_ptr<Architecture> make_wavlm_architecture();
+std::unique_ptr<Architecture> make_ast_architecture();
 
 }  // namespace ortformers::exporters

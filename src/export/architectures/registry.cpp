@@ -32,6 +32,10 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_vit_architecture());
     r.push_back(make_wav2vec2_architecture());
     r.push_back(make_hubert_architecture());
+    r.push_back(make_convnext_architecture());
+    r.push_back(make_deit_architecture());
+    r.push_back(make_wavlm_architecture());
+    r.push_back(make_ast_architecture());
     return r;
   }();
   return registry;
