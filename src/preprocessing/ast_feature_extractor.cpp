@@ -4,21 +4,14 @@
 #include <complex>
 #include <numbers>
 
+#include "config_fields.hpp"
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::preprocessing {
 
 namespace {
 
-template <class T>
-T field(const Json& j, const char* key, T fallback, const std::string& source) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  try {
-    return j.at(key).get<T>();
-  } catch (const Json::exception&) {
-    throw FileFormatError(source + ": field '" + key + "' has the wrong type: " + j.at(key).dump());
-  }
-}
+using detail::field;
 
 // torch.hamming_window(n, periodic=False, alpha, beta) in float32: arange * (2 pi / (n - 1)), cos, * -beta, + alpha.
 std::vector<float> hamming(int n, float alpha, float beta) {

@@ -2,21 +2,12 @@
 
 #include <cmath>
 
+#include "config_fields.hpp"
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::preprocessing {
 
-namespace {
-template <class T>
-T field(const Json& j, const char* key, T fallback, const std::string& source) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  try {
-    return j.at(key).get<T>();
-  } catch (const Json::exception&) {
-    throw FileFormatError(source + ": field '" + key + "' has the wrong type: " + j.at(key).dump());
-  }
-}
-}  // namespace
+using detail::field;
 
 FeatureExtractorConfig FeatureExtractorConfig::from_json(const Json& j, const std::string& source) {
   if (!j.is_object()) throw FileFormatError(source + ": expected a JSON object");

@@ -3,21 +3,14 @@
 #include <cmath>
 #include <cstring>
 
+#include "config_fields.hpp"
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::preprocessing {
 
 namespace {
 
-template <class T>
-T field(const Json& j, const char* key, T fallback, const std::string& source) {
-  if (!j.contains(key) || j.at(key).is_null()) return fallback;
-  try {
-    return j.at(key).get<T>();
-  } catch (const Json::exception&) {
-    throw FileFormatError(source + ": field '" + key + "' has the wrong type: " + j.at(key).dump());
-  }
-}
+using detail::field;
 
 int positive(const Json& j, const char* key, const std::string& source, const std::string& parent) {
   int v = 0;

@@ -4,6 +4,7 @@
 // LayerNorm. ASTForAudioClassification: the mean of the two tokens, LayerNorm, dense (ASTMLPHead).
 // Tasks: feature-extraction (last_hidden_state) and audio-classification. Input sizes are fixed by the config, as
 // in optimum's export (only the batch axis is dynamic).
+#include "export/architectures/common.hpp"
 #include "export/architectures/vit_family.hpp"
 #include "ortformers/core/error.hpp"
 
@@ -11,23 +12,17 @@ namespace ortformers::exporters {
 
 namespace {
 
-class AST : public Architecture {
+class AST : public MediaArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"audio-spectrogram-transformer"}; }
-  std::string base_model_prefix() const override { return "audio_spectrogram_transformer"; }
-  std::vector<std::string> tasks() const override { return {"feature-extraction", "audio-classification"}; }
-  bool token_inputs() const override { return false; }
-
-  std::string task_for_class(const std::string& class_name) const override {
-    if (class_name == "ASTModel") return "feature-extraction";
-    if (class_name == "ASTForAudioClassification") return "audio-classification";
-    return "";
+  AST()
+      : MediaArchitecture("audio-spectrogram-transformer", "audio_spectrogram_transformer",
+                          {{"ASTModel", "feature-extraction"}, {"ASTForAudioClassification", "audio-classification"}}) {
   }
 
   std::vector<GraphOutput> build_graph(BuildContext& ctx, const std::string& task) const override {
     const auto& c = ctx.config;
     auto& g = ctx.g;
-    const LayerDims d = vit_layer_dims(c);
+    const LayerDims d = bert_layer_dims(c);
     const auto H = d.hidden;
     const auto patch = c.get<std::int64_t>("patch_size", 16);
     const auto fstride = c.get<std::int64_t>("frequency_stride", 10), tstride = c.get<std::int64_t>("time_stride", 10);
@@ -51,8 +46,7 @@ class AST : public Architecture {
     x = vit_encoder(ctx, x, d, "layernorm");
 
     if (task == "feature-extraction") return {{"last_hidden_state", x, {B, tokens, H}}};
-    if (task != "audio-classification")
-      throw UnsupportedError("task '" + task + "' is not supported for model_type 'audio-spectrogram-transformer'");
+    if (task != "audio-classification") unsupported_task(task);
     // ASTModel's pooler_output: (x[:, 0] + x[:, 1]) / 2.
     auto cls = first_token(ctx, "/pooler", x);
     auto dist = g.node("/pooler", "Gather", {x, g.scalar_i64(1)}, {attr("axis", 1)});

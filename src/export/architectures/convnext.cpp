@@ -4,7 +4,7 @@
 // pointwise Linear to 4x, activation, Linear back, layer scale (gamma per channel, when present), residual.
 // The model's head: mean over height and width, LayerNorm (layer_norm_eps), classifier.
 // Tasks: feature-extraction (last_hidden_state [B, C, H/32, W/32], the stages' output) and image-classification.
-#include "export/architectures/architecture.hpp"
+#include "export/architectures/vit_family.hpp"
 #include "export/graph/vision_layers.hpp"
 #include "ortformers/core/error.hpp"
 
@@ -32,18 +32,12 @@ std::string channels_first_layer_norm(BuildContext& ctx, const std::string& scop
   return g.node(scope, "Transpose", {t}, {attr("perm", I64s{0, 3, 1, 2})});
 }
 
-class ConvNext : public Architecture {
+class ConvNext : public MediaArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"convnext"}; }
-  std::string base_model_prefix() const override { return "convnext"; }
-  std::vector<std::string> tasks() const override { return {"feature-extraction", "image-classification"}; }
-  bool token_inputs() const override { return false; }
-
-  std::string task_for_class(const std::string& class_name) const override {
-    if (class_name == "ConvNextModel") return "feature-extraction";
-    if (class_name == "ConvNextForImageClassification") return "image-classification";
-    return "";
-  }
+  ConvNext()
+      : MediaArchitecture(
+            "convnext", "convnext",
+            {{"ConvNextModel", "feature-extraction"}, {"ConvNextForImageClassification", "image-classification"}}) {}
 
   std::int64_t hidden_size(const config::PretrainedConfig& config) const override {
     return int_list(config, "hidden_sizes").back();
@@ -95,7 +89,7 @@ class ConvNext : public Architecture {
       const auto labels = c.num_labels();
       return {{"logits", linear(ctx, "/classifier", pooled, "classifier", C, labels, true), {B, labels}}};
     }
-    throw UnsupportedError("task '" + task + "' is not supported for model_type 'convnext'");
+    unsupported_task(task);
   }
 
  private:

@@ -1,8 +1,45 @@
 #include "export/architectures/vit_family.hpp"
 
+#include <algorithm>
+#include <tuple>
+
+#include "export/architectures/common.hpp"
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::exporters {
+
+MediaArchitecture::MediaArchitecture(std::string model_type, std::string base_model_prefix,
+                                     std::vector<std::pair<std::string, std::string>> class_tasks)
+    : model_type_(std::move(model_type)), prefix_(std::move(base_model_prefix)), class_tasks_(std::move(class_tasks)) {}
+
+std::vector<std::string> MediaArchitecture::tasks() const {
+  std::vector<std::string> out;
+  for (const auto& [cls, task] : class_tasks_)
+    if (std::find(out.begin(), out.end(), task) == out.end()) out.push_back(task);
+  return out;
+}
+
+std::string MediaArchitecture::task_for_class(const std::string& class_name) const {
+  for (const auto& [cls, task] : class_tasks_)
+    if (cls == class_name) return task;
+  return "";
+}
+
+void MediaArchitecture::unsupported_task(const std::string& task) const {
+  throw UnsupportedError("task '" + task + "' is not supported for model_type '" + model_type_ + "'");
+}
+
+PatchGrid image_patch_grid(const config::PretrainedConfig& c) {
+  PatchGrid p;
+  p.channels = c.get<std::int64_t>("num_channels", 3);
+  const auto [ih, iw] = config_int_pair(c, "image_size", 224);
+  std::tie(p.ph, p.pw) = config_int_pair(c, "patch_size", 16);
+  if (p.ph <= 0 || p.pw <= 0 || ih % p.ph != 0 || iw % p.pw != 0)
+    throw UnsupportedError(c.source() + ": image_size " + std::to_string(ih) + "x" + std::to_string(iw) +
+                           " is not a multiple of patch_size " + std::to_string(p.ph) + "x" + std::to_string(p.pw));
+  p.patches = (ih / p.ph) * (iw / p.pw);
+  return p;
+}
 
 std::pair<std::int64_t, std::int64_t> config_int_pair(const config::PretrainedConfig& c, const std::string& key,
                                                       std::int64_t fallback) {
@@ -51,21 +88,24 @@ std::string embeddings_with_tokens(BuildContext& ctx, const std::string& scope, 
   return g.node(scope, "Add", {e, pos});
 }
 
-LayerDims vit_layer_dims(const config::PretrainedConfig& c) {
-  LayerDims d;
-  d.hidden = c.require<std::int64_t>("hidden_size");
-  d.heads = c.require<std::int64_t>("num_attention_heads");
-  d.intermediate = c.require<std::int64_t>("intermediate_size");
-  d.eps = static_cast<float>(c.get<double>("layer_norm_eps", 1e-12));
-  d.act = c.get<std::string>("hidden_act", "gelu");
-  return d;
+std::string image_token_embeddings(BuildContext& ctx, const PatchGrid& grid, std::int64_t H,
+                                   const std::vector<std::string>& special_tokens) {
+  ctx.g.add_input(
+      "pixel_values", onnx::TensorProto_DataType_FLOAT,
+      {std::string("batch_size"), std::string("num_channels"), std::string("height"), std::string("width")});
+  // Conv patches [B, H, h, w] -> [B, h*w, H]; the special tokens first; + position embeddings.
+  auto patches = patch_embedding_tokens(ctx, "/embeddings/patch_embeddings", "pixel_values",
+                                        "embeddings.patch_embeddings.projection", H, grid.channels, {grid.ph, grid.pw},
+                                        {grid.ph, grid.pw});
+  return embeddings_with_tokens(ctx, "/embeddings", patches, special_tokens, "embeddings.position_embeddings", H,
+                                grid.patches + static_cast<std::int64_t>(special_tokens.size()));
 }
 
 std::string vit_encoder(BuildContext& ctx, const std::string& x_in, const LayerDims& d, const std::string& final_norm) {
   const auto L = ctx.config.require<std::int64_t>("num_hidden_layers");
   std::string x = x_in;
   for (std::int64_t i = 0; i < L; ++i) {
-    if (ctx.on_progress) ctx.on_progress("layer " + std::to_string(i) + "/" + std::to_string(L));
+    report_layer(ctx, i, L);
     const std::string p = "encoder.layer." + std::to_string(i) + ".";
     LayerNames n;
     n.query = p + "attention.attention.query";
