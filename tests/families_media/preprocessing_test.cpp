@@ -108,7 +108,9 @@ TEST(FamilyAudioPreprocessing, AstFbankMatchesTransformers) {
     std::cout << "ast " << file << " fbank input_values max diff " << d << ", strong bins " << d_strong << "\n";
     worst = std::max(worst, d);
     EXPECT_LE(d, kFbankTolerance) << file;
-    if (!p.at("resampled").get<bool>()) EXPECT_LE(d_strong, kFbankStrongBinTolerance) << file;
+    if (!p.at("resampled").get<bool>()) {
+      EXPECT_LE(d_strong, kFbankStrongBinTolerance) << file;
+    }
     ++checked;
   }
   EXPECT_GE(checked, 6);
