@@ -84,7 +84,10 @@ Backend::Backend(const ServerOptions& options) {
     }
   }
 
-  const auto st = pipelines::SentenceTransformerConfig::from_pretrained(m.model_dir());
+  // sentence-transformers files: in the served folder, else in the checkpoint folder it was exported from.
+  fs::path st_dir = m.model_dir();
+  if (!fs::exists(st_dir / "modules.json") && fs::is_directory(options.model_id)) st_dir = options.model_id;
+  const auto st = pipelines::SentenceTransformerConfig::from_pretrained(st_dir);
   pooling_ = st.pooling;
   const bool masked_lm = m.session().has_output("logits") && task_ == "fill-mask";
   if (options.pooling == "splade") {
@@ -120,7 +123,10 @@ Backend::Backend(const ServerOptions& options) {
   if (st.max_seq_length > 0) limit = std::min(limit, st.max_seq_length);
   max_input_length_ = static_cast<std::size_t>(limit);
 
-  const fs::path st_json = m.model_dir() / "config_sentence_transformers.json";
+  // Prompts: the given folder's file first (an export cache is keyed by the weights, not by this file).
+  fs::path st_json = fs::path(options.model_id) / "config_sentence_transformers.json";
+  if (!fs::is_directory(options.model_id) || !fs::exists(st_json))
+    st_json = m.model_dir() / "config_sentence_transformers.json";
   if (fs::exists(st_json)) {
     const Json j = read_json_file(st_json);
     if (j.contains("prompts") && j["prompts"].is_object()) {
