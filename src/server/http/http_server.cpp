@@ -3,6 +3,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -200,11 +201,17 @@ void HttpServer::start() {
 void HttpServer::do_accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (!accepting_) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<Session>(std::move(socket), *this)->start();
+    if (ec) {
+      // Out of file descriptors (EMFILE) and the like: pause before accepting again instead of spinning.
+      auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(50));
+      timer->async_wait([this, timer](beast::error_code) {
+        if (accepting_) do_accept();
+      });
+      return;
     }
-    do_accept();  // errors such as EMFILE: keep accepting (the next accept may succeed)
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<Session>(std::move(socket), *this)->start();
+    do_accept();
   });
 }
 
