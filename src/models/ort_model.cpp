@@ -98,7 +98,11 @@ TensorMap ORTModel::audio_feed(const TensorMap& inputs) const {
 }
 
 TensorMap ORTModel::run(const TensorMap& inputs) const {
-  TensorMap completed = inputs;
+  // optimum's ORTModel classes read the graph's inputs out of the keyword arguments and ignore the others
+  // (ORTModelForCustomTasks._prepare_onnx_inputs); a missing one is still an error naming the graph's inputs.
+  TensorMap completed;
+  for (const auto& [name, t] : inputs)
+    if (session_->has_input(name)) completed.emplace(name, t);
   // optimum: token_type_ids default to zeros shaped like input_ids when the graph takes them.
   if (session_->has_input("token_type_ids") && !completed.count("token_type_ids")) {
     auto ids = completed.find("input_ids");

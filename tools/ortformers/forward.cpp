@@ -1,12 +1,30 @@
 // ortformers forward --model DIR [--class NAME] --inputs FILE.json
 // FILE: {"input_ids": {"shape": [1, 7], "data": [...]}, ...} (optional "dtype"; integers default to int64,
 // fractional values to float32). Prints every output as {"name": {"shape": [...], "data": [flat row-major]}}.
+// Without --class the ORTModelFor<Class> is the one the folder's config/graph implies (the task `info` detects),
+// ORTModelForCustomTasks when no class fits. Names that are not graph inputs are ignored, as optimum does.
+#include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/core/error.hpp"
+#include "ortformers/models/audio_classification.hpp"
+#include "ortformers/models/audio_frame_classification.hpp"
+#include "ortformers/models/audio_xvector.hpp"
+#include "ortformers/models/ctc.hpp"
+#include "ortformers/models/image_classification.hpp"
+#include "ortformers/models/image_to_image.hpp"
+#include "ortformers/models/masked_lm.hpp"
+#include "ortformers/models/multiple_choice.hpp"
 #include "ortformers/models/ort_model.hpp"
+#include "ortformers/models/question_answering.hpp"
+#include "ortformers/models/semantic_segmentation.hpp"
+#include "ortformers/models/sequence_classification.hpp"
+#include "ortformers/models/token_classification.hpp"
+#include "ortformers/pipelines/pipeline.hpp"
+#include "task_detection.hpp"
 
 namespace {
 
@@ -41,7 +59,8 @@ Tensor tensor_from_json(const std::string& name, const Json& j) {
   std::vector<double> values;
   values.reserve(data.size());
   for (const auto& v : data) {
-    if (!v.is_number() && !v.is_boolean()) throw InvalidArgument("input '" + name + "': non-number in data: " + v.dump());
+    if (!v.is_number() && !v.is_boolean())
+      throw InvalidArgument("input '" + name + "': non-number in data: " + v.dump());
     values.push_back(v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>());
   }
   if (dt == DType::Int64) {
@@ -70,46 +89,89 @@ Json tensor_to_json(const Tensor& t) {
   return {{"shape", t.shape()}, {"dtype", dtype_name(t.dtype())}, {"data", data}};
 }
 
-const std::vector<std::string> kClasses = {
-    "FeatureExtraction", "CustomTasks", "SequenceClassification", "TokenClassification", "QuestionAnswering",
-    "MaskedLM", "MultipleChoice", "ImageClassification", "SemanticSegmentation", "AudioClassification",
-    "AudioFrameClassification", "AudioXVector", "CTC", "ImageToImage"};
+// Each ORTModelFor<Class>: its from_pretrained (file lookup, config, the class's own checks); the graph is then run
+// with validated, completed inputs and every output printed by name (the class's output fields are graph outputs).
+template <class M>
+std::unique_ptr<models::ORTModel> load_as(const std::string& model) {
+  return std::make_unique<M>(M::from_pretrained(model));
+}
+using Loader = std::unique_ptr<models::ORTModel> (*)(const std::string&);
+const std::vector<std::pair<std::string, Loader>>& classes() {
+  static const std::vector<std::pair<std::string, Loader>> list = {
+      {"FeatureExtraction", load_as<models::ORTModelForFeatureExtraction>},
+      {"CustomTasks", load_as<models::ORTModelForCustomTasks>},
+      {"SequenceClassification", load_as<models::ORTModelForSequenceClassification>},
+      {"TokenClassification", load_as<models::ORTModelForTokenClassification>},
+      {"QuestionAnswering", load_as<models::ORTModelForQuestionAnswering>},
+      {"MaskedLM", load_as<models::ORTModelForMaskedLM>},
+      {"MultipleChoice", load_as<models::ORTModelForMultipleChoice>},
+      {"ImageClassification", load_as<models::ORTModelForImageClassification>},
+      {"SemanticSegmentation", load_as<models::ORTModelForSemanticSegmentation>},
+      {"AudioClassification", load_as<models::ORTModelForAudioClassification>},
+      {"AudioFrameClassification", load_as<models::ORTModelForAudioFrameClassification>},
+      {"AudioXVector", load_as<models::ORTModelForAudioXVector>},
+      {"CTC", load_as<models::ORTModelForCTC>},
+      {"ImageToImage", load_as<models::ORTModelForImageToImage>}};
+  return list;
+}
 
-int forward_command(const std::string& model, std::string cls, const std::string& inputs_file) {
+const std::pair<std::string, Loader>& find_class(std::string cls) {
   if (cls.rfind("ORTModelFor", 0) == 0) cls = cls.substr(11);
-  if (std::find(kClasses.begin(), kClasses.end(), cls) == kClasses.end()) {
-    std::string list;
-    for (const auto& c : kClasses) list += (list.empty() ? "" : ", ") + c;
-    throw InvalidArgument("unknown --class '" + cls + "' (one of: " + list + ")");
+  const auto& list = classes();
+  const auto found = std::find_if(list.begin(), list.end(), [&](const auto& c) { return c.first == cls; });
+  if (found == list.end()) {
+    std::string names;
+    for (const auto& c : list) names += (names.empty() ? "" : ", ") + c.first;
+    throw InvalidArgument("unknown --class '" + cls + "' (one of: " + names + ")");
   }
+  return *found;
+}
+
+int forward_command(const std::string& model, const std::string& class_arg, const std::string& inputs_file) {
+  std::string cls = class_arg.empty() ? "" : find_class(class_arg).first;
   const Json in = read_json_file(inputs_file);
   if (!in.is_object()) throw InvalidArgument(inputs_file + ": expected an object of named tensors");
-  TensorMap inputs;
-  for (auto it = in.begin(); it != in.end(); ++it) inputs.emplace(it.key(), tensor_from_json(it.key(), it.value()));
-  Json out = Json::object();
-  if (cls == "FeatureExtraction") {
-    auto m = models::ORTModelForFeatureExtraction::from_pretrained(model);
-    auto r = m.forward(inputs);
-    out["last_hidden_state"] = tensor_to_json(r.last_hidden_state);
-    for (const auto& [name, t] : r.others) out[name] = tensor_to_json(t);
-  } else {
-    // Every task class's forward() is the graph run with validated, completed inputs, its outputs by name (logits,
-    // start_logits/end_logits, embeddings, reconstruction): the same as CustomTasks at the tensor level.
-    auto m = models::ORTModelForCustomTasks::from_pretrained(model);
-    for (const auto& [name, t] : m.forward(inputs)) out[name] = tensor_to_json(t);
+  std::unique_ptr<models::ORTModel> m;
+  if (cls.empty()) {
+    // The class the folder implies: the task `ortformers info` detects, when the graph has that class's outputs.
+    auto probe =
+        std::make_unique<models::ORTModelForCustomTasks>(models::ORTModelForCustomTasks::from_pretrained(model));
+    cls = cli::model_class_for(pipelines::detect_task(*probe), probe->session());
+    std::cerr << "ortformers forward: using ORTModelFor" << cls << " (--class overrides)\n";
+    if (cls == "CustomTasks") m = std::move(probe);
   }
+  if (!m) m = find_class(cls).second(model);
+  for (const auto& o : cli::outputs_read_by(cls)) {
+    if (!m->session().has_output(o)) {
+      throw RuntimeError("graph " + m->model_path().string() + " has no '" + o + "' output, which ORTModelFor" + cls +
+                         " reads; use --class CustomTasks for arbitrary graphs");
+    }
+  }
+  // optimum's ORTModel classes take the graph's inputs from the keyword arguments and ignore the others.
+  TensorMap inputs;
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    if (!m->session().has_input(it.key())) {
+      std::cerr << "ortformers forward: ignoring '" << it.key() << "', not an input of the graph\n";
+      continue;
+    }
+    inputs.emplace(it.key(), tensor_from_json(it.key(), it.value()));
+  }
+  Json out = Json::object();
+  for (const auto& [name, t] : m->run(inputs)) out[name] = tensor_to_json(t);
   cli::print_json_line(out);
   return 0;
 }
 
 void register_forward(CLI::App& app) {
   struct Args {
-    std::string model, cls = "FeatureExtraction", inputs;
+    std::string model, cls, inputs;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("forward", "Run a model's forward() on named tensors from a JSON file");
   cmd->add_option("--model", a->model, "model folder")->required();
-  cmd->add_option("--class", a->cls, "ORTModel class (FeatureExtraction, CustomTasks, SequenceClassification, ...)");
+  cmd->add_option("--class", a->cls,
+                  "ORTModel class (FeatureExtraction, CustomTasks, SequenceClassification, ...); default: the one the "
+                  "folder's config/graph implies");
   cmd->add_option("--inputs", a->inputs, "JSON file of named tensors")->required();
   ortformers::cli::command_actions()["forward"] = [a] { return forward_command(a->model, a->cls, a->inputs); };
 }
