@@ -1,12 +1,18 @@
 #include "ortformers/pipelines/pipeline.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <iostream>
 #include <map>
 #include <mutex>
 
 #include "ortformers/core/error.hpp"
+#include "ortformers/hub/constants.hpp"
+#include "ortformers/hub/hub.hpp"
 
 namespace ortformers::pipelines {
+
+namespace fs = std::filesystem;
 
 namespace {
 struct Registry {
@@ -37,8 +43,16 @@ std::vector<std::string> supported_tasks() {
   return tasks;
 }
 
-std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
-                                   const PipelineOptions& options) {
+namespace {
+
+std::string canonical_task(const std::string& task) {
+  auto& r = registry();
+  std::lock_guard lock(r.mu);
+  if (auto a = r.aliases.find(task); a != r.aliases.end()) return a->second;
+  return task;
+}
+
+PipelineFactory find_factory(const std::string& task) {
   PipelineFactory factory;
   {
     auto& r = registry();
@@ -52,7 +66,80 @@ std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& m
     for (const auto& t : supported_tasks()) list += (list.empty() ? "" : ", ") + t;
     throw UnsupportedError("unknown pipeline task '" + task + "'; supported tasks: " + list);
   }
-  return factory(model_id_or_path, options);
+  return factory;
+}
+
+bool has_onnx_file(const fs::path& dir) {
+  for (const auto& d : {dir, dir / "onnx"}) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) continue;
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (e.path().extension() == ".onnx") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
+                                   const PipelineOptions& options) {
+  if (model_id_or_path.empty()) return pipeline(task, options);  // transformers' model=None
+  return find_factory(task)(model_id_or_path, options);
+}
+
+std::optional<DefaultModel> default_model(const std::string& task) {
+  // transformers 4.31 src/transformers/pipelines/__init__.py, SUPPORTED_TASKS[task]["default"]["model"]["pt"], for
+  // the tasks ortformers has a pipeline for.
+  static const std::map<std::string, DefaultModel> defaults = {
+      {"audio-classification", {"superb/wav2vec2-base-superb-ks", "372e048"}},
+      {"automatic-speech-recognition", {"facebook/wav2vec2-base-960h", "55bb623"}},
+      {"feature-extraction", {"distilbert-base-cased", "935ac13"}},
+      {"text-classification", {"distilbert-base-uncased-finetuned-sst-2-english", "af0f99b"}},
+      {"token-classification", {"dbmdz/bert-large-cased-finetuned-conll03-english", "f2482bf"}},
+      {"question-answering", {"distilbert-base-cased-distilled-squad", "626af31"}},
+      {"fill-mask", {"distilroberta-base", "ec58a5b"}},
+      {"zero-shot-classification", {"facebook/bart-large-mnli", "c626438"}},
+      {"image-classification", {"google/vit-base-patch16-224", "5dca96d"}},
+      {"image-segmentation", {"facebook/detr-resnet-50-panoptic", "fc15262"}},
+      {"image-to-image", {"caidas/swin2SR-classical-sr-x2-64", "4aaedcb"}},
+  };
+  const auto it = defaults.find(canonical_task(task));
+  if (it == defaults.end()) return std::nullopt;
+  return it->second;
+}
+
+std::unique_ptr<Pipeline> pipeline(const std::string& task, const PipelineOptions& options) {
+  const auto factory = find_factory(task);
+  const auto def = default_model(task);
+  if (!def) {
+    throw InvalidArgument("pipeline('" + task + "'): no model given, and transformers has no default model for " +
+                          "this task; give one (a folder or a hub id, --model on the command line)");
+  }
+  PipelineOptions o = options;
+  if (o.model.revision.empty() || o.model.revision == "main") o.model.revision = def->revision;
+  std::cerr << "No model was supplied, defaulted to " << def->id << " and revision " << o.model.revision
+            << " (https://huggingface.co/" << def->id << ").\n"
+            << "Using a pipeline without specifying a model name and revision in production is not recommended.\n";
+  hub::HubOptions h;
+  h.revision = o.model.revision;
+  h.token = o.model.token;
+  h.local_files_only = o.model.local_files_only;
+  fs::path dir;
+  try {
+    dir = hub::resolve_model(def->id, h);
+  } catch (const NotFoundError& e) {
+    if (o.model.local_files_only || hub::is_offline_mode()) {
+      throw NotFoundError("pipeline('" + task + "'): the default model " + def->id + " (revision " + o.model.revision +
+                          ") is not in the Hugging Face cache, and HF_HUB_OFFLINE=1 (or " +
+                          "local_files_only) forbids downloading it. Download it once online (ortformers download " +
+                          def->id + " --revision " + o.model.revision + "), or give a model. (" + e.what() + ")");
+    }
+    throw;
+  }
+  // The repo's ONNX export when it has one; otherwise its PyTorch checkpoint, exported natively (optimum's
+  // from_pretrained(..., export=True)).
+  if (!has_onnx_file(dir)) o.model.export_model = true;
+  return factory(def->id, o);
 }
 
 std::vector<Json> Pipeline::call_batch(const std::vector<Json>& inputs, const Json& kwargs) {

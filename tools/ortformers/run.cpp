@@ -1,4 +1,4 @@
-// ortformers run <task> --model DIR [--option KEY=VALUE ...] [--inputs FILE.jsonl] [TEXT ...]
+// ortformers run <task> [--model DIR|ID] [--option KEY=VALUE ...] [--inputs FILE.jsonl] [TEXT ...]
 // One JSON line per input on stdout: exactly what the transformers pipeline returns for that input.
 #include <cstdlib>
 #include <iostream>
@@ -34,7 +34,8 @@ int run_command(const RunArgs& a) {
   if (!a.no_ort_cache && !(env_cache && std::string(env_cache) == "0")) {
     po.model.session.ort_format_cache_dir = runtime::default_ort_cache_dir();
   }
-  auto pipe = pipelines::pipeline(a.task, a.model, po);
+  // Without --model: transformers' default model for the task (hub cache, warning on stderr), as pipeline(task).
+  auto pipe = a.model.empty() ? pipelines::pipeline(a.task, po) : pipelines::pipeline(a.task, a.model, po);
   constexpr std::size_t kChunk = 256;  // bounded memory for long input files
   for (std::size_t start = 0; start < inputs.size(); start += kChunk) {
     std::vector<Json> chunk(inputs.begin() + static_cast<std::ptrdiff_t>(start),
@@ -49,7 +50,8 @@ void register_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Run a task pipeline: one JSON line per input, as the Python pipeline returns");
   cmd->add_option("task", args->task, "feature-extraction, sentence-embeddings, text-classification, ...")->required();
-  cmd->add_option("--model", args->model, "model folder (or id)")->required();
+  cmd->add_option("--model", args->model,
+                  "model folder or hub id (default: transformers' default model for the task, from the hub cache)");
   cmd->add_option("--option", args->options, "KEY=VALUE keyword argument for every input (VALUE parsed as JSON)")
       ->allow_extra_args(false);  // one KEY=VALUE per --option; what follows is a TEXT
   cmd->add_option("--inputs", args->inputs_file, "JSON-lines file: strings or objects of the pipeline's arguments");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,9 +43,23 @@ std::vector<std::string> supported_tasks();  // sorted, aliases included
 // The pipeline task a model folder serves, as transformers / optimum infer it: the architecture's head (an NLI head
 // serves zero-shot-classification), a sentence-transformers folder, else from the graph's outputs.
 std::string detect_task(const models::ORTModel& model);
-// transformers' pipeline(task, model). UnsupportedError listing the known tasks for an unknown one.
+// transformers' pipeline(task, model). UnsupportedError listing the known tasks for an unknown one. An empty
+// model_id_or_path is model=None: the task's default model, as pipeline(task) below.
 std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
                                    const PipelineOptions& options = {});
+
+// The model transformers 4.31's pipeline(task) picks when none is given (SUPPORTED_TASKS "default", PyTorch), e.g.
+// {"distilbert-base-uncased-finetuned-sst-2-english", "af0f99b"} for text-classification / sentiment-analysis.
+struct DefaultModel {
+  std::string id;
+  std::string revision;
+};
+std::optional<DefaultModel> default_model(const std::string& task);  // nullopt: the task has no default
+// transformers' pipeline(task) without a model: the task's default model and revision (unless options.model.revision
+// names another), resolved through the Hugging Face cache / hub; the repo's ONNX file when it has one, else its
+// PyTorch checkpoint exported natively. Warns on stderr which model was chosen, as transformers does. Offline
+// (HF_HUB_OFFLINE=1, local_files_only) without the model cached: NotFoundError naming the id and HF_HUB_OFFLINE.
+std::unique_ptr<Pipeline> pipeline(const std::string& task, const PipelineOptions& options = {});
 
 // Helpers for kwargs: a typed value or the default, InvalidArgument naming the key on a wrong type.
 template <class T>
