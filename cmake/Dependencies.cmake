@@ -16,6 +16,8 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
 find_package(Boost 1.81 REQUIRED)  # headers only: Beast + Asio for the HTTP server
+# Audio files decoded as transformers' ffmpeg_read (`ffmpeg -ac 1 -ar R -f f32le`): FFmpeg's own libraries.
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswresample libavutil)
 find_package(JPEG REQUIRED)  # libjpeg-turbo: the decoder Pillow uses, for identical pixels
 
 set(ONNXRUNTIME_ROOT "$ENV{ONNXRUNTIME_ROOT}" CACHE PATH "ONNX Runtime install (include/, lib/)")

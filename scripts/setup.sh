@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libstb-dev libjpeg62-turbo-dev libsndfile1-dev libsoxr-dev
+  libavformat-dev libavcodec-dev libswresample-dev libavutil-dev ffmpeg
   libcurl4-openssl-dev libcpp-httplib-dev libzip-dev zlib1g-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
   python3-distributed

@@ -98,11 +98,16 @@ Audio decode_audio(std::span<const std::uint8_t> bytes, const std::string& sourc
   return a;
 }
 
-Audio load_audio(const std::filesystem::path& path) {
+namespace {
+std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw NotFoundError("audio file not found: " + path.string());
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  return decode_audio(bytes, path.string());
+  return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+Audio load_audio(const std::filesystem::path& path) {
+  return decode_audio(read_file_bytes(path), path.string());
 }
 
 std::vector<float> to_mono(const Audio& a) {
@@ -234,10 +239,8 @@ std::vector<float> resample(std::span<const float> samples, int orig_freq, int n
 }
 
 std::vector<float> load_audio_mono(const std::filesystem::path& path, int sampling_rate) {
-  const Audio a = load_audio(path);
-  auto mono = to_mono(a);
-  if (sampling_rate > 0 && a.sampling_rate != sampling_rate) return resample(mono, a.sampling_rate, sampling_rate);
-  return mono;
+  const auto bytes = read_file_bytes(path);
+  return ffmpeg_read(bytes, sampling_rate, path.string());
 }
 
 }  // namespace ortformers::preprocessing

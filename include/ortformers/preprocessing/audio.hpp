@@ -1,5 +1,6 @@
 #pragma once
-// Audio decoding (libsndfile: WAV, FLAC, OGG/Vorbis, ...), mixing to mono and resampling.
+// Audio decoding (file paths: FFmpeg, as transformers' ffmpeg_read; decode_audio / load_audio: libsndfile, WAV,
+// FLAC, OGG/Vorbis, ...), mixing to mono and resampling.
 // Resampling reproduces torchaudio.functional.resample (windowed-sinc interpolation with a Hann window,
 // lowpass_filter_width = 6, rolloff = 0.99), which transformers' audio pipelines apply to {"raw", "sampling_rate"}
 // inputs; rate pairs whose torchaudio kernel would be unreasonably large (e.g. 16001 -> 16000) go through libsoxr
@@ -41,7 +42,17 @@ constexpr std::int64_t kMaxTorchaudioKernel = 1 << 22;
 // Longest resampled output accepted (InvalidArgument beyond: e.g. a corrupt 1 Hz header upsampled to 16 kHz).
 constexpr std::int64_t kMaxResampledLength = std::int64_t{1} << 30;
 
-// Decode, mix to mono and resample to `sampling_rate` (0 = keep the file's rate): what a pipeline does with a path.
+// transformers' ffmpeg_read(bpayload, sampling_rate): an audio file in memory (any container and codec FFmpeg reads:
+// WAV, FLAC, MP3, OGG/Vorbis/Opus, M4A/AAC, WebM, ...) decoded by FFmpeg's libraries as
+// `ffmpeg -i pipe:0 -ac 1 -ar <sampling_rate> -f f32le pipe:1` does: libswresample's downmix and resampler with the
+// CLI's defaults (0 = keep the file's rate). FileFormatError naming `source` when the data cannot be decoded,
+// InvalidArgument when it decodes to no samples (transformers: ValueError, same message).
+std::vector<float> ffmpeg_read(std::span<const std::uint8_t> bytes, int sampling_rate,
+                               const std::string& source = "<memory>");
+
+// What a pipeline does with a file path (transformers reads the file and calls ffmpeg_read): mono float32 at
+// `sampling_rate` (0 = keep the file's rate). NotFoundError when missing. Raw arrays with their own sampling_rate
+// (the dict form) are resampled with `resample` (torchaudio's algorithm) instead, as transformers does.
 std::vector<float> load_audio_mono(const std::filesystem::path& path, int sampling_rate);
 
 }  // namespace ortformers::preprocessing
