@@ -15,9 +15,18 @@ std::string read_text_file(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path)) throw NotFoundError("file not found: " + path.string());
     throw RuntimeError("cannot open file: " + path.string());
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) {  // not a regular file (a pipe, a device, /proc): read until its end
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  // A regular file: one allocation and one read (a stringstream copies in chunks, 0.7 s for 90 MB).
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  text.resize(static_cast<std::size_t>(in.gcount()));  // a file that shrank meanwhile
+  return text;
 }
 
 Json read_json_file(const std::filesystem::path& path) {
