@@ -13,25 +13,6 @@ namespace ortformers::tokenizers {
 
 namespace fs = std::filesystem;
 
-fs::path resolve_pointer_file(const fs::path& path) {
-  fs::path p = path;
-  for (int depth = 0; depth < 4; ++depth) {
-    std::error_code ec;
-    const auto size = fs::file_size(p, ec);
-    if (ec || size == 0 || size > 1024) return p;
-    std::ifstream in(p, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-    if (text.empty() || text.find('\n') != std::string::npos || text.find('{') != std::string::npos ||
-        text.find('\0') != std::string::npos)
-      return p;
-    const fs::path target = p.parent_path() / text;
-    if (!fs::is_regular_file(target, ec)) return p;
-    p = target;
-  }
-  return p;
-}
-
 namespace {
 
 // Special token content from a tokenizer_config / special_tokens_map entry (string or AddedToken dict).
@@ -105,7 +86,7 @@ bool cfg_bool(const Json& cfg, const char* key, bool dflt) {
 }  // namespace
 
 Tokenizer tokenizer_from_wordpiece_vocab(const fs::path& vocab_txt, const Json& cfg, const Json& map) {
-  const std::string text = read_all(resolve_pointer_file(vocab_txt));
+  const std::string text = read_all(vocab_txt);
   Vocab vocab;
   std::size_t id = 0, start = 0;
   while (start < text.size()) {
@@ -145,7 +126,7 @@ Tokenizer tokenizer_from_wordpiece_vocab(const fs::path& vocab_txt, const Json& 
 
 Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& merges_txt, const Json& cfg,
                                    const Json& map, const std::string& tokenizer_class) {
-  const Json v = read_json_file(resolve_pointer_file(vocab_json));
+  const Json v = read_json_file(vocab_json);
   if (!v.is_object()) throw FileFormatError(vocab_json.string() + ": must be a JSON object token -> id");
   Vocab vocab;
   for (auto it = v.begin(); it != v.end(); ++it) {
@@ -153,7 +134,7 @@ Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& m
       throw FileFormatError(vocab_json.string() + ": id of '" + it.key() + "' is not an integer");
     vocab.emplace(it.key(), it.value().get<std::int64_t>());
   }
-  const std::string text = read_all(resolve_pointer_file(merges_txt));
+  const std::string text = read_all(merges_txt);
   std::vector<std::pair<std::string, std::string>> merges;
   std::size_t start = 0;
   bool first = true;
@@ -205,8 +186,7 @@ Tokenizer tokenizer_from_bpe_files(const fs::path& vocab_json, const fs::path& m
 
 Tokenizer tokenizer_from_sentencepiece(const fs::path& model_file, const Json& cfg, const Json& map,
                                        const std::string& tokenizer_class) {
-  const fs::path resolved = resolve_pointer_file(model_file);
-  const SpmModel m = parse_spm(read_all(resolved), resolved.string());
+  const SpmModel m = parse_spm(read_all(model_file), model_file.string());
   if (m.model_type != 1)
     throw UnsupportedError(model_file.string() + ": SentencePiece model type " + std::to_string(m.model_type) +
                            " (only Unigram models are supported from .model files; use a tokenizer.json)");

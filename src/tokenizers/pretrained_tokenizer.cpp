@@ -292,22 +292,18 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
   const fs::path path = hub::resolve_path_or_id(path_or_id, hub::WeightsFormat::None);
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
-    Tokenizer t = Tokenizer::from_file(resolve_pointer_file(path));
+    Tokenizer t = Tokenizer::from_file(path);
     const fs::path dir = path.parent_path();
     Json cfg, map;
-    if (fs::is_regular_file(dir / "tokenizer_config.json", ec))
-      cfg = read_json_file(resolve_pointer_file(dir / "tokenizer_config.json"));
-    if (fs::is_regular_file(dir / "special_tokens_map.json", ec))
-      map = read_json_file(resolve_pointer_file(dir / "special_tokens_map.json"));
+    if (fs::is_regular_file(dir / "tokenizer_config.json", ec)) cfg = read_json_file(dir / "tokenizer_config.json");
+    if (fs::is_regular_file(dir / "special_tokens_map.json", ec)) map = read_json_file(dir / "special_tokens_map.json");
     return PreTrainedTokenizer(std::move(t), cfg, map);
   }
   if (!fs::is_directory(path, ec)) throw NotFoundError("tokenizer: no such file or folder: " + path.string());
   Json cfg, map;
   std::string model_type;
-  if (fs::is_regular_file(path / "tokenizer_config.json", ec))
-    cfg = read_json_file(resolve_pointer_file(path / "tokenizer_config.json"));
-  if (fs::is_regular_file(path / "special_tokens_map.json", ec))
-    map = read_json_file(resolve_pointer_file(path / "special_tokens_map.json"));
+  if (fs::is_regular_file(path / "tokenizer_config.json", ec)) cfg = read_json_file(path / "tokenizer_config.json");
+  if (fs::is_regular_file(path / "special_tokens_map.json", ec)) map = read_json_file(path / "special_tokens_map.json");
   if (fs::is_regular_file(path / "config.json", ec)) {
     const Json c = read_json_file(path / "config.json");
     if (c.is_object() && c.contains("model_type") && c["model_type"].is_string())
@@ -317,8 +313,7 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
                         ? cfg["tokenizer_class"].get<std::string>()
                         : class_from_model_type(model_type);
   if (fs::is_regular_file(path / "tokenizer.json", ec))
-    return PreTrainedTokenizer(Tokenizer::from_file(resolve_pointer_file(path / "tokenizer.json")), cfg, map,
-                               model_type);
+    return PreTrainedTokenizer(Tokenizer::from_file(path / "tokenizer.json"), cfg, map, model_type);
   // Legacy files: the slow tokenizer's vocabulary plus added_tokens.json.
   const Json added = read_added_tokens(path);
   auto legacy = [&](Tokenizer t) {
@@ -335,7 +330,7 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
   for (const char* name : {"spiece.model", "sentencepiece.bpe.model", "spm.model", "tokenizer.model", "source.spm"})
     if (fs::is_regular_file(path / name, ec)) {
       if (!is_slow_sentencepiece_class(cls)) return legacy(tokenizer_from_sentencepiece(path / name, cfg, map, cls));
-      auto slow = tokenizer_from_slow_sentencepiece(resolve_pointer_file(path / name), cfg, map, cls, added);
+      auto slow = tokenizer_from_slow_sentencepiece(path / name, cfg, map, cls, added);
       return PreTrainedTokenizer(std::move(slow.tokenizer), cfg, slow.special_tokens_map, model_type);
     }
   throw NotFoundError("tokenizer: no tokenizer.json, vocab.txt, vocab.json + merges.txt or SentencePiece model in " +

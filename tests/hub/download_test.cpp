@@ -158,6 +158,25 @@ TEST_F(HubDownload, ShardedSafetensorsAndSentenceTransformersModules) {
   EXPECT_TRUE(hub_.requests().empty());
 }
 
+TEST_F(HubDownload, FolderCommitsServeOnlyRegularFilesInsideTheFolder) {
+  const fs::path root = ortformers::testing::make_temp_dir("hub_folder_links");
+  fs::create_directories(root / "repo" / "sub");
+  std::ofstream(root / "repo" / "config.json") << "{}";
+  std::ofstream(root / "repo" / "sub" / "a.txt") << "a";
+  std::ofstream(root / "outside.txt") << "secret";
+  fs::create_directories(root / "outside_dir");
+  std::ofstream(root / "outside_dir" / "b.txt") << "b";
+  fs::create_symlink("../outside.txt", root / "repo" / "link.txt");
+  fs::create_directory_symlink("../outside_dir", root / "repo" / "linked_dir");
+  hub_.add_commit_from_folder("org/links", root / "repo");
+  opts_.allow_patterns = {"*"};
+  const fs::path snap = snapshot_download("org/links", opts_);
+  EXPECT_EQ(slurp(snap / "config.json"), "{}");
+  EXPECT_EQ(slurp(snap / "sub" / "a.txt"), "a");
+  EXPECT_FALSE(fs::exists(snap / "link.txt"));
+  EXPECT_FALSE(fs::exists(snap / "linked_dir"));
+}
+
 TEST_F(HubDownload, FixtureFoldersServedInTheHubLayout) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   std::string sha =

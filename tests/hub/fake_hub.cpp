@@ -450,8 +450,9 @@ std::string FakeHub::add_commit_from_folder(const std::string& repo_id, const fs
                                             const std::vector<std::string>& refs,
                                             const std::map<std::string, std::string>& extra_files) {
   std::map<std::string, std::string> files = extra_files;
+  // Only the regular files inside the folder: a symlink (to a file or a folder, possibly outside) is not served.
   for (const auto& e : fs::recursive_directory_iterator(folder)) {
-    if (!e.is_regular_file()) continue;
+    if (e.is_symlink() || !e.is_regular_file()) continue;
     std::ifstream in(e.path(), std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();

@@ -47,7 +47,7 @@ class FakeHub {
   // 40-hex commit hash.
   std::string add_commit(const std::string& repo_id, const std::map<std::string, std::string>& files,
                          const std::vector<std::string>& refs = {"main"});
-  // Same, reading every regular file under `folder` (recursively).
+  // Same, reading every regular file under `folder` (recursively; symlinks, to files or folders, are skipped).
   std::string add_commit_from_folder(const std::string& repo_id, const std::filesystem::path& folder,
                                      const std::vector<std::string>& refs = {"main"},
                                      const std::map<std::string, std::string>& extra_files = {});

@@ -2,6 +2,9 @@
 // special tokens, decode with clean-up, errors.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "ortformers/core/error.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 #include "support/fixtures.hpp"
@@ -113,4 +116,29 @@ TEST(Tokenizer, BatchUsesThreadsAndMatchesSingle) {
   const auto e = tok.encode("caf\xC3\xA9 ok", false);
   EXPECT_EQ(e.offsets.back(), (std::pair<std::size_t, std::size_t>{5, 7}));
   EXPECT_EQ(e.byte_offsets.back(), (std::pair<std::size_t, std::size_t>{6, 8}));
+}
+
+// A tokenizer.json whose whole content is a relative path (as git writes a symlink on a checkout without symlink
+// support) is not followed: it is not JSON, so loading fails with a file-format error naming the file, even when the
+// path leads to a valid tokenizer.json.
+TEST(AutoTokenizer, PathOnlyTokenizerJsonIsRejected) {
+  namespace fs = std::filesystem;
+  const fs::path root = ortformers::testing::make_temp_dir("tok_path_only");
+  fs::create_directories(root / "vocab" / "real");
+  fs::create_directories(root / "models" / "m");
+  const fs::path real = root / "vocab" / "real" / "tokenizer.json";
+  std::ofstream(real) << R"({"version": "1.0", "model": {"type": "WordLevel", "vocab": {"[UNK]": 0, "hello": 1},
+                           "unk_token": "[UNK]"}, "pre_tokenizer": {"type": "Whitespace"}})";
+  ASSERT_EQ(Tokenizer::from_file(real).encode("hello").ids, (std::vector<std::int64_t>{1}));
+  const fs::path pointer = root / "models" / "m" / "tokenizer.json";
+  std::ofstream(pointer) << "../../vocab/real/tokenizer.json\n";
+  for (const fs::path& p : {pointer, pointer.parent_path()}) {
+    try {
+      (void)AutoTokenizer::from_pretrained(p);
+      ADD_FAILURE() << "a path-only tokenizer.json was accepted: " << p;
+    } catch (const FileFormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(pointer.string()), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW(Tokenizer::from_file(pointer), FileFormatError);
 }

@@ -119,8 +119,4 @@ Tokenizer tokenizer_from_bpe_files(const std::filesystem::path& vocab_json, cons
 Tokenizer tokenizer_from_sentencepiece(const std::filesystem::path& model_file, const Json& tokenizer_config,
                                        const Json& special_tokens_map, const std::string& tokenizer_class);
 
-// Vocabulary files in the fixtures may be stored as "pointer" files whose whole content is a relative path to the
-// real file (a git symlink checked out as text); returns the file they point to, or `path` itself.
-std::filesystem::path resolve_pointer_file(const std::filesystem::path& path);
-
 }  // namespace ortformers::tokenizers
