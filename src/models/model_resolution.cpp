@@ -37,6 +37,7 @@ fs::path resolve_model_dir(const std::string& model_id_or_path, const ModelOptio
     h.revision = options.revision;
     h.token = options.token;
     h.local_files_only = options.local_files_only;
+    h.cache_dir = options.cache_dir;
     if (!options.file_name.empty()) h.file_name = options.file_name;
     h.weights = options.export_model ? hub::WeightsFormat::Checkpoint : hub::WeightsFormat::Auto;
     dir = hub::resolve_model(model_id_or_path, h);

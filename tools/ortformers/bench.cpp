@@ -16,8 +16,9 @@ using namespace ortformers;
 using Clock = std::chrono::steady_clock;
 
 struct BenchArgs {
-  std::string task, model, file_name;
-  int batch = 1, seq = 16, threads = 0, iterations = 0;
+  std::string task;
+  cli::ModelArgs m;
+  int batch = 1, seq = 16, iterations = 0;
   double seconds = 3.0;
 };
 
@@ -50,8 +51,7 @@ double time_ms(F&& f) {
 int bench_command(const BenchArgs& a) {
   if (a.batch <= 0 || a.seq <= 0) throw InvalidArgument("bench: --batch and --seq must be positive");
   pipelines::PipelineOptions po;
-  po.model.file_name = a.file_name;
-  po.model.session.intra_op_num_threads = a.threads;
+  po.model = a.m.model_options();
   std::function<void()> run_pipeline, run_raw;
   std::vector<std::string> texts;
   TensorMap raw_inputs;
@@ -63,7 +63,7 @@ int bench_command(const BenchArgs& a) {
   tok_opts.max_length = static_cast<std::size_t>(a.seq);
   tok_opts.padding = tokenizers::Padding::Longest;
   if (a.task == "feature-extraction") {
-    fe = pipelines::FeatureExtractionPipeline::from_pretrained(a.model, po);
+    fe = pipelines::FeatureExtractionPipeline::from_pretrained(a.m.model, po);
     for (int i = 0; i < a.batch; ++i) texts.push_back(make_text(fe->tokenizer(), a.seq, i));
     pipelines::FeatureExtractionOptions fo;
     fo.truncation = true;
@@ -72,7 +72,7 @@ int bench_command(const BenchArgs& a) {
     session = &fe->model().session();
     run_pipeline = [&, fo] { auto out = (*fe)(texts, fo); };
   } else if (a.task == "sentence-embeddings") {
-    st = pipelines::SentenceEmbeddingsPipeline::from_pretrained(a.model, po);
+    st = pipelines::SentenceEmbeddingsPipeline::from_pretrained(a.m.model, po);
     auto tok = tokenizers::AutoTokenizer::from_pretrained(st->model().model_dir());
     for (int i = 0; i < a.batch; ++i) texts.push_back(make_text(tok, a.seq, i));
     // The pipeline truncates at max_seq_length: cut the texts to seq tokens first so both paths see seq tokens.
@@ -118,10 +118,10 @@ int bench_command(const BenchArgs& a) {
   }
   const double p = median(tp), r = median(tr);
   Json out = {{"task", a.task},
-              {"model", a.model},
+              {"model", a.m.model},
               {"batch", a.batch},
               {"seq", a.seq},
-              {"threads", a.threads},
+              {"threads", a.m.threads},
               {"iterations", tp.size()},
               {"pipeline_ms", p},
               {"raw_session_ms", r},
@@ -138,13 +138,11 @@ void register_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Pipeline vs raw ONNX Runtime session throughput, in one run");
   cmd->add_option("task", a->task, "feature-extraction or sentence-embeddings")->required();
-  cmd->add_option("--model", a->model, "model folder")->required();
+  cli::add_model_options(*cmd, a->m, cli::kModel | cli::kThreads | cli::kFileName);
   cmd->add_option("--batch", a->batch, "inputs per batch")->required();
   cmd->add_option("--seq", a->seq, "tokens per input (special tokens included)")->required();
-  cmd->add_option("--threads", a->threads, "intra-op threads (0 = ONNX Runtime default)");
   cmd->add_option("--iterations", a->iterations, "timed iterations (0 = as many as fit in --seconds)");
   cmd->add_option("--seconds", a->seconds, "time budget when --iterations is 0");
-  cmd->add_option("--file-name", a->file_name, "ONNX file inside the model folder");
   ortformers::cli::command_actions()["bench"] = [a] { return bench_command(*a); };
 }
 

@@ -7,6 +7,28 @@
 
 namespace ortformers::cli {
 
+models::ModelOptions ModelArgs::model_options() const {
+  models::ModelOptions o;
+  o.file_name = file_name;
+  o.export_model = export_model;
+  o.revision = revision;
+  if (!cache_dir.empty()) o.cache_dir = cache_dir;
+  o.session.intra_op_num_threads = threads;
+  return o;
+}
+
+void add_model_options(CLI::App& cmd, ModelArgs& args, unsigned which) {
+  if (which & kModel)
+    cmd.add_option("--model", args.model, "model folder, .onnx file or hub id (org/name)")->required();
+  if (which & kRevision) cmd.add_option("--revision", args.revision, "branch, tag or commit hash (default: main)");
+  if (which & kFileName) cmd.add_option("--file-name", args.file_name, "ONNX file inside the model folder");
+  if (which & kThreads) cmd.add_option("--threads", args.threads, "intra-op threads (0 = ONNX Runtime default)");
+  if (which & kExport)
+    cmd.add_flag("--export", args.export_model, "export the PyTorch checkpoint natively first (cached)");
+  if (which & kCacheDir)
+    cmd.add_option("--cache-dir", args.cache_dir, "cache folder (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)");
+}
+
 Json parse_options(const std::vector<std::string>& options) {
   Json out = Json::object();
   for (const auto& o : options) {

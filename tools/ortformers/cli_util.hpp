@@ -1,11 +1,45 @@
 #pragma once
-// Shared CLI helpers: --option KEY=VALUE parsing, JSON-lines input, JSON output.
+// Shared CLI helpers: the model options of the subcommands that load a model, --option KEY=VALUE parsing,
+// JSON-lines input, JSON output.
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
 #include "ortformers/core/json.hpp"
+#include "ortformers/models/ort_model.hpp"
 
 namespace ortformers::cli {
+
+// The model options shared by the subcommands that load a model (run, bench, forward, info, export, download,
+// serve), with their defaults.
+struct ModelArgs {
+  std::string model;              // --model DIR|ID (required): model folder, .onnx file or hub id "org/name"
+  std::string revision = "main";  // --revision: hub branch, tag or commit
+  std::string file_name;          // --file-name: the ONNX file inside the model folder ("" = as optimum finds it)
+  int threads = 0;                // --threads: ONNX Runtime intra-op threads (0 = its default)
+  bool export_model = false;      // --export: export the PyTorch checkpoint natively first (cached)
+  std::string cache_dir;          // --cache-dir: Hugging Face cache ("" = $HF_HUB_CACHE or ~/.cache/huggingface/hub)
+
+  // These values as models::ModelOptions (file_name, export_model, revision, cache_dir, intra-op threads).
+  models::ModelOptions model_options() const;
+};
+
+// Which of ModelArgs' options a subcommand declares (or them together: kModel | kFileName | kThreads).
+enum ModelOption : unsigned {
+  kModel = 1u << 0,
+  kRevision = 1u << 1,
+  kFileName = 1u << 2,
+  kThreads = 1u << 3,
+  kExport = 1u << 4,
+  kCacheDir = 1u << 5,
+  kAllModelOptions = (1u << 6) - 1,
+};
+
+// Declares the options `which` on `cmd`, stored into `args`. `args` must outlive the parse and the action: keep
+// it in the struct the action's shared_ptr holds. Example:
+//   struct Args { cli::ModelArgs m; ... };  auto a = std::make_shared<Args>();
+//   cli::add_model_options(*cmd, a->m, cli::kModel | cli::kThreads);  ... a->m.model_options()
+void add_model_options(CLI::App& cmd, ModelArgs& args, unsigned which = kAllModelOptions);
 
 // KEY=VALUE -> {"KEY": VALUE}; VALUE parsed as JSON when it parses (numbers, true/false, null, lists, objects),
 // as a string otherwise. InvalidArgument for an option without '='.

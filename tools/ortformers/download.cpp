@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/hub/hub.hpp"
@@ -15,9 +16,9 @@ using namespace ortformers;
 struct DownloadArgs {
   std::string id;
   std::vector<std::string> files;
-  std::string revision = "main";
+  cli::ModelArgs m;  // --revision, --file-name, --cache-dir
   std::vector<std::string> include, exclude;
-  std::string cache_dir, token, file_name, weights = "auto", repo_type = "model", endpoint;
+  std::string token, weights = "auto", repo_type = "model", endpoint;
   bool force = false, local_files_only = false, quiet = false;
 };
 
@@ -33,11 +34,11 @@ hub::WeightsFormat parse_weights(const std::string& w) {
 
 int download_command(const DownloadArgs& a) {
   hub::HubOptions o;
-  o.revision = a.revision;
+  o.revision = a.m.revision;
   if (!a.token.empty()) o.token = a.token;
-  if (!a.cache_dir.empty()) o.cache_dir = a.cache_dir;
+  if (!a.m.cache_dir.empty()) o.cache_dir = a.m.cache_dir;
   if (!a.endpoint.empty()) o.endpoint = a.endpoint;
-  if (!a.file_name.empty()) o.file_name = a.file_name;
+  if (!a.m.file_name.empty()) o.file_name = a.m.file_name;
   o.allow_patterns = a.include;
   o.ignore_patterns = a.exclude;
   o.repo_type = a.repo_type;
@@ -63,17 +64,15 @@ void register_download(CLI::App& app) {
       "download", "Download a model from the Hugging Face hub into the shared cache and print its local folder");
   cmd->add_option("id", a->id, "repo id, e.g. sentence-transformers/all-MiniLM-L6-v2")->required();
   cmd->add_option("files", a->files, "only these files (prints one path per file)");
-  cmd->add_option("--revision", a->revision, "branch, tag or commit hash (default: main)");
+  cli::add_model_options(*cmd, a->m, cli::kRevision | cli::kFileName | cli::kCacheDir);
   cmd->add_option("--include", a->include, "download the repo files matching this glob (repeatable)")
       ->expected(1)
       ->allow_extra_args(false);
   cmd->add_option("--exclude", a->exclude, "skip the repo files matching this glob (repeatable)")
       ->expected(1)
       ->allow_extra_args(false);
-  cmd->add_option("--cache-dir", a->cache_dir, "cache folder (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)");
   cmd->add_option("--token", a->token, "access token (default: $HF_TOKEN or the token file)");
   cmd->add_option("--endpoint", a->endpoint, "hub URL (default: $HF_ENDPOINT or https://huggingface.co)");
-  cmd->add_option("--file-name", a->file_name, "the ONNX file to fetch (e.g. model_quantized.onnx)");
   cmd->add_option("--weights", a->weights, "auto | onnx | safetensors | pytorch | checkpoint | none (default: auto)");
   cmd->add_option("--repo-type", a->repo_type, "model | dataset | space (default: model)");
   cmd->add_flag("--force", a->force, "download again even when cached");

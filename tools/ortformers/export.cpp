@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/export/export.hpp"
 
@@ -13,7 +14,8 @@ namespace {
 using namespace ortformers;
 
 struct ExportArgs {
-  std::string model, out, task = "auto", quantize, library = "auto";
+  cli::ModelArgs m;
+  std::string out, task = "auto", quantize, library = "auto";
   int opset = 17;
   bool optimize = false, no_progress = false, quiet = false;
 };
@@ -43,9 +45,9 @@ int export_command(const ExportArgs& a) {
   if (!a.quantize.empty()) o.quantize = a.quantize;
   o.library_name = a.library;
   o.progress = !a.no_progress && !a.quiet;
-  const auto r = exporters::export_model(a.model, a.out, o);
+  const auto r = exporters::export_model(a.m.model, a.out, o);
   if (a.quiet) return 0;
-  std::cout << "exported " << a.model << " -> " << r.onnx_path.string() << "\n"
+  std::cout << "exported " << a.m.model << " -> " << r.onnx_path.string() << "\n"
             << "  architecture: " << r.model_type << "\n"
             << "  task:         " << r.task
             << (r.library_name == "sentence_transformers" ? " (sentence-transformers)" : "") << "\n"
@@ -65,8 +67,8 @@ int export_command(const ExportArgs& a) {
 void register_export(CLI::App& app) {
   auto a = std::make_shared<ExportArgs>();
   auto* cmd = app.add_subcommand("export", "Export a PyTorch checkpoint folder to ONNX natively (no Python)");
-  cmd->add_option("--model", a->model, "checkpoint folder (config.json + model.safetensors or pytorch_model.bin)")
-      ->required();
+  cli::add_model_options(*cmd, a->m, cli::kModel);
+  cmd->get_option("--model")->description("checkpoint folder (config.json + model.safetensors or pytorch_model.bin)");
   cmd->add_option("output", a->out, "output folder (model.onnx, config.json, tokenizer files)")->required();
   cmd->add_option("--task", a->task,
                   "auto (from config.json), feature-extraction, text-classification, token-classification, "

@@ -164,16 +164,17 @@ int forward_command(const std::string& model, const std::string& class_arg, cons
 
 void register_forward(CLI::App& app) {
   struct Args {
-    std::string model, cls, inputs;
+    cli::ModelArgs m;
+    std::string cls, inputs;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("forward", "Run a model's forward() on named tensors from a JSON file");
-  cmd->add_option("--model", a->model, "model folder")->required();
+  cli::add_model_options(*cmd, a->m, cli::kModel);
   cmd->add_option("--class", a->cls,
                   "ORTModel class (FeatureExtraction, CustomTasks, SequenceClassification, ...); default: the one the "
                   "folder's config/graph implies");
   cmd->add_option("--inputs", a->inputs, "JSON file of named tensors")->required();
-  ortformers::cli::command_actions()["forward"] = [a] { return forward_command(a->model, a->cls, a->inputs); };
+  ortformers::cli::command_actions()["forward"] = [a] { return forward_command(a->m.model, a->cls, a->inputs); };
 }
 
 }  // namespace

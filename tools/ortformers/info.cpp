@@ -49,10 +49,10 @@ int info_command(const std::string& model) {
 }
 
 void register_info(CLI::App& app) {
-  auto model = std::make_shared<std::string>();
+  auto a = std::make_shared<ortformers::cli::ModelArgs>();
   auto* cmd = app.add_subcommand("info", "Show a model folder's config, graph inputs/outputs and detected task");
-  cmd->add_option("--model", *model, "model folder")->required();
-  ortformers::cli::command_actions()["info"] = [model] { return info_command(*model); };
+  ortformers::cli::add_model_options(*cmd, *a, ortformers::cli::kModel);
+  ortformers::cli::command_actions()["info"] = [a] { return info_command(a->model); };
 }
 
 }  // namespace

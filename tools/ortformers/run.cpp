@@ -12,10 +12,9 @@
 namespace {
 
 struct RunArgs {
-  std::string task, model, inputs_file, tokenizer, file_name, output_dir = ".";
+  std::string task, inputs_file, tokenizer, output_dir = ".";
   std::vector<std::string> options, texts;
-  int threads = 0;
-  bool export_model = false;
+  ortformers::cli::ModelArgs m;
   bool no_ort_cache = false;
 };
 
@@ -27,15 +26,13 @@ int run_command(const RunArgs& a) {
   pipelines::PipelineOptions po;
   po.tokenizer = a.tokenizer;
   po.output_dir = a.output_dir;
-  po.model.file_name = a.file_name;
-  po.model.export_model = a.export_model;
-  po.model.session.intra_op_num_threads = a.threads;
+  po.model = a.m.model_options();
   const char* env_cache = std::getenv("ORTFORMERS_ORT_CACHE");
   if (!a.no_ort_cache && !(env_cache && std::string(env_cache) == "0")) {
     po.model.session.ort_format_cache_dir = runtime::default_ort_cache_dir();
   }
   // Without --model: transformers' default model for the task (hub cache, warning on stderr), as pipeline(task).
-  auto pipe = a.model.empty() ? pipelines::pipeline(a.task, po) : pipelines::pipeline(a.task, a.model, po);
+  auto pipe = a.m.model.empty() ? pipelines::pipeline(a.task, po) : pipelines::pipeline(a.task, a.m.model, po);
   constexpr std::size_t kChunk = 256;  // bounded memory for long input files
   for (std::size_t start = 0; start < inputs.size(); start += kChunk) {
     std::vector<Json> chunk(inputs.begin() + static_cast<std::ptrdiff_t>(start),
@@ -50,17 +47,16 @@ void register_run(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
   auto* cmd = app.add_subcommand("run", "Run a task pipeline: one JSON line per input, as the Python pipeline returns");
   cmd->add_option("task", args->task, "feature-extraction, sentence-embeddings, text-classification, ...")->required();
-  cmd->add_option("--model", args->model,
+  cmd->add_option("--model", args->m.model,
                   "model folder or hub id (default: transformers' default model for the task, from the hub cache)");
+  using namespace ortformers::cli;
+  add_model_options(*cmd, args->m, kFileName | kThreads | kExport);
   cmd->add_option("--option", args->options, "KEY=VALUE keyword argument for every input (VALUE parsed as JSON)")
       ->allow_extra_args(false);  // one KEY=VALUE per --option; what follows is a TEXT
   cmd->add_option("--inputs", args->inputs_file, "JSON-lines file: strings or objects of the pipeline's arguments");
   cmd->add_option("texts", args->texts, "inputs (texts or file paths)");
   cmd->add_option("--tokenizer", args->tokenizer, "tokenizer folder or tokenizer.json (default: the model folder)");
-  cmd->add_option("--file-name", args->file_name, "ONNX file inside the model folder");
   cmd->add_option("--output-dir", args->output_dir, "where pipelines that produce images write them");
-  cmd->add_option("--threads", args->threads, "intra-op threads (0 = ONNX Runtime default)");
-  cmd->add_flag("--export", args->export_model, "export the PyTorch checkpoint natively first (cached)");
   cmd->add_flag("--no-ort-cache", args->no_ort_cache,
                 "do not keep/use the optimised graph in ONNX Runtime format (also ORTFORMERS_ORT_CACHE=0)");
   ortformers::cli::command_actions()["run"] = [args] { return run_command(*args); };

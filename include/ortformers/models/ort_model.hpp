@@ -23,6 +23,7 @@ struct ModelOptions {
   std::string revision = "main";
   std::optional<std::string> token;
   bool local_files_only = false;
+  std::optional<std::filesystem::path> cache_dir{};  // else $HF_HUB_CACHE / $HF_HOME/hub / ~/.cache/huggingface/hub
 };
 
 // The ONNX file optimum would load from `dir`: options.file_name, else model.onnx, else a single *.onnx in dir or
