@@ -11,6 +11,7 @@ find_package(ONNX CONFIG REQUIRED)
 find_package(Protobuf REQUIRED)
 pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip) # its CMake config references tools Debian ships separately
 find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED)  # libcrypto: SHA-256 / SHA-1 of downloads (EVP)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)

@@ -1,42 +1,42 @@
 #pragma once
-// Streaming SHA-256 (the hub's ETag of LFS files) and SHA-1 (git blob ids, the ETag of regular files).
-#include <array>
+// Streaming SHA-256 (the hub's ETag of LFS files) and SHA-1 (git blob ids, the ETag of regular files), computed by
+// OpenSSL's EVP digests (which use the CPU's SHA instructions where it has them).
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace ortformers::hub::detail {
 
-class Sha256 {
+// A message digest fed in pieces. RuntimeError if OpenSSL fails (out of memory, a FIPS provider without the digest).
+class Digest {
  public:
-  Sha256();
   void update(const void* data, std::size_t size);
   void update(std::string_view s) { update(s.data(), s.size()); }
   std::string hexdigest();  // finalises; the object must not be updated afterwards
 
+ protected:
+  explicit Digest(const char* algorithm);  // "SHA256", "SHA1"
+
  private:
-  void block(const std::uint8_t* p);
-  std::array<std::uint32_t, 8> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+  struct Free {
+    void operator()(evp_md_ctx_st* ctx) const noexcept;
+  };
+  std::unique_ptr<evp_md_ctx_st, Free> ctx_;
+  const char* algorithm_;
 };
 
-class Sha1 {
+class Sha256 : public Digest {
  public:
-  Sha1();
-  void update(const void* data, std::size_t size);
-  void update(std::string_view s) { update(s.data(), s.size()); }
-  std::string hexdigest();
+  Sha256() : Digest("SHA256") {}
+};
 
- private:
-  void block(const std::uint8_t* p);
-  std::array<std::uint32_t, 5> h_;
-  std::array<std::uint8_t, 64> buf_{};
-  std::size_t buf_len_ = 0;
-  std::uint64_t total_ = 0;
+class Sha1 : public Digest {
+ public:
+  Sha1() : Digest("SHA1") {}
 };
 
 std::string sha256_hex(std::string_view data);
