@@ -354,6 +354,13 @@ int main(int argc, char** argv) {
     graphs["optimized"] = exporters::export_model(ckpt, temp_root() / "g-opt", opt).onnx_path;
     try {
       graphs["int8"] = exporters::export_model(ckpt, temp_root() / "g-int8", q8).onnx_path;
+      // The other int8 schemes (export/quantize.hpp): accuracy and speed of each on this CPU.
+      for (const char* preset : {"avx2", "avx512_vnni"}) {
+        exporters::ExportOptions o;
+        o.quantize = preset;
+        graphs[std::string("int8-") + preset] =
+            exporters::export_model(ckpt, temp_root() / (std::string("g-int8-") + preset), o).onnx_path;
+      }
       // For comparison: the plain graph quantised as it is (decomposed attention; its Q/K/V MatMuls merged into one
       // DynamicQuantizeMatMul). The exporter's --quantize builds on the fused graph instead (QAttention).
       const auto unfused = temp_root() / "g-int8-unfused";
@@ -404,15 +411,17 @@ int main(int argc, char** argv) {
                           {{"optimum", g.optimum}, {"ours", g.ours}, {"ours-optimized", g.ours_optimized}}, b, sq,
                           rounds, 0.05);
 
-  // int8 accuracy: sentence_embedding cosine to fp32 at 32 x 128.
-  if (graphs.count("int8")) {
-    auto sp = make_session(graphs["plain"]), sq = make_session(graphs["int8"]);
+  // int8 accuracy: sentence_embedding cosine to fp32 at 32 x 128, per scheme.
+  for (const char* key : {"int8", "int8-avx2", "int8-avx512_vnni"}) {
+    if (!graphs.count(key)) continue;
+    auto sp = make_session(graphs["plain"]), sq = make_session(graphs[key]);
     auto f = make_feeds(*sp, 32, 128, 11);
     auto a = run(*sp, f), b = run(*sq, f);
     std::size_t idx = 0;
     for (std::size_t i = 0; i < f.out_names.size(); ++i)
       if (f.out_names[i] == "sentence_embedding") idx = i;
-    g_extra["int8_min_cosine"] = cosine_min(a[idx].GetTensorData<float>(), b[idx].GetTensorData<float>(), 32, 384);
+    g_extra[std::string(key) + "_min_cosine"] =
+        cosine_min(a[idx].GetTensorData<float>(), b[idx].GetTensorData<float>(), 32, 384);
   }
 
   std::printf("\nSummary (ratios from this run; > 1 means the first is faster)\n");
@@ -437,9 +446,18 @@ int main(int argc, char** argv) {
   ratio("int8 vs plain, 32x128 (goal >= 2.5x)", inf("int8", "32x128"), inf("plain", "32x128"));
   ratio("int8 of the unfused plain graph vs plain, 1x16", inf("int8-unfused", "1x16"), inf("plain", "1x16"));
   ratio("int8 of the unfused plain graph vs plain, 32x128", inf("int8-unfused", "32x128"), inf("plain", "32x128"));
-  if (g_extra.count("int8_min_cosine"))
-    std::printf("  int8 sentence_embedding min cosine to fp32 (32x128): %.5f (goal >= 0.99)\n",
-                g_extra["int8_min_cosine"]);
+  ratio("int8 --quantize avx2 (u8u8) vs plain, 1x16", inf("int8-avx2", "1x16"), inf("plain", "1x16"));
+  ratio("int8 --quantize avx2 (u8u8) vs plain, 32x128", inf("int8-avx2", "32x128"), inf("plain", "32x128"));
+  ratio("int8 --quantize avx512_vnni (8-bit u8s8) vs plain, 1x16", inf("int8-avx512_vnni", "1x16"),
+        inf("plain", "1x16"));
+  ratio("int8 --quantize avx512_vnni (8-bit u8s8) vs plain, 32x128", inf("int8-avx512_vnni", "32x128"),
+        inf("plain", "32x128"));
+  std::printf("  CPU: VNNI (u8 x s8 without saturation) %s\n", exporters::cpu_has_int8_dot_product() ? "yes" : "no");
+  for (const char* key : {"int8", "int8-avx2", "int8-avx512_vnni"}) {
+    if (g_extra.count(std::string(key) + "_min_cosine"))
+      std::printf("  %s sentence_embedding min cosine to fp32 (32x128): %.5f (goal >= 0.99)\n", key,
+                  g_extra[std::string(key) + "_min_cosine"]);
+  }
   for (const auto& n : fixture_names)
     for (const char* shape : {"1x16", "32x128"}) {
       const std::string label = "ours vs optimum, " + n + " " + shape + " (goal >= 1x)";

@@ -275,8 +275,9 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   };
   if (options.opset < 14 || options.opset > 17)
     throw InvalidArgument("opset " + std::to_string(options.opset) + " is not supported (14 to 17)");
-  if (options.quantize && *options.quantize != "int8")
-    throw InvalidArgument("quantize '" + *options.quantize + "' is not supported (int8)");
+#ifdef ORTFORMERS_HAVE_QUANTIZE
+  if (options.quantize) (void)quantization_preset(*options.quantize);  // InvalidArgument naming the accepted names
+#endif
   if (!fs::is_directory(model_dir)) throw NotFoundError("model folder " + model_dir.string() + " does not exist");
 
   report(0.0, "reading config");
@@ -358,8 +359,12 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   if (materialize || options.quantize) exporters::materialize(out.model, out.deferred);
   if (options.quantize) {
 #ifdef ORTFORMERS_HAVE_QUANTIZE
-    report(0.93, "quantizing (dynamic int8)");
-    quantize_dynamic_int8(out.model);
+    const QuantizeOptions qopt = quantization_preset(*options.quantize);
+    report(0.93, "quantizing (dynamic int8, " + describe(qopt) + ")");
+    quantize_dynamic_int8(out.model, qopt);
+    auto* meta = out.model.add_metadata_props();
+    meta->set_key("ortformers.quantization");
+    meta->set_value(*options.quantize + ": " + describe(qopt));
 #else
     throw UnsupportedError("--quantize int8 is not available in this build (quantize.hpp missing)");
 #endif

@@ -3,6 +3,10 @@
 
 #include <onnx/checker.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -75,10 +79,12 @@ bool read_floats(const onnx::TensorProto& t, std::vector<float>& out) {
 
 struct QuantizedWeight {
   std::string q_name, scale_name;
+  std::string zero_point_name;  // uint8 weights only (zero point 128); empty for int8 (zero point 0)
   std::size_t bytes = 0;
 };
 
-// Quantises W [K, N] (or B^T when `transposed`: B is [N, K]) into int8 [K, N] + float scales [N] or [].
+// Quantises W [K, N] (or B^T when `transposed`: B is [N, K]) into int8 [K, N] + float scales [N] or [] (uint8
+// weights: the same values + 128, with a zero point of 128 per scale).
 QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows, std::int64_t cols, bool transposed,
                                 const std::string& base, const QuantizeOptions& opt, onnx::GraphProto& graph) {
   const std::int64_t K = transposed ? cols : rows;
@@ -109,6 +115,7 @@ QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows
   std::vector<float> scales = opt.per_channel ? col_scale : std::vector<float>{col_scale.empty() ? 1.0f : col_scale[0]};
   std::string q(static_cast<std::size_t>(K * N), '\0');
   auto* qd = reinterpret_cast<std::int8_t*>(q.data());
+  const bool u8 = opt.weight_type == WeightType::UInt8;
   // round(w / s) half to even: |w / s| <= qmax after clamping, where adding and subtracting 1.5 * 2^23 rounds
   // exactly like nearbyint in the default rounding mode.
   constexpr float kRound = 12582912.0f;
@@ -120,7 +127,8 @@ QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows
       v = v > -qmax ? v : -qmax;  // NaN -> -qmax
       v = v < qmax ? v : qmax;
       v = (v + kRound) - kRound;
-      out[n] = static_cast<std::int8_t>(v);
+      out[n] = u8 ? static_cast<std::int8_t>(static_cast<std::uint8_t>(static_cast<int>(v) + 128))
+                  : static_cast<std::int8_t>(v);
     }
   }
   QuantizedWeight out;
@@ -128,7 +136,7 @@ QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows
   out.scale_name = base + "_scale";
   auto* tq = graph.add_initializer();
   tq->set_name(out.q_name);
-  tq->set_data_type(onnx::TensorProto::INT8);
+  tq->set_data_type(u8 ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8);
   tq->add_dims(K);
   tq->add_dims(N);
   tq->set_raw_data(std::move(q));
@@ -138,6 +146,15 @@ QuantizedWeight quantize_weight(const std::vector<float>& src, std::int64_t rows
   if (opt.per_channel) ts->add_dims(N);
   ts->set_raw_data(std::string(reinterpret_cast<const char*>(scales.data()), scales.size() * sizeof(float)));
   out.bytes = static_cast<std::size_t>(K * N) + scales.size() * sizeof(float);
+  if (u8) {
+    out.zero_point_name = base + "_zero_point";
+    auto* tz = graph.add_initializer();
+    tz->set_name(out.zero_point_name);
+    tz->set_data_type(onnx::TensorProto::UINT8);
+    if (opt.per_channel) tz->add_dims(N);
+    tz->set_raw_data(std::string(scales.size(), static_cast<char>(128)));
+    out.bytes += scales.size();
+  }
   return out;
 }
 
@@ -150,6 +167,53 @@ std::string unique_name(const std::string& base, const std::unordered_set<std::s
 }
 
 }  // namespace
+
+const std::vector<std::string>& quantization_preset_names() {
+  static const std::vector<std::string> names = {"int8", "avx2", "avx512", "avx512_vnni", "arm64"};
+  return names;
+}
+
+QuantizeOptions quantization_preset(const std::string& name) {
+  QuantizeOptions o;
+  if (name == "int8" || name == "avx512") {
+    o.weight_type = WeightType::Int8;
+    o.reduce_range = true;
+  } else if (name == "avx512_vnni" || name == "arm64") {
+    o.weight_type = WeightType::Int8;
+    o.reduce_range = false;
+  } else if (name == "avx2") {
+    o.weight_type = WeightType::UInt8;
+    o.reduce_range = false;
+  } else {
+    std::string list;
+    for (const auto& n : quantization_preset_names()) list += (list.empty() ? "" : ", ") + n;
+    throw InvalidArgument("unknown quantization '" + name + "' (expected one of: " + list + ")");
+  }
+  return o;
+}
+
+std::string describe(const QuantizeOptions& o) {
+  std::string s = o.weight_type == WeightType::UInt8 ? "u8u8 (uint8 weights, zero point 128)" : "u8s8";
+  if (o.weight_type == WeightType::Int8) s += o.reduce_range ? ", 7-bit weights (reduce_range)" : ", 8-bit weights";
+  s += o.per_channel ? ", per-channel" : ", per-tensor";
+  return s;
+}
+
+bool cpu_has_int8_dot_product() {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool avx512_vnni = (c >> 11) & 1u;  // CPUID.(7,0):ECX[11]
+  __cpuid_count(7, 1, a, b, c, d);
+  const bool avx_vnni = (a >> 4) & 1u;  // CPUID.(7,1):EAX[4]
+  return avx512_vnni || avx_vnni;
+#elif defined(__aarch64__)
+  return true;
+#else
+  return false;
+#endif
+}
 
 QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOptions& opt) {
   QuantizeReport report;
@@ -244,12 +308,14 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     auto it = cache.find(key);
     if (it == cache.end()) {
       std::string base = node.input(1);
-      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+      for (int k = 1;
+           taken.count(base + "_quantized") || taken.count(base + "_scale") || taken.count(base + "_zero_point"); ++k) {
         base = node.input(1) + "_" + std::to_string(k);
       }
       QuantizedWeight qw = quantize_weight(w, wt->dims(0), wt->dims(1), false, base, opt, graph);
       taken.insert(qw.q_name);
       taken.insert(qw.scale_name);
+      if (!qw.zero_point_name.empty()) taken.insert(qw.zero_point_name);
       report.float_weight_bytes += w.size() * sizeof(float);
       report.int8_weight_bytes += qw.bytes;
       it = cache.emplace(key, qw).first;
@@ -279,6 +345,7 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     q.add_input(it->second.scale_name);
     q.add_input(node.input_size() > 3 ? node.input(3) : std::string());
     q.add_input(dq.output(2));
+    if (!it->second.zero_point_name.empty()) q.add_input(it->second.zero_point_name);
     for (const auto& a : node.attribute()) *q.add_attribute() = a;
     q.add_output(node.output(0));
     new_nodes.push_back(std::move(dq));
@@ -370,12 +437,14 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
       if (!ok) continue;
       const onnx::NodeProto& lead = graph.node(group[0].node);
       std::string base = lead.input(1) + "_merged";
-      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+      for (int k = 1;
+           taken.count(base + "_quantized") || taken.count(base + "_scale") || taken.count(base + "_zero_point"); ++k) {
         base = lead.input(1) + "_merged_" + std::to_string(k);
       }
       QuantizedWeight qw = quantize_weight(cat, K, total, false, base, opt, graph);
       taken.insert(qw.q_name);
       taken.insert(qw.scale_name);
+      if (!qw.zero_point_name.empty()) taken.insert(qw.zero_point_name);
       report.float_weight_bytes += cat.size() * sizeof(float);
       report.int8_weight_bytes += qw.bytes;
       std::string bias_name;
@@ -398,10 +467,8 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
       q.add_input(a);
       q.add_input(qw.q_name);
       q.add_input(qw.scale_name);
-      if (!bias_name.empty()) {
-        q.add_input("");
-        q.add_input(bias_name);
-      }
+      if (!bias_name.empty() || !qw.zero_point_name.empty()) q.add_input(qw.zero_point_name);
+      if (!bias_name.empty()) q.add_input(bias_name);
       const std::string merged_out = unique_name(scope + "_merged_output", taken);
       taken.insert(merged_out);
       q.add_output(merged_out);
@@ -528,12 +595,14 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     auto it = cache.find(key);
     if (it == cache.end()) {
       std::string base = node.input(1) + (transposed ? "_T" : "");
-      for (int k = 1; taken.count(base + "_quantized") || taken.count(base + "_scale"); ++k) {
+      for (int k = 1;
+           taken.count(base + "_quantized") || taken.count(base + "_scale") || taken.count(base + "_zero_point"); ++k) {
         base = node.input(1) + (transposed ? "_T" : "") + "_" + std::to_string(k);
       }
       QuantizedWeight qw = quantize_weight(w, rows, cols, transposed, base, opt, graph);
       taken.insert(qw.q_name);
       taken.insert(qw.scale_name);
+      if (!qw.zero_point_name.empty()) taken.insert(qw.zero_point_name);
       report.float_weight_bytes += w.size() * sizeof(float);
       report.int8_weight_bytes += qw.bytes;
       it = cache.emplace(key, qw).first;
@@ -547,10 +616,10 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
     q.add_input(node.input(0));
     q.add_input(it->second.q_name);
     q.add_input(it->second.scale_name);
-    q.add_input("");  // b_zero_point: symmetric weights
+    q.add_input(it->second.zero_point_name);  // b_zero_point: "" for int8 (symmetric, 0), 128 for uint8
     if (!bias.empty())
       q.add_input(bias);
-    else
+    else if (it->second.zero_point_name.empty())
       q.mutable_input()->RemoveLast();
     q.add_output(final_out);
     new_nodes.push_back(std::move(q));

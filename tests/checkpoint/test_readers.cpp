@@ -274,10 +274,14 @@ TEST(CheckpointReaders, EveryFixtureModelGivesIdenticalTensorsFromBothFiles) {
   ASSERT_GE(dirs.size(), 9u);
   for (const auto& dir : dirs) {
     SCOPED_TRACE(dir.string());
-    const StateDict st = load_safetensors(dir / "model.safetensors");
-    const StateDict bin = load_pytorch_bin(dir / "pytorch_model.bin");
+    // What the export sees: each file with the tied names of config.json restored (save_pretrained's safetensors
+    // keeps one name per tied group, torch.save's .bin every name).
+    const Json config = ortformers::read_json_file(dir / "config.json");
+    StateDict st = load_safetensors(dir / "model.safetensors");
+    StateDict bin = load_pytorch_bin(dir / "pytorch_model.bin");
+    tie_weights(st, config);
+    tie_weights(bin, config);
     ASSERT_GT(st.size(), 0u);
-    // Same names (the .bin may add tied duplicates, which safetensors drops; they must equal their twin).
     for (const auto& [name, t] : st) {
       ASSERT_TRUE(bin.contains(name)) << name;
       EXPECT_TRUE(same_bytes(t, bin.at(name))) << name;
@@ -287,6 +291,32 @@ TEST(CheckpointReaders, EveryFixtureModelGivesIdenticalTensorsFromBothFiles) {
     }
     EXPECT_EQ(st.size(), bin.size());
   }
+}
+
+TEST(CheckpointReaders, TiedWeightsOfT5AreRestoredFromTheConfig) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path dir = fixtures / "models" / "t5-tiny";
+  const StateDict raw = load_safetensors(dir / "model.safetensors");
+  ASSERT_FALSE(raw.contains("lm_head.weight"));  // save_pretrained dropped the tied aliases
+  const StateDict sd = load_checkpoint(dir);     // what the exporter reads
+  for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"}) {
+    ASSERT_TRUE(sd.contains(alias)) << alias;
+    EXPECT_EQ(sd.at(alias).raw_data(), sd.at("shared.weight").raw_data()) << alias << " shares shared.weight";
+  }
+  EXPECT_EQ(sd.size(), load_pytorch_bin(dir / "pytorch_model.bin").size());
+  // tie_word_embeddings false unties the head but keeps the shared encoder/decoder embeddings.
+  StateDict untied = load_safetensors(dir / "model.safetensors");
+  Json cfg = ortformers::read_json_file(dir / "config.json");
+  cfg["tie_word_embeddings"] = false;
+  EXPECT_EQ(tie_weights(untied, cfg), 2u);
+  EXPECT_FALSE(untied.contains("lm_head.weight"));
+  cfg["tie_word_embeddings"] = "yes";
+  const std::string err = error_of([&] { tie_weights(untied, cfg); });
+  EXPECT_NE(err.find("tie_word_embeddings"), std::string::npos) << err;
+  // Llama's class default is untied; GPT-2's is tied.
+  EXPECT_TRUE(tied_weights(Json{{"model_type", "llama"}}).empty());
+  ASSERT_EQ(tied_weights(Json{{"model_type", "gpt2"}}).size(), 1u);
+  EXPECT_EQ(tied_weights(Json{{"model_type", "gpt2"}})[0].alias, "lm_head.weight");
 }
 
 TEST(CheckpointReaders, LoadCheckpointPrefersSafetensors) {

@@ -6,7 +6,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 
 #include "ortformers/core/error.hpp"
 #include "ortformers/core/json.hpp"
@@ -216,6 +218,58 @@ TEST(QuantizeDynamicInt8, FileRoundTripAndErrors) {
   EXPECT_THROW(quantize_dynamic_int8_file(dir / "garbage.onnx", dir / "x.onnx"), FileFormatError);
 }
 
+// Without VNNI, ONNX Runtime's u8 x s8 kernels (AVX2, AVX-512BW) sum two adjacent-k products a0*w0 + a1*w1 in a
+// saturating int16 (vpmaddubsw). With activations in [0, 255] that sum overflows when 255 * (|w0| + |w1|) > 32767
+// for two same-signed weights. Counts the (k pair, column) places of every int8 weight where that can happen.
+static std::size_t saturable_pairs(const onnx::ModelProto& m) {
+  std::set<std::string> weights;
+  for (const auto& node : m.graph().node()) {
+    if (node.op_type() == "DynamicQuantizeMatMul" || node.op_type() == "QAttention") weights.insert(node.input(1));
+  }
+  std::size_t count = 0;
+  for (const auto& t : m.graph().initializer()) {
+    if (!weights.count(t.name()) || t.data_type() != onnx::TensorProto::INT8 || t.dims_size() != 2) continue;
+    const std::int64_t K = t.dims(0), N = t.dims(1);
+    const auto* q = reinterpret_cast<const std::int8_t*>(t.raw_data().data());
+    for (std::int64_t k = 0; k + 1 < K; k += 2) {
+      for (std::int64_t n = 0; n < N; ++n) {
+        const int w0 = q[k * N + n], w1 = q[(k + 1) * N + n];
+        if ((w0 >= 0) == (w1 >= 0) && 255 * (std::abs(w0) + std::abs(w1)) > 32767) ++count;
+      }
+    }
+  }
+  return count;
+}
+
+TEST(QuantizeDynamicInt8, DefaultSchemeCannotSaturateOnCpusWithoutVnni) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const onnx::ModelProto fp32 = load_model(fixtures / "onnx" / "bert-tiny" / "model.onnx");
+  std::map<std::string, std::size_t> saturable;
+  for (const auto& preset : quantization_preset_names()) {
+    onnx::ModelProto q = fp32;
+    quantize_dynamic_int8(q, quantization_preset(preset));
+    saturable[preset] = saturable_pairs(q);
+  }
+  EXPECT_EQ(saturable["int8"], 0u) << "the default must be exact on AVX2-only CPUs";
+  EXPECT_EQ(saturable["avx512"], 0u);
+  EXPECT_EQ(saturable["avx2"], 0u) << "uint8 weights: u8 x u8 kernels widen to int16 first";
+  // The 8-bit u8 x s8 schemes (for VNNI / ARM) do have such places: what the check above guards against.
+  EXPECT_GT(saturable["avx512_vnni"], 0u);
+  EXPECT_EQ(quantization_preset("int8").reduce_range, true);
+  EXPECT_EQ(quantization_preset("avx2").weight_type, WeightType::UInt8);
+  const std::string err = [] {
+    try {
+      quantization_preset("int4");
+    } catch (const InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  EXPECT_NE(err.find("int4"), std::string::npos) << err;
+  EXPECT_NE(err.find("avx512_vnni"), std::string::npos) << err;
+  EXPECT_EQ(describe(quantization_preset("int8")), "u8s8, 7-bit weights (reduce_range), per-channel");
+}
+
 // A hand-built graph: MatMul + Add(bias), Gemm(transB) with C, a weight shared by two MatMuls, an excluded node.
 TEST(QuantizeDynamicInt8, HandBuiltGraphNumericsAndStructure) {
   const std::int64_t K = 16, N = 8, M = 5;
@@ -286,36 +340,79 @@ TEST(QuantizeDynamicInt8, HandBuiltGraphNumericsAndStructure) {
   ASSERT_TRUE(inits.count("W_scale"));
   EXPECT_EQ(inits["W_scale"]->dims_size(), 1);
   EXPECT_EQ(inits["W_scale"]->dims(0), N);
-  // Symmetric per-column: each column's largest magnitude maps to +-127.
-  const std::string& qraw = inits["W_quantized"]->raw_data();
-  for (std::int64_t n = 0; n < N; ++n) {
-    int mx = 0;
-    for (std::int64_t k = 0; k < K; ++k) mx = std::max(mx, std::abs(int(static_cast<std::int8_t>(qraw[k * N + n]))));
-    EXPECT_EQ(mx, 127);
+  // Symmetric per-column: each column's largest magnitude maps to +-63 (the default's 7-bit weights, which no CPU's
+  // int8 kernel can saturate), +-127 with the avx512_vnni preset, 128 +- 127 with avx2's uint8 weights.
+  auto column_max = [&](const onnx::ModelProto& model, bool u8) {
+    std::vector<int> mx(static_cast<std::size_t>(N), 0);
+    for (const auto& t : model.graph().initializer()) {
+      if (t.name() != "W_quantized") continue;
+      EXPECT_EQ(t.data_type(), u8 ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8);
+      for (std::int64_t k = 0; k < K; ++k) {
+        for (std::int64_t n = 0; n < N; ++n) {
+          const char c = t.raw_data()[static_cast<std::size_t>(k * N + n)];
+          const int v = u8 ? int(static_cast<std::uint8_t>(c)) - 128 : int(static_cast<std::int8_t>(c));
+          mx[static_cast<std::size_t>(n)] = std::max(mx[static_cast<std::size_t>(n)], std::abs(v));
+        }
+      }
+    }
+    return mx;
+  };
+  for (int v : column_max(q, false)) EXPECT_EQ(v, 63);
+  {
+    onnx::ModelProto full = m;
+    QuantizeOptions vnni = quantization_preset("avx512_vnni");
+    vnni.nodes_to_exclude = {"mm_excluded"};
+    quantize_dynamic_int8(full, vnni);
+    for (int v : column_max(full, false)) EXPECT_EQ(v, 127);
+    onnx::ModelProto u8 = m;
+    QuantizeOptions avx2 = quantization_preset("avx2");
+    avx2.nodes_to_exclude = {"mm_excluded"};
+    quantize_dynamic_int8(u8, avx2);
+    for (int v : column_max(u8, true)) EXPECT_EQ(v, 127);
+    bool zero_point = false;
+    for (const auto& t : u8.graph().initializer()) {
+      if (t.name() != "W_zero_point") continue;
+      zero_point = true;
+      EXPECT_EQ(t.data_type(), onnx::TensorProto::UINT8);
+      EXPECT_EQ(t.raw_data(), std::string(static_cast<std::size_t>(N), static_cast<char>(128)));
+    }
+    EXPECT_TRUE(zero_point);
   }
-  // Numerics: within int8 quantisation error of float.
+  // Numerics: within int8 quantisation error of float, for every scheme.
   auto s32 = make_session(m);
-  auto s8 = make_session(q);
-  const auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  const std::int64_t shape[2] = {M, K};
-  auto xv = x;
-  auto in = Ort::Value::CreateTensor<float>(mem, xv.data(), xv.size(), shape, 2);
-  const char* in_names[] = {"X"};
-  const char* out_names[] = {"Y1", "Y2", "Y3", "Y4"};
-  auto o32 = s32->Run(Ort::RunOptions{nullptr}, in_names, &in, 1, out_names, 4);
-  auto o8 = s8->Run(Ort::RunOptions{nullptr}, in_names, &in, 1, out_names, 4);
-  for (int k = 0; k < 4; ++k) {
-    const float* a32 = o32[static_cast<std::size_t>(k)].GetTensorData<float>();
-    const float* a8 = o8[static_cast<std::size_t>(k)].GetTensorData<float>();
-    double max_diff = 0, max_abs = 0;
-    for (std::int64_t i = 0; i < M * N; ++i) {
-      max_diff = std::max(max_diff, double(std::fabs(a32[i] - a8[i])));
-      max_abs = std::max(max_abs, double(std::fabs(a32[i])));
+  auto check_numerics = [&](const onnx::ModelProto& qm, const char* scheme) {
+    auto s8 = make_session(qm);
+    const auto mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    const std::int64_t shape[2] = {M, K};
+    auto xv = x;
+    auto in = Ort::Value::CreateTensor<float>(mem, xv.data(), xv.size(), shape, 2);
+    const char* in_names[] = {"X"};
+    const char* out_names[] = {"Y1", "Y2", "Y3", "Y4"};
+    auto o32 = s32->Run(Ort::RunOptions{nullptr}, in_names, &in, 1, out_names, 4);
+    auto o8 = s8->Run(Ort::RunOptions{nullptr}, in_names, &in, 1, out_names, 4);
+    for (int k = 0; k < 4; ++k) {
+      const float* a32 = o32[static_cast<std::size_t>(k)].GetTensorData<float>();
+      const float* a8 = o8[static_cast<std::size_t>(k)].GetTensorData<float>();
+      double max_diff = 0, max_abs = 0;
+      for (std::int64_t i = 0; i < M * N; ++i) {
+        max_diff = std::max(max_diff, double(std::fabs(a32[i] - a8[i])));
+        max_abs = std::max(max_abs, double(std::fabs(a32[i])));
+      }
+      EXPECT_LT(max_diff, 0.03 * max_abs + 1e-3) << scheme << " " << out_names[k];
+      if (k == 3) {
+        EXPECT_EQ(max_diff, 0.0) << "excluded node stays float";
+      }
     }
-    EXPECT_LT(max_diff, 0.03 * max_abs + 1e-3) << out_names[k];
-    if (k == 3) {
-      EXPECT_EQ(max_diff, 0.0) << "excluded node stays float";
-    }
+  };
+  check_numerics(q, "int8");
+  for (const char* preset : {"avx2", "avx512_vnni"}) {
+    // avx512_vnni's 8-bit u8 x s8 weights are only exact on CPUs with VNNI (elsewhere vpmaddubsw saturates).
+    if (std::string(preset) == "avx512_vnni" && !cpu_has_int8_dot_product()) continue;
+    onnx::ModelProto other = m;
+    QuantizeOptions o = quantization_preset(preset);
+    o.nodes_to_exclude = {"mm_excluded"};
+    quantize_dynamic_int8(other, o);
+    check_numerics(other, preset);
   }
 }
 

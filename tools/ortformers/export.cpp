@@ -8,6 +8,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/export/export.hpp"
+#include "ortformers/export/quantize.hpp"
 
 namespace {
 
@@ -76,7 +77,10 @@ void register_export(CLI::App& app) {
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");
-  cmd->add_option("--quantize", a->quantize, "dynamic quantization: int8")->check(CLI::IsMember({"int8"}));
+  cmd->add_option(
+         "--quantize", a->quantize,
+         "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, arm64")
+      ->check(CLI::IsMember(exporters::quantization_preset_names()));
   cmd->add_option("--library-name", a->library, "auto, transformers or sentence_transformers");
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
   cmd->add_flag("--quiet", a->quiet, "no progress bar and no summary");

@@ -4,6 +4,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "ortformers/export/quantize.hpp"
 #include "ortformers/models/ort_model.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/runtime/session.hpp"
@@ -44,6 +45,24 @@ int info_command(const std::string& model) {
               {"inputs", describe(m.session().inputs())},
               {"outputs", describe(m.session().outputs())},
               {"config", c}};
+  // The int8 scheme of a graph quantized by `ortformers export --quantize` (export/quantize.hpp), and whether this CPU
+  // runs u8 x s8 products without saturation (VNNI); an 8-bit u8s8 graph on a CPU without it gives degraded outputs.
+  Ort::AllocatorWithDefaultOptions alloc;
+  auto value = m.session().raw().GetModelMetadata().LookupCustomMetadataMapAllocated("ortformers.quantization", alloc);
+  if (value) {
+    const std::string scheme = value.get();
+    const bool vnni = exporters::cpu_has_int8_dot_product();
+    out["quantization"] = {{"scheme", scheme}, {"cpu_int8_dot_product", vnni}};
+    const bool full_range_s8 = scheme.rfind("avx512_vnni:", 0) == 0 || scheme.rfind("arm64:", 0) == 0;
+#if defined(__x86_64__)
+    if (full_range_s8 && !vnni) {
+      std::cerr << "warning: " << scheme << " needs a CPU with VNNI; this CPU has none, so u8 x s8 products can "
+                << "saturate: re-export with --quantize int8 or avx2\n";
+    }
+#else
+    (void)full_range_s8;
+#endif
+  }
   std::cout << out.dump(2) << "\n";
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "ortformers/export/quantize.hpp"
 #include "ortformers/server/server.hpp"
 
 namespace {
@@ -52,7 +53,9 @@ void register_serve(CLI::App& app) {
       ->envname("THREADS");
   cmd->add_flag("--export", o.export_model, "export the PyTorch checkpoint natively first (cached)");
   cmd->add_option("--file-name", o.file_name, "ONNX file inside the model folder");
-  cmd->add_option("--quantize", o.quantize, "export + serve the dynamic int8 graph")->check(CLI::IsMember({"int8"}));
+  cmd->add_option("--quantize", o.quantize,
+                  "export + serve the dynamic int8 graph (int8, avx2, avx512, avx512_vnni, arm64)")
+      ->check(CLI::IsMember(ortformers::exporters::quantization_preset_names()));
   cmd->add_option("--io-threads", o.io_threads, "network threads")->capture_default_str();
   cmd->add_option("--header-timeout-ms", a->header_timeout_ms, "deadline for a request header")->capture_default_str();
   cmd->add_option("--drain-timeout-ms", a->drain_timeout_ms, "SIGTERM: time given to in-flight requests")

@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ortformers/core/json.hpp"
 #include "ortformers/core/tensor.hpp"
 
 namespace ortformers::exporters {
@@ -97,8 +98,20 @@ StateDict load_state_dict_pickle(std::span<const std::uint8_t> pickle, const Sto
 // A checkpoint folder (or a single weights file), in transformers' order of preference: model.safetensors,
 // model.safetensors.index.json (shards), pytorch_model.bin, pytorch_model.bin.index.json (shards).
 // NotFoundError listing the names looked for when none is present. Shard files must lie inside the folder.
+// Tied weights are restored from the folder's config.json (tie_weights), so both formats give the same names.
 StateDict load_checkpoint(const std::filesystem::path& model_dir);
 // The weights file load_checkpoint would read (the index file for shards). NotFoundError when none.
 std::filesystem::path find_checkpoint_file(const std::filesystem::path& model_dir);
+
+// One tied weight: `alias` is the same parameter as `source` (transformers' _tied_weights_keys / tie_word_embeddings).
+struct TiedWeight {
+  std::string source;  // the name model.safetensors keeps (save_pretrained drops the aliases)
+  std::string alias;
+};
+// The tied weights of a model, from its config.json (model_type, tie_word_embeddings with the class default).
+std::vector<TiedWeight> tied_weights(const Json& config);
+// Adds every tied name missing from `weights` (either side of a pair), sharing its twin's buffer, as torch's tied
+// parameters do. Returns how many names were added. FileFormatError on a non-boolean tie_word_embeddings.
+std::size_t tie_weights(StateDict& weights, const Json& config);
 
 }  // namespace ortformers::exporters

@@ -13,7 +13,8 @@ struct ExportOptions {
   std::string task = "auto";            // "auto" = infer from config.json as optimum's TasksManager
   int opset = 17;                       // 14..17
   bool optimize = false;                // emit ORT fused contrib ops
-  std::optional<std::string> quantize;  // "int8"
+  std::optional<std::string> quantize;  // a quantization_preset name: "int8" (portable default), "avx2", "avx512",
+                                        // "avx512_vnni", "arm64" (export/quantize.hpp)
   bool progress = false;                // progress bar on a terminal
   // "auto": the sentence-transformers form (token_embeddings + sentence_embedding, no token_type_ids input)
   // for a folder with modules.json and task feature-extraction, as optimum's main_export infers it;

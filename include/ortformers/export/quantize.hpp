@@ -1,11 +1,11 @@
 #pragma once
-// Dynamic int8 quantisation of an ONNX graph, like onnxruntime.quantization.quantize_dynamic (weight_type=QInt8).
+// Dynamic int8 quantisation of an ONNX graph, like onnxruntime.quantization.quantize_dynamic.
 //
 // Each MatMul (and Gemm with alpha = beta = 1, transA = 0) whose second input is a constant float32 2-D weight
 // initializer [K, N] becomes one com.microsoft DynamicQuantizeMatMul node (ONNX Runtime CPU contrib op, u8 x s8
 // with VNNI where the CPU has it):
-//   - weights: int8, symmetric (zero point 0), per output column N (per_channel) or per tensor, range [-127, 127]
-//     ([-63, 63] with reduce_range, for CPUs without VNNI where u8 x s8 products can saturate);
+//   - weights: int8, symmetric (zero point 0), per output column N (per_channel) or per tensor, range [-63, 63]
+//     with reduce_range (the default, see WeightType) or [-127, 127]; or uint8 with zero point 128 (WeightType);
 //   - activations: quantised to uint8 at run time, with a scale and zero point computed from the min / max of the
 //     whole input tensor of that node;
 //   - a following Add of a constant [N] float bias is folded into the node's bias input.
@@ -21,14 +21,21 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <onnx/onnx_pb.h>
 
 namespace ortformers::exporters {
 
+// Weight element type, as onnxruntime's QuantType: QInt8 (u8 x s8 products: VNNI's vpdpbusd; without VNNI, AVX2 /
+// AVX-512 use vpmaddubsw, whose int16 sum of two u8 x s8 products saturates unless weights are 7-bit) or QUInt8
+// (u8 x u8, weights + 128 with zero point 128: ONNX Runtime widens both to int16, never saturates, on every CPU).
+enum class WeightType { Int8, UInt8 };
+
 struct QuantizeOptions {
-  bool per_channel = true;    // one scale per output column of each weight, else one per weight
-  bool reduce_range = false;  // 7-bit weights ([-63, 63])
+  bool per_channel = true;  // one scale per output column of each weight, else one per weight
+  WeightType weight_type = WeightType::Int8;
+  bool reduce_range = true;  // 7-bit weights ([-63, 63]): no vpmaddubsw saturation on CPUs without VNNI
   // Which ops to quantise: MatMul, Gemm, and com.microsoft Attention (the --optimize graph's packed-QKV attention).
   std::set<std::string> op_types = {"MatMul", "Gemm", "Attention"};
   std::set<std::string> nodes_to_exclude;  // node names left in float
@@ -37,6 +44,23 @@ struct QuantizeOptions {
   // weight + Split, so the input is quantised once (per_channel only: the arithmetic is then unchanged).
   bool merge_shared_input = true;
 };
+
+// The schemes by name, as optimum's AutoQuantizationConfig presets (dynamic, per-channel, symmetric weights):
+//   "int8"        the default, correct on every x86-64 CPU: u8 x s8 with 7-bit weights (reduce_range). Runs VNNI's
+//                 fast kernel where the CPU has it, and cannot saturate vpmaddubsw where it has not.
+//   "avx512_vnni" u8 x s8, 8-bit weights: for CPUs with VNNI (AVX512-VNNI or AVX-VNNI) only; on other CPUs its
+//                 products can saturate and outputs degrade.
+//   "avx512"      u8 x s8, 7-bit weights (optimum leaves reduce_range to the user; without VNNI it is needed).
+//   "avx2"        u8 x u8, 8-bit weights (optimum's avx2 preset: weights QUInt8).
+//   "arm64"       u8 x s8, 8-bit weights (ARM's int8 dot products do not saturate).
+// InvalidArgument naming the accepted names for another one.
+QuantizeOptions quantization_preset(const std::string& name);
+const std::vector<std::string>& quantization_preset_names();
+// "u8s8, 7-bit weights (reduce_range), per-channel" — what `info` and the export log print.
+std::string describe(const QuantizeOptions& options);
+// Whether this CPU has 8-bit dot-product instructions that take u8 x s8 without saturation (x86 AVX512-VNNI or
+// AVX-VNNI; always true on ARM64 and false elsewhere).
+bool cpu_has_int8_dot_product();
 
 struct QuantizeReport {
   std::size_t quantized_nodes = 0;     // MatMul / Gemm nodes replaced

@@ -217,7 +217,11 @@ fs::path find_checkpoint_file(const fs::path& model_dir) {
 }
 
 StateDict load_checkpoint(const fs::path& model_dir) {
-  return load_weights_file(find_checkpoint_file(model_dir));
+  const fs::path file = find_checkpoint_file(model_dir);
+  StateDict weights = load_weights_file(file);
+  const fs::path config = file.parent_path() / "config.json";
+  if (fs::is_regular_file(config)) tie_weights(weights, read_json_file(config));
+  return weights;
 }
 
 }  // namespace ortformers::exporters
