@@ -430,7 +430,9 @@ std::vector<Json> TextGenerationPipeline::call_batch(const std::vector<Json>& in
     for (std::size_t i = 0; i < count; ++i) list.push_back(records_json(results.at(at++)));
     out.push_back(std::move(list));
   }
-  for (const auto& w : warnings_) std::cerr << w << "\n";
+  // Each warning once per pipeline, as Python's default warning filter shows a UserWarning once per place.
+  for (const auto& w : warnings_)
+    if (printed_warnings_.insert(w).second) std::cerr << w << "\n";
   return out;
 }
 

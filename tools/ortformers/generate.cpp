@@ -7,6 +7,7 @@
 // --stream (one text input): prints the text as it is generated (TextStreamer), no JSON.
 #include <cmath>
 #include <iostream>
+#include <set>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -120,6 +121,7 @@ int generate_command(const GenerateArgs& a) {
     throw InvalidArgument("generate --stream: give exactly one input (a {\"text\": ...} line), got " +
                           std::to_string(inputs.size()));
 
+  std::set<std::string> printed;
   std::size_t lineno = 0;
   for (const auto& line : inputs) {
     ++lineno;
@@ -180,7 +182,8 @@ int generate_command(const GenerateArgs& a) {
       go.streamer = streamer.get();
     }
     const auto out = generation::generate(model, ids, mask, config, go);
-    for (const auto& w : warnings) std::cerr << w << "\n";
+    for (const auto& w : warnings)
+      if (printed.insert(w).second) std::cerr << w << "\n";  // each warning once
     if (a.stream) {
       std::cout.flush();
       continue;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,7 @@ class TextGenerationPipeline : public Pipeline {
   std::unique_ptr<tokenizers::PreTrainedTokenizer> tokenizer_;
   generation::GenerationConfig generation_config_;
   mutable std::vector<std::string> warnings_;
+  std::set<std::string> printed_warnings_;  // call_batch prints each warning once
 };
 
 // True for a chat input: a JSON array whose first element is an object (a conversation).
