@@ -82,8 +82,7 @@ Choice choose_files(const fs::path& dir, const CausalLMOptions& options) {
   if (decoder || with_past) {
     throw NotFoundError(std::string("found ") + (decoder ? kDecoder : kWithPast) + " but not " +
                         (decoder ? kWithPast : kDecoder) + " in " + where +
-                        ": the split layout needs both (or pass use_cache=false to run " + kDecoder +
-                        " alone)");
+                        ": the split layout needs both (or pass use_cache=false to run " + kDecoder + " alone)");
   }
   throw NotFoundError("no causal-LM ONNX file in " + where + ": expected " + kModel +
                       " (with past_key_values inputs), " + kMerged + ", or " + kDecoder + " + " + kWithPast +
@@ -98,8 +97,7 @@ std::int64_t config_int(const config::PretrainedConfig& c, std::initializer_list
 }
 
 // Fills the cache layout of `g` from session `s` (the with-past graph) and the config.
-void read_cache_layout(ORTModelForCausalLM::Graphs& g, const runtime::Session& s,
-                       const config::PretrainedConfig& cfg) {
+void read_cache_layout(ORTModelForCausalLM::Graphs& g, const runtime::Session& s, const config::PretrainedConfig& cfg) {
   const std::string path = s.model_path();
   for (std::int64_t i = 0;; ++i) {
     const std::string k = "past_key_values." + std::to_string(i) + ".key";
@@ -163,14 +161,10 @@ void read_cache_layout(ORTModelForCausalLM::Graphs& g, const runtime::Session& s
 
 const char* layout_name(CausalLMLayout layout) noexcept {
   switch (layout) {
-    case CausalLMLayout::Single:
-      return "single graph with past (model.onnx)";
-    case CausalLMLayout::Merged:
-      return "merged decoder (decoder_model_merged.onnx)";
-    case CausalLMLayout::Split:
-      return "split decoders (decoder_model.onnx + decoder_with_past_model.onnx)";
-    case CausalLMLayout::NoCache:
-      return "no cache";
+    case CausalLMLayout::Single: return "single graph with past (model.onnx)";
+    case CausalLMLayout::Merged: return "merged decoder (decoder_model_merged.onnx)";
+    case CausalLMLayout::Split: return "split decoders (decoder_model.onnx + decoder_with_past_model.onnx)";
+    case CausalLMLayout::NoCache: return "no cache";
   }
   return "?";
 }
@@ -186,13 +180,14 @@ ORTModelForCausalLM ORTModelForCausalLM::from_pretrained(const std::string& mode
 
   ORTModelForCausalLM m;
   m.io_binding_ = opts.io_binding;
-  static_cast<ORTModel&>(m).load_resolved(dir, choice.first, opts.base.session);
+  m.load_resolved(dir, choice.first, opts.base.session);
   auto g = std::make_shared<Graphs>();
   g->first = m.session_;
   g->layout = choice.layout;
   if (choice.layout == CausalLMLayout::Split) {
     if (has_past_inputs(*m.session_)) {
-      throw UnsupportedError(m.model_path_.string() + " takes past_key_values: it is not the first-step decoder of "
+      throw UnsupportedError(m.model_path_.string() +
+                             " takes past_key_values: it is not the first-step decoder of "
                              "the split layout");
     }
     g->with_past = std::make_shared<runtime::Session>(*choice.with_past, opts.base.session);
@@ -215,7 +210,8 @@ ORTModelForCausalLM ORTModelForCausalLM::from_pretrained(const std::string& mode
     const bool merged = m.session_->has_input("use_cache_branch");
     if (merged) g->layout = CausalLMLayout::Merged;
     if (!merged && opts.use_merged.value_or(false)) {
-      throw InvalidArgument("use_merged=true but " + m.model_path_.string() + " is not a merged decoder (no "
+      throw InvalidArgument("use_merged=true but " + m.model_path_.string() +
+                            " is not a merged decoder (no "
                             "use_cache_branch input)");
     }
   }
@@ -231,7 +227,7 @@ ORTModelForCausalLM ORTModelForCausalLM::from_pretrained(const std::string& mode
   }
   const auto* logits = g->first->output("logits");
   g->vocab = (!logits->shape.empty() && logits->shape.back() > 0) ? logits->shape.back()
-                                                                   : m.config_.get<std::int64_t>("vocab_size", 0);
+                                                                  : m.config_.get<std::int64_t>("vocab_size", 0);
   for (const char* f : {"n_positions", "max_position_embeddings", "n_ctx"}) {
     if (m.config_.has(f)) {
       g->max_positions = m.config_.get<std::int64_t>(f, 0);
@@ -283,9 +279,8 @@ Tensor ORTModelForCausalLM::Graphs::check_attention_mask(const Tensor& mask, std
   if (!mask.defined()) return Tensor::from_vector(std::vector<std::int64_t>(rows * total, 1), {rows, total});
   if (mask.shape() != Shape{rows, total}) {
     throw InvalidArgument(std::string(what) + ": attention_mask has shape " + shape_to_string(mask.shape()) +
-                          " but must be [batch, past_length + new_length] = " + shape_to_string({rows, total}) +
-                          " (" + std::to_string(past_len) + " cached + " + std::to_string(new_len) +
-                          " new tokens)");
+                          " but must be [batch, past_length + new_length] = " + shape_to_string({rows, total}) + " (" +
+                          std::to_string(past_len) + " cached + " + std::to_string(new_len) + " new tokens)");
   }
   if (mask.dtype() == DType::Int64) return mask;
   if (mask.dtype() == DType::Bool) {
@@ -348,7 +343,8 @@ Tensor last_position_logits(const Tensor& logits) {
   } else if (logits.dtype() == DType::Float16) {
     const Float16* src = logits.data<Float16>();
     for (std::int64_t r = 0; r < rows; ++r) {
-      for (std::int64_t v = 0; v < vocab; ++v) out[r * vocab + v] = half_to_float(src[(r * seq + seq - 1) * vocab + v].bits);
+      for (std::int64_t v = 0; v < vocab; ++v)
+        out[r * vocab + v] = half_to_float(src[(r * seq + seq - 1) * vocab + v].bits);
     }
   } else {
     const auto all = logits.to_float_vector();
@@ -371,22 +367,23 @@ CausalLMOutput ORTModelForCausalLM::forward(const Tensor& input_ids, const Tenso
   std::vector<Tensor> past;
   if (!past_key_values.empty()) {
     if (!g.caches()) {
-      throw InvalidArgument(std::string(what) + ": past_key_values given but the model was loaded with use_cache=false");
+      throw InvalidArgument(std::string(what) +
+                            ": past_key_values given but the model was loaded with use_cache=false");
     }
     if (static_cast<std::int64_t>(past_key_values.size()) != g.num_layers) {
       throw InvalidArgument(std::string(what) + ": past_key_values has " + std::to_string(past_key_values.size()) +
                             " layers, the model has " + std::to_string(g.num_layers));
     }
-    past_len = past_key_values[0].key.defined() && past_key_values[0].key.rank() == 4 ? past_key_values[0].key.dim(2)
-                                                                                       : -1;
+    past_len =
+        past_key_values[0].key.defined() && past_key_values[0].key.rank() == 4 ? past_key_values[0].key.dim(2) : -1;
     for (std::size_t l = 0; l < past_key_values.size(); ++l) {
       for (const Tensor* t : {&past_key_values[l].key, &past_key_values[l].value}) {
         const Shape want = g.cache_shape(rows, past_len);
         if (!t->defined() || t->shape() != want) {
-          throw InvalidArgument(std::string(what) + ": past_key_values[" + std::to_string(l) + "] has shape " +
-                                (t->defined() ? shape_to_string(t->shape()) : std::string("undefined")) +
-                                "; expected [batch, num_key_value_heads, past_length, head_dim] = " +
-                                shape_to_string(want));
+          throw InvalidArgument(
+              std::string(what) + ": past_key_values[" + std::to_string(l) + "] has shape " +
+              (t->defined() ? shape_to_string(t->shape()) : std::string("undefined")) +
+              "; expected [batch, num_key_value_heads, past_length, head_dim] = " + shape_to_string(want));
         }
         if (t->dtype() != g.cache_dtype && !(t->dtype() == DType::Float32 || t->dtype() == DType::Float16)) {
           throw InvalidArgument(std::string(what) + ": past_key_values[" + std::to_string(l) + "] has dtype " +
@@ -414,7 +411,8 @@ CausalLMOutput ORTModelForCausalLM::forward(const Tensor& input_ids, const Tenso
   result.logits = take_output(out, "logits");
   if (g.caches()) {
     for (std::size_t i = 0; i < g.present_names.size(); i += 2) {
-      result.past_key_values.push_back({take_output(out, g.present_names[i]), take_output(out, g.present_names[i + 1])});
+      result.past_key_values.push_back(
+          {take_output(out, g.present_names[i]), take_output(out, g.present_names[i + 1])});
     }
   }
   return result;
@@ -424,16 +422,36 @@ std::unique_ptr<DecoderStep> ORTModelForCausalLM::start(const TensorMap& /*encod
   return make_causal_lm_step(graphs_, io_binding_);
 }
 
-std::int64_t ORTModelForCausalLM::vocab_size() const { return graphs_->vocab; }
-std::int64_t ORTModelForCausalLM::max_positions() const { return graphs_->max_positions; }
-bool ORTModelForCausalLM::use_cache() const noexcept { return graphs_->caches(); }
-bool ORTModelForCausalLM::use_merged() const noexcept { return graphs_->layout == CausalLMLayout::Merged; }
-CausalLMLayout ORTModelForCausalLM::layout() const noexcept { return graphs_->layout; }
-const fs::path& ORTModelForCausalLM::decoder_with_past_path() const noexcept { return graphs_->with_past_path; }
-std::int64_t ORTModelForCausalLM::num_layers() const noexcept { return graphs_->num_layers; }
-std::int64_t ORTModelForCausalLM::num_key_value_heads() const noexcept { return graphs_->kv_heads; }
-std::int64_t ORTModelForCausalLM::head_dim() const noexcept { return graphs_->head_dim; }
-DType ORTModelForCausalLM::cache_dtype() const noexcept { return graphs_->cache_dtype; }
+std::int64_t ORTModelForCausalLM::vocab_size() const {
+  return graphs_->vocab;
+}
+std::int64_t ORTModelForCausalLM::max_positions() const {
+  return graphs_->max_positions;
+}
+bool ORTModelForCausalLM::use_cache() const noexcept {
+  return graphs_->caches();
+}
+bool ORTModelForCausalLM::use_merged() const noexcept {
+  return graphs_->layout == CausalLMLayout::Merged;
+}
+CausalLMLayout ORTModelForCausalLM::layout() const noexcept {
+  return graphs_->layout;
+}
+const fs::path& ORTModelForCausalLM::decoder_with_past_path() const noexcept {
+  return graphs_->with_past_path;
+}
+std::int64_t ORTModelForCausalLM::num_layers() const noexcept {
+  return graphs_->num_layers;
+}
+std::int64_t ORTModelForCausalLM::num_key_value_heads() const noexcept {
+  return graphs_->kv_heads;
+}
+std::int64_t ORTModelForCausalLM::head_dim() const noexcept {
+  return graphs_->head_dim;
+}
+DType ORTModelForCausalLM::cache_dtype() const noexcept {
+  return graphs_->cache_dtype;
+}
 bool ORTModelForCausalLM::takes_position_ids() const noexcept {
   return graphs_->session_for(1).has_input("position_ids");
 }

@@ -28,8 +28,8 @@ struct Buffer {
   void reserve(std::size_t bytes) {
     if (bytes <= capacity) return;
     const std::size_t n = std::max(bytes, capacity * 2);
-    data = std::shared_ptr<void>(::operator new(n, std::align_val_t{64}),
-                                 [](void* p) { ::operator delete(p, std::align_val_t{64}); });
+    data = std::shared_ptr<void>(::operator new (n, std::align_val_t{64}),
+                                 [](void* p) { ::operator delete (p, std::align_val_t{64}); });
     capacity = n;
   }
 };
@@ -77,15 +77,14 @@ class CausalLMStep final : public DecoderStep {
       for (std::int64_t r : rows) ids.insert(ids.end(), ids_.begin() + r * past_, ids_.begin() + (r + 1) * past_);
       ids_ = std::move(ids);
     } else {
-      const std::size_t row_bytes = static_cast<std::size_t>(g_->kv_heads * past_ * g_->head_dim) *
-                                    dtype_size(g_->cache_dtype);
+      const std::size_t row_bytes =
+          static_cast<std::size_t>(g_->kv_heads * past_ * g_->head_dim) * dtype_size(g_->cache_dtype);
       for (std::size_t i = 0; i < cache_.size(); ++i) {
         const auto* src = static_cast<const std::byte*>(cache_[i].raw_data());
         Tensor dst;
         if (io_binding_) {
           spare_[i].reserve(row_bytes * static_cast<std::size_t>(n));
-          dst = Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(n, past_),
-                                      spare_[i].data);
+          dst = Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(n, past_), spare_[i].data);
           std::swap(current_[i], spare_[i]);
         } else {
           dst = Tensor::zeros(g_->cache_dtype, g_->cache_shape(n, past_));
@@ -127,12 +126,12 @@ class CausalLMStep final : public DecoderStep {
     static const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
     binding.BindOutput("logits", cpu);
     std::vector<Tensor> presents;
-    const std::size_t bytes = static_cast<std::size_t>(rows * g_->kv_heads * total * g_->head_dim) *
-                              dtype_size(g_->cache_dtype);
+    const std::size_t bytes =
+        static_cast<std::size_t>(rows * g_->kv_heads * total * g_->head_dim) * dtype_size(g_->cache_dtype);
     for (std::size_t i = 0; i < g_->present_names.size(); ++i) {
       spare_[i].reserve(bytes);
-      presents.push_back(Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(rows, total),
-                                               spare_[i].data));
+      presents.push_back(
+          Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(rows, total), spare_[i].data));
       keep.push_back(presents.back().to_ort());
       binding.BindOutput(g_->present_names[i].c_str(), keep.back());
     }
@@ -147,8 +146,8 @@ class CausalLMStep final : public DecoderStep {
     for (std::size_t i = 1; i < outputs.size(); ++i) {
       if (outputs[i].GetTensorTypeAndShapeInfo().GetShape() != g_->cache_shape(rows, total) ||
           outputs[i].GetTensorRawData() != presents[i - 1].raw_data()) {
-        throw RuntimeError("graph " + s.model_path() + " did not write " + g_->present_names[i - 1] +
-                           " with shape " + shape_to_string(g_->cache_shape(rows, total)) + " into the bound buffer");
+        throw RuntimeError("graph " + s.model_path() + " did not write " + g_->present_names[i - 1] + " with shape " +
+                           shape_to_string(g_->cache_shape(rows, total)) + " into the bound buffer");
       }
     }
     std::swap(current_, spare_);
@@ -160,9 +159,9 @@ class CausalLMStep final : public DecoderStep {
               std::int64_t total) const {
     Tensor t = std::move(out.at(name));
     if (t.shape() != g_->cache_shape(rows, total) || t.dtype() != g_->cache_dtype) {
-      throw RuntimeError("graph " + s.model_path() + " returned " + name + " with shape " +
-                         shape_to_string(t.shape()) + " " + dtype_name(t.dtype()) + "; expected " +
-                         shape_to_string(g_->cache_shape(rows, total)) + " " + dtype_name(g_->cache_dtype));
+      throw RuntimeError("graph " + s.model_path() + " returned " + name + " with shape " + shape_to_string(t.shape()) +
+                         " " + dtype_name(t.dtype()) + "; expected " + shape_to_string(g_->cache_shape(rows, total)) +
+                         " " + dtype_name(g_->cache_dtype));
     }
     return t;
   }

@@ -29,9 +29,7 @@ struct ORTModelForCausalLM::Graphs {
 
   bool caches() const noexcept { return layout != CausalLMLayout::NoCache; }
   // The session of a run with past_len cached tokens.
-  runtime::Session& session_for(std::int64_t past_len) const {
-    return past_len > 0 && with_past ? *with_past : *first;
-  }
+  runtime::Session& session_for(std::int64_t past_len) const { return past_len > 0 && with_past ? *with_past : *first; }
   // input_ids as int64 [rows, new_len] with every id in [0, vocab); InvalidArgument naming `what` otherwise.
   Tensor check_input_ids(const Tensor& input_ids, const char* what) const;
   // attention_mask as int64 [rows, past_len + new_len] (undefined: all ones); the total length within

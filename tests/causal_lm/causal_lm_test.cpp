@@ -82,7 +82,8 @@ double compare_logits(const Tensor& actual, const Json& ref) {
     for (std::int64_t r = 0; r < b; ++r)
       for (std::int64_t p = 0; p < s; ++p)
         for (std::int64_t c = 0; c < nc; ++c)
-          worst = std::max(worst, std::fabs(at(r, p, columns[c]) - data[((r * s_ref) + p + offset) * nc + c].get<double>()));
+          worst = std::max(worst,
+                           std::fabs(at(r, p, columns[c]) - data[((r * s_ref) + p + offset) * nc + c].get<double>()));
     const Json& topk = ref.at("topk");
     for (std::int64_t r = 0; r < b; ++r) {
       for (std::int64_t p = 0; p < s; ++p) {
@@ -234,7 +235,8 @@ TEST_P(CausalLMStepTest, SelectRowsReordersAndExpands) {
   const std::int64_t b = ids.dim(0), len = ids.dim(1), vocab = m.vocab_size();
   auto plain = m.start();
   auto next = argmax_rows(plain->step(ids, mask));
-  std::vector<std::int64_t> sel = b == 1 ? std::vector<std::int64_t>{0, 0, 0} : std::vector<std::int64_t>{2, 0, 0, 1, 2};
+  std::vector<std::int64_t> sel =
+      b == 1 ? std::vector<std::int64_t>{0, 0, 0} : std::vector<std::int64_t>{2, 0, 0, 1, 2};
   auto sel_state = m.start();
   sel_state->step(ids, mask);
   sel_state->select_rows(sel);
@@ -376,29 +378,43 @@ TEST(CausalLMErrors, BadInputsAreInvalidArgument) {
   PastKeyValues one_layer(out.past_key_values.begin(), out.past_key_values.begin() + 1);
   expect_invalid([&] { m.forward(Tensor::zeros(DType::Int64, {1, 1}), {}, {}, one_layer); }, "layers");
   // The mask must cover past + new tokens.
-  expect_invalid([&] { m.forward(Tensor::zeros(DType::Int64, {1, 1}), Tensor::zeros(DType::Int64, {1, 1}), {},
-                                 out.past_key_values); },
-                 "3 cached + 1 new");
-  expect_invalid([&] { m.forward(Tensor::zeros(DType::Int64, {2, 1}), {}, {}, out.past_key_values); },
-                 "past_key_values[0] has shape");
+  expect_invalid(
+      [&] {
+        m.forward(Tensor::zeros(DType::Int64, {1, 1}), Tensor::zeros(DType::Int64, {1, 1}), {}, out.past_key_values);
+      },
+      "3 cached + 1 new");
+  expect_invalid(
+      [&] {
+        m.forward(Tensor::zeros(DType::Int64, {2, 1}), {}, {}, out.past_key_values);
+      },
+      "past_key_values[0] has shape");
 
   auto state = m.start();
   expect_invalid([&] { state->select_rows(std::vector<std::int64_t>{0}); }, "no rows before its first step");
-  expect_invalid([&] { state->step(Tensor::zeros(DType::Int64, {1, 0}), Tensor::zeros(DType::Int64, {1, 0})); },
-                 "empty");
+  expect_invalid(
+      [&] {
+        state->step(Tensor::zeros(DType::Int64, {1, 0}), Tensor::zeros(DType::Int64, {1, 0}));
+      },
+      "empty");
   expect_invalid([&] { state->step(Tensor::zeros(DType::Int64, {1, 129}), {}); }, "exceeds the model's maximum");
   state->step(ids, Tensor::from_values<std::int64_t>({1, 1, 1}, {1, 3}));
-  expect_invalid([&] { state->step(Tensor::zeros(DType::Int64, {2, 1}), Tensor::zeros(DType::Int64, {2, 4})); },
-                 "cache holds 1");
-  expect_invalid([&] { state->step(Tensor::zeros(DType::Int64, {1, 1}), Tensor::zeros(DType::Int64, {1, 3})); },
-                 "attention_mask has shape [1, 3]");
+  expect_invalid(
+      [&] {
+        state->step(Tensor::zeros(DType::Int64, {2, 1}), Tensor::zeros(DType::Int64, {2, 4}));
+      },
+      "cache holds 1");
+  expect_invalid(
+      [&] {
+        state->step(Tensor::zeros(DType::Int64, {1, 1}), Tensor::zeros(DType::Int64, {1, 3}));
+      },
+      "attention_mask has shape [1, 3]");
   expect_invalid([&] { state->select_rows(std::vector<std::int64_t>{0, 1}); }, "row 1 out of range [0, 1)");
   expect_invalid([&] { state->select_rows(std::vector<std::int64_t>{-1}); }, "row -1");
   // A failed call leaves the state usable.
   EXPECT_EQ(state->past_length(), 3);
-  EXPECT_EQ(state->step(Tensor::zeros(DType::Int64, {1, 1}), Tensor::from_values<std::int64_t>({1, 1, 1, 1}, {1, 4}))
-                .shape(),
-            (Shape{1, m.vocab_size()}));
+  EXPECT_EQ(
+      state->step(Tensor::zeros(DType::Int64, {1, 1}), Tensor::from_values<std::int64_t>({1, 1, 1, 1}, {1, 4})).shape(),
+      (Shape{1, m.vocab_size()}));
 }
 
 TEST(CausalLMErrors, FileChoiceErrorsNameTheFiles) {

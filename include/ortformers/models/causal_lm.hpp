@@ -49,8 +49,7 @@ const char* layout_name(CausalLMLayout layout) noexcept;  // "model.onnx with pa
 
 class ORTModelForCausalLM : public ORTModel, public GenerativeModel {
  public:
-  static ORTModelForCausalLM from_pretrained(const std::string& model_id_or_path,
-                                             const CausalLMOptions& options = {});
+  static ORTModelForCausalLM from_pretrained(const std::string& model_id_or_path, const CausalLMOptions& options = {});
 
   // optimum's forward: input_ids [batch, new_len] (int64; int32 is converted); attention_mask [batch, past_len +
   // new_len] (undefined = all ones); position_ids [batch, new_len] (undefined = transformers 4.31's
@@ -58,8 +57,8 @@ class ORTModelForCausalLM : public ORTModel, public GenerativeModel {
   // without a position_ids input); past_key_values: one LayerKeyValue per layer, or empty for the first step.
   CausalLMOutput forward(const Tensor& input_ids, const Tensor& attention_mask = {}, const Tensor& position_ids = {},
                          const PastKeyValues& past_key_values = {}) const;
-  CausalLMOutput operator()(const Tensor& input_ids, const Tensor& attention_mask = {},
-                            const Tensor& position_ids = {}, const PastKeyValues& past_key_values = {}) const {
+  CausalLMOutput operator()(const Tensor& input_ids, const Tensor& attention_mask = {}, const Tensor& position_ids = {},
+                            const PastKeyValues& past_key_values = {}) const {
     return forward(input_ids, attention_mask, position_ids, past_key_values);
   }
 
