@@ -11,6 +11,7 @@
 
 #include "ortformers/core/json.hpp"
 #include "ortformers/models/causal_lm.hpp"
+#include "support/cli.hpp"
 #include "support/fixtures.hpp"
 
 using namespace ortformers;
@@ -460,4 +461,46 @@ TEST(CausalLMErrors, FileChoiceErrorsNameTheFiles) {
   expect_error([&] { ORTModelForCausalLM::from_pretrained(empty.string()); }, "no causal-LM ONNX file");
   fs::remove_all(dir);
   fs::remove_all(empty);
+}
+
+// `ortformers forward --model onnx/gpt2-tiny` runs ORTModelForCausalLM (the graph takes past_key_values): the first
+// step without past, then one step with the presents fed back.
+TEST(CausalLMCli, ForwardRunsTheCausalLM) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const Json& e = forward_entry(reference(fixtures, "gpt2-tiny"), "step_by_step");
+  const fs::path dir = ortformers::testing::make_temp_dir("causal_lm_cli");
+  const auto tensor_json = [](const Json& rows) {
+    const Tensor t = int_tensor(rows);
+    return Json{{"shape", t.shape()}, {"data", t.to_vector<std::int64_t>()}};
+  };
+  const Json& s0 = e.at("steps")[0];
+  write_text_file(dir / "in.json", Json{{"input_ids", tensor_json(s0.at("input_ids"))},
+                                        {"attention_mask", tensor_json(s0.at("attention_mask"))}}
+                                       .dump());
+  const auto q = ortformers::testing::shell_quote;
+  auto r = ortformers::testing::run_cli("forward --model " + q((fixtures / "onnx" / "gpt2-tiny").string()) +
+                                        " --inputs " + q((dir / "in.json").string()));
+  ASSERT_EQ(r.status, 0) << r.raw;
+  ASSERT_EQ(r.lines.size(), 1u);
+  const Json& out = r.lines[0];
+  const auto logits = [](const Json& j) {
+    return Tensor::from_vector(j.at("data").get<std::vector<float>>(), j.at("shape").get<Shape>());
+  };
+  EXPECT_LE(compare_logits(logits(out.at("logits")), s0.at("logits")), kTol);
+  // Step 1 with the printed presents as past.
+  const Json& s1 = e.at("steps")[1];
+  Json in1{{"input_ids", tensor_json(s1.at("input_ids"))}, {"attention_mask", tensor_json(s1.at("attention_mask"))}};
+  for (int l = 0; l < 2; ++l) {
+    for (const char* kv : {"key", "value"}) {
+      Json t = out.at("present." + std::to_string(l) + "." + kv);
+      t["dtype"] = "float32";
+      in1["past_key_values." + std::to_string(l) + "." + kv] = t;
+    }
+  }
+  write_text_file(dir / "in1.json", in1.dump());
+  r = ortformers::testing::run_cli("forward --model " + q((fixtures / "onnx" / "gpt2-tiny").string()) + " --inputs " +
+                                   q((dir / "in1.json").string()));
+  ASSERT_EQ(r.status, 0) << r.raw;
+  EXPECT_LE(compare_logits(logits(r.lines.at(0).at("logits")), s1.at("logits")), kTol);
+  fs::remove_all(dir);
 }
