@@ -1,22 +1,18 @@
 // Every `generate` case of reference/gpt2-tiny.json and llama-tiny.json (transformers 4.31 + PyTorch) through
 // models::ORTModelForCausalLM: sequences identical, per-step processed scores (top-8 ids / values, finite count)
-// within 1e-4, beam sequences_scores within 1e-4. Compiled in once ORTModelForCausalLM is in the tree.
+// within 1e-4, beam sequences_scores within 1e-4.
 #include <gtest/gtest.h>
 
 #include "generation/test_util.hpp"
 #include "ortformers/generation/generate.hpp"
 
-#if __has_include("ortformers/models/causal_lm.hpp")
 #include "ortformers/models/causal_lm.hpp"
-#define ORTFORMERS_HAVE_CAUSAL_LM 1
-#endif
 
 namespace ortformers::testing {
 namespace {
 
 using namespace ortformers::generation;
 
-#ifdef ORTFORMERS_HAVE_CAUSAL_LM
 void check_model(const std::string& name) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const Json ref = read_json_file(fixtures / "reference" / (name + ".json"));
@@ -91,11 +87,6 @@ void check_model(const std::string& name) {
 
 TEST(GenerateReference, Gpt2Tiny) { check_model("gpt2-tiny"); }
 TEST(GenerateReference, LlamaTiny) { check_model("llama-tiny"); }
-#else
-TEST(GenerateReference, NeedsORTModelForCausalLM) {
-  GTEST_SKIP() << "models::ORTModelForCausalLM (include/ortformers/models/causal_lm.hpp) is not in this tree yet";
-}
-#endif
 
 }  // namespace
 }  // namespace ortformers::testing
