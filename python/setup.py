@@ -33,9 +33,7 @@ class CMakeBuild(build_ext):
         configure = ["cmake", "-S", SOURCE_DIR, "-B", BUILD_DIR, "-DORTFORMERS_BUILD_PYTHON=ON",
                      f"-DPYTHON_EXECUTABLE={python}"]
         if not os.path.isfile(os.path.join(BUILD_DIR, "CMakeCache.txt")):
-            configure += ["-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"]
-            if shutil.which("ccache"):
-                configure += ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache", "-DCMAKE_C_COMPILER_LAUNCHER=ccache"]
+            configure += ["-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release"]  # ccache: CMakeLists' ORTFORMERS_CCACHE=AUTO
         subprocess.run(configure, check=True, stdout=subprocess.DEVNULL)
         build = ["cmake", "--build", BUILD_DIR, "--target", "_ortformers"]
         if "CMAKE_BUILD_PARALLEL_LEVEL" not in os.environ:

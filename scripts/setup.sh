@@ -16,6 +16,7 @@ APT_PACKAGES=(
   libavformat-dev libavcodec-dev libswresample-dev libavutil-dev ffmpeg
   libcurl4-openssl-dev libcpp-httplib-dev libzip-dev zlib1g-dev libssl-dev
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-setuptools python3-numpy python3-pytest
+  python3-torch  # large (~115 packages with its dependencies): the torch path of the Python package (python/tests)
   python3-distributed
   nginx-light wrk
   libboost1.81-dev

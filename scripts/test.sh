@@ -16,11 +16,9 @@ for arg in "$@"; do
   esac
 done
 JOBS="${JOBS:-$(nproc)}"
-LAUNCHER=()
-if command -v ccache >/dev/null 2>&1; then
-  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  export CCACHE_BASEDIR="$ROOT"  # a fresh clone in another folder still hits the cache
-fi
+# Every build folder is configured through its CMakePresets.json preset and nothing else, so build/ is configured
+# exactly as the README's `cmake --preset release` left it and nothing is compiled twice. ccache (when found) is the
+# compiler launcher by CMakeLists.txt's ORTFORMERS_CCACHE=AUTO, with CCACHE_BASEDIR set to the source folder.
 
 if [[ "${CI:-}" == "true" && -z "${ORTFORMERS_FIXTURES:-}" && ! -d "$ROOT/../shared/fixtures" ]]; then
   echo "CI=true but the fixtures folder ../shared/fixtures is missing (set ORTFORMERS_FIXTURES)" >&2
@@ -30,8 +28,8 @@ fi
 step() { printf '\n==== %s ====\n' "$*"; }
 
 step "Release build"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DORTFORMERS_BUILD_PYTHON=ON "${LAUNCHER[@]}" >/dev/null
-cmake --build build -j "$JOBS"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$JOBS"
 step "Tests (Release)"
 (cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
 
@@ -45,9 +43,8 @@ rc=0
 
 if ((CI_MODE)); then
   step "ASan+UBSan build"
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-    -DORTFORMERS_SANITIZE=ON -DORTFORMERS_BUILD_BENCH=OFF "${LAUNCHER[@]}" >/dev/null
-  cmake --build build-asan -j "$JOBS"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$JOBS"
   step "Tests (ASan+UBSan)"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan.supp:print_suppressions=0"
@@ -56,9 +53,8 @@ if ((CI_MODE)); then
 
   if compgen -G "fuzz/*.cpp" >/dev/null && command -v clang++ >/dev/null; then
     step "libFuzzer targets (${FUZZ_SECONDS:-30} s each)"
-    CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORTFORMERS_BUILD_FUZZ=ON \
-      -DORTFORMERS_BUILD_TESTS=OFF -DORTFORMERS_BUILD_BENCH=OFF -DORTFORMERS_BUILD_TOOLS=OFF "${LAUNCHER[@]}" >/dev/null
-    cmake --build build-fuzz -j "$JOBS" --target $(cd fuzz && ls *.cpp | sed "s/^/fuzz_/; s/\.cpp$//" | tr "\n" " ")
+    cmake --preset fuzz >/dev/null
+    cmake --build --preset fuzz -j "$JOBS" --target $(cd fuzz && ls *.cpp | sed "s/^/fuzz_/; s/\.cpp$//" | tr "\n" " ")
     for f in build-fuzz/fuzz_*; do
       [[ -x "$f" ]] || continue
       name="$(basename "$f")"

@@ -56,8 +56,14 @@ void ORTModel::load(const std::string& model_id_or_path, const ModelOptions& opt
   if (fs::is_regular_file(model_id_or_path) && opts.file_name.empty()) {
     opts.file_name = fs::path(model_id_or_path).filename().string();  // a path to the .onnx file itself
   }
-  model_dir_ = resolve_model_dir(model_id_or_path, opts, task);
-  model_path_ = find_onnx_file(model_dir_, opts);
+  const fs::path dir = resolve_model_dir(model_id_or_path, opts, task);
+  load_resolved(dir, find_onnx_file(dir, opts), options.session);
+}
+
+void ORTModel::load_resolved(const fs::path& model_dir, const fs::path& model_path,
+                             const runtime::SessionOptions& session) {
+  model_dir_ = model_dir;
+  model_path_ = model_path;
   // config.json: next to the ONNX file's folder root (optimum saves it in the model folder).
   fs::path cfg_dir = model_dir_;
   if (!fs::exists(cfg_dir / "config.json") && fs::exists(model_path_.parent_path() / "config.json")) {
@@ -68,7 +74,7 @@ void ORTModel::load(const std::string& model_id_or_path, const ModelOptions& opt
                         model_path_.filename().string() + ")");
   }
   config_ = config::PretrainedConfig::from_pretrained(cfg_dir);
-  session_ = std::make_shared<runtime::Session>(model_path_, options.session);
+  session_ = std::make_shared<runtime::Session>(model_path_, session);
 }
 
 std::vector<std::string> ORTModel::input_names() const {

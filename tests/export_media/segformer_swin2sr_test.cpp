@@ -14,13 +14,13 @@
 
 #include "export/exporter.hpp"
 #include "export/ort_runner.hpp"
-#include "media/media_util.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/export/checkpoint.hpp"
 #include "ortformers/export/safetensors_writer.hpp"
 #include "ortformers/models/image_to_image.hpp"
 #include "ortformers/models/semantic_segmentation.hpp"
 #include "support/fixtures.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;

@@ -13,7 +13,6 @@
 
 #include "export/exporter.hpp"
 #include "export/ort_runner.hpp"
-#include "media/media_util.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/export/checkpoint.hpp"
 #include "ortformers/export/safetensors_writer.hpp"
@@ -25,7 +24,9 @@
 #include "ortformers/models/ort_model.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/feature_extractor.hpp"
+#include "support/derived_checkpoint.hpp"
 #include "support/fixtures.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
@@ -247,37 +248,9 @@ TEST_F(ExportCache, AudioXVectorFromCheckpoint) {
 // ------------------------------------------------------------------------------------------------------------------
 // Checkpoints derived from wav2vec2-tiny-ctc in a temp folder: HuBERT, config variants, bad configs.
 
-struct Derived {
-  fs::path dir;
-  ~Derived() { fs::remove_all(dir); }
-};
-
-// Writes config.json (edited) and model.safetensors (the tensors `edit` returns) of a checkpoint derived from
-// fixtures/models/<name>.
-std::unique_ptr<Derived> derive(const fs::path& fixtures, const std::string& name,
-                                const std::function<void(Json&)>& edit_config,
-                                const std::function<void(std::vector<std::pair<std::string, Tensor>>&)>& edit) {
-  auto d = std::make_unique<Derived>();
-  d->dir = ortformers::testing::make_temp_dir("derived-" + name);
-  Json cfg = read_json_file(fixtures / "models" / name / "config.json");
-  edit_config(cfg);
-  write_text_file(d->dir / "config.json", cfg.dump(2));
-  const StateDict sd = load_checkpoint(fixtures / "models" / name);
-  std::vector<std::pair<std::string, Tensor>> tensors;
-  for (const auto& n : sd.names()) tensors.emplace_back(n, sd.at(n));
-  edit(tensors);
-  save_safetensors(d->dir / "model.safetensors", tensors, {{"format", "pt"}});
-  return d;
-}
-
-void rename_prefix(std::vector<std::pair<std::string, Tensor>>& ts, const std::string& from, const std::string& to) {
-  for (auto& [n, t] : ts)
-    if (n.rfind(from, 0) == 0) n = to + n.substr(from.size());
-}
-
-void drop_if(std::vector<std::pair<std::string, Tensor>>& ts, const std::function<bool(const std::string&)>& pred) {
-  std::erase_if(ts, [&](const auto& p) { return pred(p.first); });
-}
+using ortformers::testing::derive;
+using ortformers::testing::drop_if;
+using ortformers::testing::rename_prefix;
 
 TensorMap run_export(const fs::path& dir, bool optimize, const TensorMap& feeds, BuiltModel* keep = nullptr) {
   ExportOptions opts;

@@ -2,17 +2,17 @@
 // recorded PyTorch outputs (1e-4), padded batches included.
 #include <gtest/gtest.h>
 
-#include "families_util.hpp"
 #include "ortformers/models/audio_classification.hpp"
 #include "ortformers/models/audio_frame_classification.hpp"
 #include "ortformers/models/audio_xvector.hpp"
 #include "ortformers/models/image_classification.hpp"
 #include "ortformers/preprocessing/audio_feature_extractor.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
 using namespace ortformers::models;
-using namespace ortformers::testing::families;
+using namespace ortformers::testing::media;
 
 namespace {
 

@@ -2,14 +2,14 @@
 // transformers 4.31 pipeline outputs.
 #include <gtest/gtest.h>
 
-#include "families_util.hpp"
 #include "ortformers/pipelines/audio_classification.hpp"
 #include "ortformers/pipelines/image_classification.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
 using namespace ortformers::pipelines;
-using namespace ortformers::testing::families;
+using namespace ortformers::testing::media;
 
 namespace {
 
@@ -28,12 +28,7 @@ TEST_P(FamilyImageClassification, MatchesTransformersPipeline) {
       ++errors;
       continue;
     }
-    Json in = e.at("input");
-    if (in.is_string()) {
-      in = (fixtures / in.get<std::string>()).string();
-    } else {
-      for (auto& x : in) x = (fixtures / x.get<std::string>()).string();
-    }
+    const Json in = absolutize(fixtures, e.at("input"));
     worst = std::max(worst, compare_scored(p->call(in, e.at("kwargs")), e.at("output"), e.dump().substr(0, 120)));
     ++checked;
   }
@@ -56,9 +51,7 @@ TEST(FamilyAudioClassification, AstMatchesTransformersPipeline) {
     const std::string form = e.at("input_form");
     const std::string what = e.dump().substr(0, 120);
     if (form == "raw_stereo") {
-      const auto a = preprocessing::load_audio(fixtures / "media/audio/speech_44k1_stereo.wav");
-      Json frames = Json::array();
-      for (std::int64_t i = 0; i < 800; ++i) frames.push_back({a.samples[i * 2], a.samples[i * 2 + 1]});
+      const Json frames = stereo_frames(fixtures, 800);
       try {
         p->call(Json{{"raw", frames}, {"sampling_rate", 44100}});
         ADD_FAILURE() << "stereo raw input accepted";
@@ -71,10 +64,7 @@ TEST(FamilyAudioClassification, AstMatchesTransformersPipeline) {
     }
     if (form == "raw") {
       // {"raw": decoded waveform at the file's rate, "sampling_rate"}: resampled with the torchaudio algorithm.
-      const std::string desc = e.at("input").at("raw");
-      const auto file = desc.substr(0, desc.find(' '));
-      const auto a = preprocessing::load_audio(fixtures / file);
-      const Json in{{"raw", preprocessing::to_mono(a)}, {"sampling_rate", a.sampling_rate}};
+      const Json in = raw_input(fixtures, e.at("input").at("raw").get<std::string>());
       worst = std::max(worst, compare_scored(p->call(in, e.at("kwargs")), e.at("output"), what));
       ++checked;
       continue;

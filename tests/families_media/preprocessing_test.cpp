@@ -2,15 +2,15 @@
 // Wav2Vec2FeatureExtractor against the tensors transformers 4.31 recorded in the fixtures.
 #include <gtest/gtest.h>
 
-#include "families_util.hpp"
 #include "ortformers/preprocessing/ast_feature_extractor.hpp"
 #include "ortformers/preprocessing/audio_feature_extractor.hpp"
 #include "ortformers/preprocessing/image_processor.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
 using namespace ortformers::preprocessing;
-using namespace ortformers::testing::families;
+using namespace ortformers::testing::media;
 
 namespace {
 

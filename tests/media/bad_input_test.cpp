@@ -3,13 +3,13 @@
 
 #include <fstream>
 
-#include "media_util.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/feature_extractor.hpp"
 #include "ortformers/preprocessing/image.hpp"
 #include "ortformers/preprocessing/image_processor.hpp"
 #include "ortformers/preprocessing/inputs.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;

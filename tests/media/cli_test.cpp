@@ -2,9 +2,9 @@
 // written as PNG files into --output-dir.
 #include <gtest/gtest.h>
 
-#include "media_util.hpp"
 #include "ortformers/preprocessing/image.hpp"
 #include "support/cli.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;

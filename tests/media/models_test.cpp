@@ -2,7 +2,6 @@
 // outputs (1e-4), and batch == one at a time for every class.
 #include <gtest/gtest.h>
 
-#include "media_util.hpp"
 #include "ortformers/models/audio_classification.hpp"
 #include "ortformers/models/audio_frame_classification.hpp"
 #include "ortformers/models/audio_xvector.hpp"
@@ -12,6 +11,7 @@
 #include "ortformers/models/semantic_segmentation.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/feature_extractor.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;

@@ -1,13 +1,13 @@
 // The vision / audio pipelines against the recorded transformers pipeline outputs.
 #include <gtest/gtest.h>
 
-#include "media_util.hpp"
 #include "ortformers/pipelines/audio_classification.hpp"
 #include "ortformers/pipelines/automatic_speech_recognition.hpp"
 #include "ortformers/pipelines/image_classification.hpp"
 #include "ortformers/pipelines/image_segmentation.hpp"
 #include "ortformers/pipelines/image_to_image.hpp"
 #include "ortformers/preprocessing/audio.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;
@@ -15,30 +15,6 @@ using namespace ortformers::pipelines;
 using namespace ortformers::testing::media;
 
 namespace {
-
-// Prefixes fixture-relative paths ("media/...") with the fixtures folder, recursively.
-Json absolutize(const fs::path& fixtures, const Json& in) {
-  if (in.is_string()) return (fixtures / in.get<std::string>()).string();
-  if (in.is_array()) {
-    Json out = Json::array();
-    for (const auto& x : in) out.push_back(absolutize(fixtures, x));
-    return out;
-  }
-  return in;
-}
-
-// Same labels in the same order, scores within 1e-4.
-void expect_scored_labels(const Json& actual, const Json& expected, const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what << "\n" << actual.dump() << "\n" << expected.dump();
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    if (expected[i].is_array()) {
-      expect_scored_labels(actual[i], expected[i], what);
-      continue;
-    }
-    EXPECT_EQ(actual[i].at("label"), expected[i].at("label")) << what << " #" << i;
-    EXPECT_NEAR(actual[i].at("score").get<double>(), expected[i].at("score").get<double>(), 1e-4) << what;
-  }
-}
 
 TEST(MediaPipelines, ImageClassification) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
@@ -53,7 +29,7 @@ TEST(MediaPipelines, ImageClassification) {
       continue;
     }
     const Json out = p->call(in, e.at("kwargs"));
-    expect_scored_labels(out, e.at("output"), e.dump().substr(0, 120));
+    compare_scored(out, e.at("output"), e.dump().substr(0, 120));
     ++checked;
   }
   EXPECT_GE(checked, 19);
@@ -165,12 +141,6 @@ TEST(MediaPipelines, ImageToImage) {
   fs::remove_all(out_dir);
 }
 
-// The decoded waveform of a clip as the fixture's raw input: 16-bit PCM / 32768, channels averaged, not resampled.
-Json raw_input(const fs::path& fixtures, const std::string& file) {
-  const auto a = preprocessing::load_audio(fixtures / file);
-  return {{"raw", preprocessing::to_mono(a)}, {"sampling_rate", a.sampling_rate}};
-}
-
 TEST(MediaPipelines, AudioClassification) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const Json& ref = reference(fixtures, "wav2vec2-tiny-audiocls");
@@ -179,10 +149,7 @@ TEST(MediaPipelines, AudioClassification) {
   for (const auto& e : entries) {
     const std::string form = e.at("input_form");
     if (form == "raw_stereo") {
-      const auto a = preprocessing::load_audio(fixtures / "media/audio/speech_44k1_stereo.wav");
-      Json frames = Json::array();
-      for (std::int64_t i = 0; i < std::min<std::int64_t>(a.frames(), 1000); ++i)
-        frames.push_back({a.samples[i * 2], a.samples[i * 2 + 1]});
+      const Json frames = stereo_frames(fixtures, 1000);
       try {
         p->call(Json{{"raw", frames}, {"sampling_rate", 44100}});
         ADD_FAILURE() << "stereo raw input accepted";
@@ -199,10 +166,9 @@ TEST(MediaPipelines, AudioClassification) {
       // Decoded and resampled by FFmpeg as transformers' ffmpeg_read: the recorded path-form result itself.
       in = (fixtures / e.at("input").get<std::string>()).string();
     } else {
-      const std::string desc = e.at("input").at("raw");
-      in = raw_input(fixtures, desc.substr(0, desc.find(' ')));
+      in = raw_input(fixtures, e.at("input").at("raw").get<std::string>());
     }
-    expect_scored_labels(p->call(in, e.at("kwargs")), expected->at("output"), e.dump().substr(0, 100));
+    compare_scored(p->call(in, e.at("kwargs")), expected->at("output"), e.dump().substr(0, 100));
   }
 }
 
@@ -229,9 +195,7 @@ TEST(MediaPipelines, AutomaticSpeechRecognition) {
   for (const auto& e : entries) {
     const std::string form = e.at("input_form");
     if (form == "raw_stereo") {
-      const auto a = preprocessing::load_audio(fixtures / "media/audio/speech_44k1_stereo.wav");
-      Json frames = Json::array();
-      for (std::int64_t i = 0; i < 100; ++i) frames.push_back({a.samples[i * 2], a.samples[i * 2 + 1]});
+      const Json frames = stereo_frames(fixtures, 100);
       try {
         p->call(Json{{"raw", frames}, {"sampling_rate", 44100}});
         ADD_FAILURE() << "stereo raw input accepted";
@@ -248,8 +212,7 @@ TEST(MediaPipelines, AutomaticSpeechRecognition) {
       // Decoded and resampled by FFmpeg as transformers' ffmpeg_read: the recorded path-form result itself.
       in = (fixtures / e.at("input").get<std::string>()).string();
     } else {
-      const std::string desc = e.at("input").at("raw");
-      in = raw_input(fixtures, desc.substr(0, desc.find(' ')));
+      in = raw_input(fixtures, e.at("input").at("raw").get<std::string>());
     }
     expect_asr(p->call(in, e.at("kwargs")), expected->at("output"), e.dump().substr(0, 120));
     ++checked;

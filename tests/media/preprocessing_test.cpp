@@ -2,11 +2,11 @@
 #include <gtest/gtest.h>
 
 #include "hub/hashing.hpp"
-#include "media_util.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/feature_extractor.hpp"
 #include "ortformers/preprocessing/image.hpp"
 #include "ortformers/preprocessing/image_processor.hpp"
+#include "support/media.hpp"
 
 namespace fs = std::filesystem;
 using namespace ortformers;

@@ -1,9 +1,11 @@
 #include "cli_util.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "ortformers/core/error.hpp"
+#include "ortformers/export/export.hpp"
 
 namespace ortformers::cli {
 
@@ -27,6 +29,34 @@ void add_model_options(CLI::App& cmd, ModelArgs& args, unsigned which) {
     cmd.add_flag("--export", args.export_model, "export the PyTorch checkpoint natively first (cached)");
   if (which & kCacheDir)
     cmd.add_option("--cache-dir", args.cache_dir, "cache folder (default: $HF_HUB_CACHE or ~/.cache/huggingface/hub)");
+}
+
+bool checkpoint_only_folder(const std::string& model, const std::string& file_name) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir(model);
+  if (!file_name.empty() || !fs::is_directory(dir, ec)) return false;
+  for (const fs::path& folder : {dir, dir / "onnx"}) {
+    if (!fs::is_directory(folder, ec)) continue;
+    for (const auto& e : fs::directory_iterator(folder, ec))
+      if (e.path().extension() == ".onnx") return false;
+  }
+  for (const char* f :
+       {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"}) {
+    if (fs::is_regular_file(dir / f, ec)) {
+      std::cerr << "ortformers: " << model << " has a PyTorch checkpoint (" << f
+                << ") and no ONNX file: exporting it natively (cached, as --export does)\n";
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string exported_if_checkpoint_only(const std::string& model, const std::string& file_name) {
+  if (!checkpoint_only_folder(model, file_name)) return model;
+  const auto out = exporters::export_to_cache(model, exporters::ExportOptions{});
+  std::cerr << "ortformers: using the export in " << out.string() << "\n";
+  return out.string();
 }
 
 Json parse_options(const std::vector<std::string>& options) {

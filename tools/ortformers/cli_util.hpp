@@ -41,6 +41,15 @@ enum ModelOption : unsigned {
 //   cli::add_model_options(*cmd, a->m, cli::kModel | cli::kThreads);  ... a->m.model_options()
 void add_model_options(CLI::App& cmd, ModelArgs& args, unsigned which = kAllModelOptions);
 
+// True when `model` is a local folder with a PyTorch checkpoint (model.safetensors, pytorch_model.bin or their
+// sharded indexes) and no ONNX file (in it or its onnx/ subfolder), and no --file-name was given: what a user means
+// is "export it natively" (cached, as --export), which the CLI and `serve` then do. Writes that note on stderr.
+bool checkpoint_only_folder(const std::string& model, const std::string& file_name);
+// For the commands that do not know their task (info, serve): `model` itself, or for a checkpoint-only folder
+// (checkpoint_only_folder) its native export for the task the config implies (optimum's task "auto"; the
+// sentence-transformers form for a folder with modules.json), from/into the export cache.
+std::string exported_if_checkpoint_only(const std::string& model, const std::string& file_name);
+
 // KEY=VALUE -> {"KEY": VALUE}; VALUE parsed as JSON when it parses (numbers, true/false, null, lists, objects),
 // as a string otherwise. InvalidArgument for an option without '='.
 Json parse_options(const std::vector<std::string>& options);

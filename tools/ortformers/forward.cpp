@@ -13,6 +13,7 @@
 #include "ortformers/models/audio_classification.hpp"
 #include "ortformers/models/audio_frame_classification.hpp"
 #include "ortformers/models/audio_xvector.hpp"
+#include "ortformers/models/causal_lm.hpp"
 #include "ortformers/models/ctc.hpp"
 #include "ortformers/models/image_classification.hpp"
 #include "ortformers/models/image_to_image.hpp"
@@ -111,7 +112,8 @@ const std::vector<std::pair<std::string, Loader>>& classes() {
       {"AudioFrameClassification", load_as<models::ORTModelForAudioFrameClassification>},
       {"AudioXVector", load_as<models::ORTModelForAudioXVector>},
       {"CTC", load_as<models::ORTModelForCTC>},
-      {"ImageToImage", load_as<models::ORTModelForImageToImage>}};
+      {"ImageToImage", load_as<models::ORTModelForImageToImage>},
+      {"CausalLM", load_as<models::ORTModelForCausalLM>}};  // run by causal_lm_forward
   return list;
 }
 
@@ -127,15 +129,48 @@ const std::pair<std::string, Loader>& find_class(std::string cls) {
   return *found;
 }
 
+// ORTModelForCausalLM.forward: input_ids, attention_mask, position_ids (computed from the mask when absent) and
+// past_key_values.<i>.key / .value from the file; prints logits and present.<i>.key / .value.
+int causal_lm_forward(const std::string& model, const Json& in) {
+  const auto m = models::ORTModelForCausalLM::from_pretrained(model);
+  std::cerr << "ortformers forward: using ORTModelForCausalLM (" << models::layout_name(m.layout()) << ")\n";
+  const auto get = [&](const std::string& name) {
+    return in.contains(name) ? tensor_from_json(name, in.at(name)) : Tensor{};
+  };
+  models::PastKeyValues past;
+  for (std::int64_t l = 0; l < m.num_layers(); ++l) {
+    const std::string k = "past_key_values." + std::to_string(l) + ".key";
+    const std::string v = "past_key_values." + std::to_string(l) + ".value";
+    if (in.contains(k) || in.contains(v)) past.push_back({get(k), get(v)});
+  }
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "input_ids" && k != "attention_mask" && k != "position_ids" && !k.starts_with("past_key_values."))
+      std::cerr << "ortformers forward: ignoring '" << k << "', not an input of ORTModelForCausalLM.forward\n";
+  }
+  const auto out = m.forward(get("input_ids"), get("attention_mask"), get("position_ids"), past);
+  Json j = Json::object();
+  j["logits"] = tensor_to_json(out.logits);
+  for (std::size_t l = 0; l < out.past_key_values.size(); ++l) {
+    j["present." + std::to_string(l) + ".key"] = tensor_to_json(out.past_key_values[l].key);
+    j["present." + std::to_string(l) + ".value"] = tensor_to_json(out.past_key_values[l].value);
+  }
+  cli::print_json_line(j);
+  return 0;
+}
+
 int forward_command(const std::string& model, const std::string& class_arg, const std::string& inputs_file) {
   std::string cls = class_arg.empty() ? "" : find_class(class_arg).first;
   const Json in = read_json_file(inputs_file);
   if (!in.is_object()) throw InvalidArgument(inputs_file + ": expected an object of named tensors");
+  if (cls == "CausalLM") return causal_lm_forward(model, in);
   std::unique_ptr<models::ORTModel> m;
   if (cls.empty()) {
     // The class the folder implies: the task `ortformers info` detects, when the graph has that class's outputs.
     auto probe =
         std::make_unique<models::ORTModelForCustomTasks>(models::ORTModelForCustomTasks::from_pretrained(model));
+    // A decoder exported with its cache (optimum's text-generation-with-past): ORTModelForCausalLM.
+    if (probe->session().has_input("past_key_values.0.key")) return causal_lm_forward(model, in);
     cls = cli::model_class_for(pipelines::detect_task(*probe), probe->session());
     std::cerr << "ortformers forward: using ORTModelFor" << cls << " (--class overrides)\n";
     if (cls == "CustomTasks") m = std::move(probe);

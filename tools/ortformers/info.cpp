@@ -33,7 +33,8 @@ Json describe(const std::vector<ortformers::runtime::TensorInfo>& infos) {
 
 int info_command(const std::string& model) {
   using namespace ortformers;
-  auto m = models::ORTModelForCustomTasks::from_pretrained(model);
+  // A folder with only PyTorch weights: its native export (cached) for the task its config implies.
+  auto m = models::ORTModelForCustomTasks::from_pretrained(cli::exported_if_checkpoint_only(model, ""));
   const auto& cfg = m.config();
   Json c = cfg.json();
   Json out = {{"model_dir", m.model_dir().string()},

@@ -27,6 +27,8 @@ int run_command(const RunArgs& a) {
   po.tokenizer = a.tokenizer;
   po.output_dir = a.output_dir;
   po.model = a.m.model_options();
+  // A folder with only PyTorch weights: exported natively for this task (cached), as with --export.
+  if (!po.model.export_model && cli::checkpoint_only_folder(a.m.model, a.m.file_name)) po.model.export_model = true;
   const char* env_cache = std::getenv("ORTFORMERS_ORT_CACHE");
   if (!a.no_ort_cache && !(env_cache && std::string(env_cache) == "0")) {
     po.model.session.ort_format_cache_dir = runtime::default_ort_cache_dir();

@@ -2,6 +2,7 @@
 // Flag names and environment variables as text-embeddings-inference's router (MODEL_ID, PORT, MAX_BATCH_TOKENS, ...).
 #include <optional>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/export/quantize.hpp"
 #include "ortformers/server/server.hpp"
@@ -67,6 +68,11 @@ void register_serve(CLI::App& app) {
     opts.header_timeout = std::chrono::milliseconds(a->header_timeout_ms);
     opts.drain_timeout = std::chrono::milliseconds(a->drain_timeout_ms);
     opts.ort_cache = !a->no_ort_cache;
+    // A folder with only PyTorch weights (and no --export/--quantize asking for it explicitly): its native export
+    // (cached) for the task its config implies, as `info` shows it; the server then loads that folder.
+    if (!opts.export_model && opts.quantize.empty()) {
+      opts.model_id = ortformers::cli::exported_if_checkpoint_only(opts.model_id, opts.file_name);
+    }
     return ortformers::server::serve(opts);
   };
 }

@@ -60,6 +60,10 @@ class ORTModel {
   ORTModel() = default;
   // Resolves id/dir (+ export), loads config.json and the session. task: the export task of the subclass.
   void load(const std::string& model_id_or_path, const ModelOptions& options, const std::string& task);
+  // The second half of load(), for classes that choose their file(s) themselves (ORTModelForCausalLM): reads
+  // config.json (model_dir's, else the one next to model_path) and opens the session on model_path.
+  void load_resolved(const std::filesystem::path& model_dir, const std::filesystem::path& model_path,
+                     const runtime::SessionOptions& session);
   // The body of every ORTModelFor<Task>::from_pretrained: a Model loaded by load() for export task `task`.
   template <class Model>
   static Model load_pretrained(const std::string& model_id_or_path, const ModelOptions& options,

@@ -8,7 +8,10 @@
 //   get gate[b, h, i] * bias[h, i, j].
 // The bucket of every relative position is computed at export time in float32 as PyTorch does (positions beyond
 // max_bucket_distance all fall in the last bucket), so the graph only gathers from a [2 * max_distance + 1, heads]
-// table. do_stable_layer_norm (WavLM-large's pre-LN layers) is refused.
+// table. With do_stable_layer_norm (WavLM-large and the x-vector models built on it) the layers are pre-LN
+// (WavLMEncoderLayerStableLayerNorm: x + attention(layer_norm(x)), then + feed_forward(final_layer_norm(.))), the gate
+// is computed from the attention's input layer_norm(x), and the encoder ends with its layer_norm (as Wav2Vec2's
+// stable encoder, wav2vec2.cpp).
 #include <cmath>
 
 #include "export/architectures/wav2vec2_family.hpp"
@@ -41,9 +44,6 @@ class WavLM : public Wav2Vec2 {
  protected:
   void check_config(const config::PretrainedConfig& c) const override {
     Wav2Vec2::check_config(c);
-    if (c.get<bool>("do_stable_layer_norm", false))
-      throw UnsupportedError(c.source() +
-                             ": do_stable_layer_norm true (WavLM's pre-LN encoder) is not supported by the exporter");
     const auto nb = c.get<std::int64_t>("num_buckets", 320), md = c.get<std::int64_t>("max_bucket_distance", 800);
     if (nb < 4 || md <= nb / 4 || md > 1000000)
       throw UnsupportedError(c.source() + ": num_buckets " + std::to_string(nb) + " / max_bucket_distance " +
@@ -51,8 +51,14 @@ class WavLM : public Wav2Vec2 {
   }
 
   std::string encoder_layer(BuildContext& ctx, std::int64_t index, const std::string& scope, const std::string& x,
-                            const LayerNames& n, const LayerDims& d, bool, std::string& bias) const override {
-    if (index == 0) bias = position_bias(ctx, x, d.heads);
+                            const LayerNames& n, const LayerDims& d, bool stable, std::string& bias) const override {
+    if (index == 0) bias = position_bias(ctx, x, d.heads);  // from the frame count only: x or layer_norm(x) alike
+    if (stable) {
+      const std::string ungated = bias;
+      return pre_ln_transformer_layer(ctx, scope, x, n, d, [&](const std::string& normed) {
+        return gated_bias(ctx, index, scope, normed, d, ungated);
+      });
+    }
     return transformer_layer(ctx, scope, x, n, d, gated_bias(ctx, index, scope, x, d, bias));
   }
 

@@ -442,12 +442,14 @@ std::string transformer_layer(BuildContext& ctx, const std::string& scope, const
 }
 
 std::string pre_ln_transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x,
-                                     const LayerNames& n, const LayerDims& d) {
+                                     const LayerNames& n, const LayerDims& d,
+                                     const std::function<std::string(const std::string& normed)>& position_bias) {
   auto& g = ctx.g;
   auto shape3 = ctx.stream_shape(x);
   auto x2 = g.node(scope, "Reshape", {x, g.const_i64({-1, d.hidden})});
   auto a = layer_norm(ctx, scope + "/attention_layer_norm", x2, n.attention_layer_norm, d.hidden, d.eps);
-  auto ctxv = self_attention_tokens(ctx, scope + "/attention", a, n, d);
+  const std::string bias = position_bias ? position_bias(g.node(scope, "Reshape", {a, shape3})) : std::string();
+  auto ctxv = self_attention_tokens(ctx, scope + "/attention", a, n, d, bias);
   auto [ao, ab] = linear_parts(ctx, scope + "/attention/output", ctxv, n.attention_output, d.hidden, d.hidden);
   // Add + LayerNormalization rather than SkipLayerNormalization (see add_bias_residual_layer_norm).
   auto y = ab.empty() ? ao : g.node(scope + "/attention/output", "Add", {ab, ao});

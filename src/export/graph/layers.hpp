@@ -144,10 +144,13 @@ std::string self_attention_tokens(BuildContext& ctx, const std::string& scope, c
 std::string transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n,
                               const LayerDims& d, const std::string& position_bias = "");
 
-// One pre-LN transformer layer (ViT, Wav2Vec2 with do_stable_layer_norm): h = x + attention(LN_a(x)),
-// out = h + FFN(LN_f(h)), with LN_a = n.attention_layer_norm and LN_f = n.output_layer_norm.
-std::string pre_ln_transformer_layer(BuildContext& ctx, const std::string& scope, const std::string& x,
-                                     const LayerNames& n, const LayerDims& d);
+// One pre-LN transformer layer (ViT, Wav2Vec2 / WavLM with do_stable_layer_norm): h = x + attention(LN_a(x)),
+// out = h + FFN(LN_f(h)), with LN_a = n.attention_layer_norm and LN_f = n.output_layer_norm. `position_bias`, when
+// given, is called with LN_a(x) as [batch, seq, hidden] (the attention's input, from which WavLM gates its bias) and
+// returns the bias added to the attention scores.
+std::string pre_ln_transformer_layer(
+    BuildContext& ctx, const std::string& scope, const std::string& x, const LayerNames& n, const LayerDims& d,
+    const std::function<std::string(const std::string& normed)>& position_bias = nullptr);
 
 // First token of the sequence: x[:, 0] -> [batch, hidden].
 std::string first_token(BuildContext& ctx, const std::string& scope, const std::string& x);
