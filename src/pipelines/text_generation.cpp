@@ -61,6 +61,20 @@ void require_message_list(const Json& messages) {
   }
 }
 
+// tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False). Bridge until the
+// chat-template branch (PreTrainedTokenizer::apply_chat_template) is merged: then the call below is compiled in;
+// replace this helper by the direct call at that merge.
+template <class Tokenizer>
+std::string render_chat(const Tokenizer& tokenizer, const Json& messages) {
+  if constexpr (requires { tokenizer.apply_chat_template(messages, true); }) {
+    return tokenizer.apply_chat_template(messages, /*add_generation_prompt=*/true);
+  } else {
+    throw UnsupportedError(
+        "text-generation: chat input needs PreTrainedTokenizer::apply_chat_template (chat templates), which this "
+        "build does not have yet");
+  }
+}
+
 }  // namespace
 
 bool is_conversation(const Json& input) {
@@ -170,7 +184,7 @@ TextGenerationInputs TextGenerationPipeline::preprocess(const Json& input, const
     require_message_list(input);
     out.messages = input;
     // apply_chat_template(messages, add_generation_prompt=True, tokenize=False); the pipeline's prefix does not apply.
-    text = tokenizer_->apply_chat_template(input, /*add_generation_prompt=*/true);
+    text = render_chat(*tokenizer_, input);
   } else if (input.is_string()) {
     out.prompt_text = input.get<std::string>();
     std::string prefix = options.prefix.value_or("");
