@@ -1,10 +1,12 @@
 // KV-cache cost per decoding step, IO-bound ping-pong buffers vs ORT's own present outputs (the figures of
 // docs/generation.md "KV cache"). Disabled by default (timings, not a check); run with
 //   build/test_causal_lm --gtest_also_run_disabled_tests --gtest_filter='*KvCacheBench*'
-// Both modes must still give identical logits, which the benchmark checks.
+// Both modes must still give identical logits, which the benchmark checks. The same synthetic graph in float16
+// checks (enabled) that a float16 export keeps a float16 cache.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "export/graph/graph_builder.hpp"
@@ -25,7 +27,10 @@ constexpr int kInt64 = onnx::TensorProto_DataType_INT64;
 // A graph with optimum's causal-LM interface and a real model's cache shape but almost no compute: per layer
 // present = Concat(past, new) (the copy every exported decoder makes) and a reduction reading the whole present
 // (standing in for attention), logits [batch, seq, vocab] from that. What it measures is the cache handling.
-fs::path write_cache_graph(std::int64_t layers, std::int64_t heads, std::int64_t head_dim, std::int64_t vocab) {
+// half: the cache and the logits in float16 (a float16 export), computed in float32 inside.
+fs::path write_cache_graph(std::int64_t layers, std::int64_t heads, std::int64_t head_dim, std::int64_t vocab,
+                           bool half = false) {
+  const int cache_type = half ? onnx::TensorProto_DataType_FLOAT16 : kFloat;
   exporters::GraphBuilder g(14);
   using exporters::Dim;
   const Dim b = std::string("batch_size"), s = std::string("sequence_length"), p = std::string("past_sequence_length"),
@@ -36,18 +41,20 @@ fs::path write_cache_graph(std::int64_t layers, std::int64_t heads, std::int64_t
   auto x = g.node("/x", "Unsqueeze", {"input_ids", g.const_i64({1, 3})});
   x = g.node("/x", "Cast", {x}, {attr("to", kFloat)});
   x = g.node("/x", "Mul", {x, g.const_f32({1e-4f}, {})});
-  const auto fresh =
+  auto fresh =
       g.node("/new", "Mul", {x, g.const_f32(std::vector<float>(heads * head_dim, 1.0f), {1, heads, 1, head_dim})});
+  if (half) fresh = g.node("/new", "Cast", {fresh}, {attr("to", cache_type)});
   std::string acc;
   for (std::int64_t l = 0; l < layers; ++l) {
     for (const char* kv : {"key", "value"}) {
       const std::string past = "past_key_values." + std::to_string(l) + "." + kv;
       const std::string present = "present." + std::to_string(l) + "." + kv;
-      g.add_input(past, kFloat, {b, heads, p, head_dim});
+      g.add_input(past, cache_type, {b, heads, p, head_dim});
       auto c = g.node("/layer" + std::to_string(l), "Concat", {past, fresh}, {attr("axis", 2)});
       g.rename_value(c, present);
-      g.add_output(present, kFloat, {b, heads, std::string("present_sequence_length"), head_dim});
-      auto r = g.node("/layer" + std::to_string(l), "ReduceMean", {present},
+      g.add_output(present, cache_type, {b, heads, std::string("present_sequence_length"), head_dim});
+      const auto wide = half ? g.node("/layer" + std::to_string(l), "Cast", {present}, {attr("to", kFloat)}) : present;
+      auto r = g.node("/layer" + std::to_string(l), "ReduceMean", {wide},
                       {attr("axes", std::vector<std::int64_t>{1, 2, 3}), attr("keepdims", 1)});
       acc = acc.empty() ? r : g.node("/acc", "Add", {acc, r});
     }
@@ -59,8 +66,9 @@ fs::path write_cache_graph(std::int64_t layers, std::int64_t heads, std::int64_t
   for (std::int64_t v = 0; v < vocab; ++v) row[v] = static_cast<float>((v * 7919) % 1000) * 1e-3f;
   auto logits = g.node("/logits", "Mul", {ids, g.const_f32(row, {1, 1, vocab})});
   logits = g.node("/logits", "Add", {logits, acc});
+  if (half) logits = g.node("/logits", "Cast", {logits}, {attr("to", cache_type)});
   g.rename_value(logits, "logits");
-  g.add_output("logits", kFloat, {b, s, vocab});
+  g.add_output("logits", cache_type, {b, s, vocab});
   auto model = g.finish("bench");
   const fs::path dir = ortformers::testing::make_temp_dir("kv_cache_bench");
   exporters::save_model(model, dir / "model.onnx");
@@ -147,4 +155,44 @@ TEST(KvCacheBench, DISABLED_TinyLlamaShapedCache) {
   const fs::path dir = write_cache_graph(22, 4, 64, 32000);
   compare_modes("tinyllama-shaped", dir, 4, 32, 480);
   fs::remove_all(dir);
+}
+
+// A float16 export: the cache stays float16 (both modes, select_rows too), step() returns float32 logits, and the
+// results follow the float32 graph's within float16 precision.
+TEST(KvCache, Float16GraphKeepsAFloat16Cache) {
+  const fs::path f32 = write_cache_graph(2, 2, 8, 64, false);
+  const fs::path f16 = write_cache_graph(2, 2, 8, 64, true);
+  const auto reference = ORTModelForCausalLM::from_pretrained(f32.string());
+  for (bool binding : {true, false}) {
+    CausalLMOptions o;
+    o.io_binding = binding;
+    const auto m = ORTModelForCausalLM::from_pretrained(f16.string(), o);
+    EXPECT_EQ(m.cache_dtype(), DType::Float16);
+    EXPECT_EQ(m.num_key_value_heads(), 2);
+    EXPECT_EQ(m.head_dim(), 8);
+    auto a = reference.start();
+    auto h = m.start();
+    const auto ids = Tensor::from_values<std::int64_t>({5, 9, 3, 7, 1, 2}, {2, 3});
+    auto mask = Tensor::from_vector(std::vector<std::int64_t>(6, 1), {2, 3});
+    for (int step = 0; step < 4; ++step) {
+      const Tensor la = a->step(step == 0 ? ids : Tensor::from_values<std::int64_t>({4, 6}, {2, 1}), mask);
+      const Tensor lh = h->step(step == 0 ? ids : Tensor::from_values<std::int64_t>({4, 6}, {2, 1}), mask);
+      ASSERT_EQ(lh.dtype(), DType::Float32);
+      ASSERT_EQ(lh.shape(), la.shape());
+      const auto va = la.span<float>(), vh = lh.span<float>();
+      for (std::size_t i = 0; i < va.size(); ++i) EXPECT_NEAR(vh[i], va[i], 1e-2 + 2e-3 * std::fabs(va[i])) << i;
+      // The cache's content shows in the logits (the mean of the present): it differs from step to step.
+      if (step == 1) {
+        a->select_rows(std::vector<std::int64_t>{1, 0});
+        h->select_rows(std::vector<std::int64_t>{1, 0});
+      }
+      const std::int64_t total = mask.dim(1) + 1;
+      mask = Tensor::from_vector(std::vector<std::int64_t>(2 * total, 1), {2, total});
+    }
+    const auto out = m.forward(ids);
+    EXPECT_EQ(out.logits.dtype(), DType::Float16);
+    EXPECT_EQ(out.past_key_values.at(0).key.dtype(), DType::Float16);
+  }
+  fs::remove_all(f32);
+  fs::remove_all(f16);
 }

@@ -78,9 +78,9 @@ void check_model(const std::string& name) {
     ++cases;
   }
   EXPECT_GE(cases, 28u);
-  RecordProperty("cases", static_cast<int>(cases));
-  RecordProperty("max_score_diff", std::to_string(max_score_diff));
-  RecordProperty("max_sequences_scores_diff", std::to_string(max_seq_score_diff));
+  ::testing::Test::RecordProperty("cases", static_cast<int>(cases));
+  ::testing::Test::RecordProperty("max_score_diff", std::to_string(max_score_diff));
+  ::testing::Test::RecordProperty("max_sequences_scores_diff", std::to_string(max_seq_score_diff));
   std::cout << name << ": " << cases << " generate cases, max |score diff| " << max_score_diff
             << ", max |sequences_scores diff| " << max_seq_score_diff << "\n";
 }
