@@ -65,3 +65,11 @@ class XVectorOutput(ModelOutput):
 
 class CausalLMOutput(ModelOutput):
     """logits [batch, frames, vocab_size] (ORTModelForCTC)."""
+
+
+class CausalLMOutputWithPast(ModelOutput):
+    """logits [batch, seq, vocab_size], past_key_values (one (key, value) pair per layer; None without cache)."""
+
+
+class GenerateOutput(ModelOutput):
+    """generate(return_dict_in_generate=True): sequences, scores (output_scores), sequences_scores, beam_indices."""

@@ -69,6 +69,11 @@ class TaskPipeline(Pipeline):
         b = self._batch_size(batch_size)
         if isinstance(inputs, tuple):
             inputs = list(inputs)
+        if self.task == "text-generation":
+            # The C++ pipeline pads and batches itself (left padding on the tokenizer's side).
+            if b > 1:
+                kwargs["batch_size"] = b
+            return self._core.call(inputs, kwargs)
         if isinstance(inputs, list) and b > 1:
             out = []
             for i in range(0, len(inputs), b):

@@ -26,6 +26,8 @@ std::string detect_task(const models::ORTModel& model) {
       {"ForXVector", "audio-xvector"},
       {"ForCTC", "automatic-speech-recognition"},
       {"ForAudioClassification", "audio-classification"},
+      {"ForCausalLM", "text-generation"},
+      {"LMHeadModel", "text-generation"},  // GPT2LMHeadModel, GPTJ..., OpenAIGPTLMHeadModel
   };
   if (fs::exists(dir / "modules.json")) return "sentence-embeddings";
   for (const auto& arch : cfg.architectures()) {
@@ -50,6 +52,11 @@ std::string detect_task(const models::ORTModel& model) {
   if (s.has_output("start_logits")) return "question-answering";
   if (s.has_output("sentence_embedding")) return "sentence-embeddings";
   if (s.has_output("reconstruction")) return "image-to-image";
+  // A decoder with a key/value cache and no encoder states: optimum's text-generation-with-past export.
+  if (s.has_output("logits") && !s.has_input("encoder_hidden_states") && !s.has_input("encoder_attention_mask")) {
+    for (const auto& i : s.inputs())
+      if (i.name.rfind("past_key_values", 0) == 0) return "text-generation";
+  }
   return "feature-extraction";
 }
 
