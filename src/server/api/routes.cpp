@@ -1,6 +1,7 @@
 // The route table and the model routes: each parses its body, tokenizes on a worker (engine.submit), and turns the
 // engine's outputs into TEI's (or OpenAI's, or the pipeline's) JSON.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
