@@ -39,15 +39,37 @@ std::unique_ptr<SentenceEmbeddingsPipeline> SentenceEmbeddingsPipeline::from_pre
   return std::make_unique<SentenceEmbeddingsPipeline>(std::move(model), std::move(tokenizer), std::move(st));
 }
 
-Tensor SentenceEmbeddingsPipeline::encode(const std::vector<std::string>& texts, const EncodeOptions& options) const {
-  if (options.batch_size == 0) throw InvalidArgument("sentence-embeddings: batch_size must be positive");
-  const bool graph_pools = model_.session().has_output("sentence_embedding");
-  PoolingConfig pooling = st_.pooling;
-  if (options.pooling) pooling.modes = {*options.pooling};
-  const bool normalize = options.normalize.value_or(st_.normalize);
+bool SentenceEmbeddingsPipeline::uses_graph_pooling(const EncodeOptions& options) const {
   // The graph's sentence_embedding already holds the exported model's pooling + Normalize: use it unless the caller
   // overrides pooling or normalisation, in which case pool the token embeddings here.
-  const bool use_graph_output = graph_pools && !options.pooling && !options.normalize;
+  return model_.session().has_output("sentence_embedding") && !options.pooling && !options.normalize;
+}
+
+Tensor SentenceEmbeddingsPipeline::embed(const TensorMap& inputs, const EncodeOptions& options,
+                                         Tensor* token_embeddings) const {
+  const TensorMap graph_inputs = select_graph_inputs(inputs, model_);
+  auto out = model_.forward(graph_inputs);
+  if (token_embeddings) {
+    *token_embeddings = out.last_hidden_state;
+    if (token_embeddings->dtype() != DType::Float32) *token_embeddings = token_embeddings->to(DType::Float32);
+  }
+  Tensor emb;
+  if (uses_graph_pooling(options)) {
+    emb = out.others.at("sentence_embedding");
+    if (emb.dtype() != DType::Float32) emb = emb.to(DType::Float32);
+    return emb;
+  }
+  PoolingConfig pooling = st_.pooling;
+  if (options.pooling) pooling.modes = {*options.pooling};
+  Tensor hidden = out.last_hidden_state;
+  if (hidden.dtype() != DType::Float32) hidden = hidden.to(DType::Float32);
+  emb = pool(hidden, graph_inputs.at("attention_mask"), pooling);
+  if (options.normalize.value_or(st_.normalize)) l2_normalize_rows(emb);
+  return emb;
+}
+
+Tensor SentenceEmbeddingsPipeline::encode(const std::vector<std::string>& texts, const EncodeOptions& options) const {
+  if (options.batch_size == 0) throw InvalidArgument("sentence-embeddings: batch_size must be positive");
 
   // sentence-transformers sorts by length (longest first) to pad less, then restores the input order.
   std::vector<std::size_t> order(texts.size());
@@ -72,17 +94,7 @@ Tensor SentenceEmbeddingsPipeline::encode(const std::vector<std::string>& texts,
       batch.push_back(std::move(s));
     }
     auto enc = tokenizer_(batch, t);
-    TensorMap inputs = select_graph_inputs(enc.to_tensors(), model_);
-    const Tensor mask = inputs.at("attention_mask");
-    auto out = model_.forward(inputs);
-    Tensor emb;
-    if (use_graph_output) {
-      emb = out.others.at("sentence_embedding");
-      if (emb.dtype() != DType::Float32) emb = emb.to(DType::Float32);
-    } else {
-      emb = pool(out.last_hidden_state, mask, pooling);
-      if (normalize) l2_normalize_rows(emb);
-    }
+    const Tensor emb = embed(enc.to_tensors(), options);
     if (dim < 0) {
       dim = emb.dim(1);
       result.assign(texts.size() * static_cast<std::size_t>(dim), 0.f);

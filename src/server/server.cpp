@@ -38,8 +38,11 @@ void Server::start() {
   if (s.options.max_batch_requests && *s.options.max_batch_requests == 0) {
     throw InvalidArgument("serve: --max-batch-requests must be positive");
   }
+  if (s.options.max_queue_time.count() < 0) throw InvalidArgument("serve: --max-queue-time-ms must not be negative");
   s.http = std::make_unique<http::HttpServer>(
       s.options, [this](http::Request r, http::Reply reply) { impl_->api.handle(std::move(r), std::move(reply)); });
+  // Overload is answered from the request's header, before its body is parsed (Api::reject_early).
+  s.http->set_early_response([this](const http::Request& head) { return impl_->api.reject_early(head); });
   s.http->start();
   s.backend = std::make_unique<Backend>(s.options);
   if (s.backend->kind() != ModelKind::Pipeline && s.options.max_batch_tokens < s.backend->max_input_length()) {
@@ -68,7 +71,8 @@ void Server::start() {
                     ? " (pooling " + s.backend->pooling_name() + ")"
                     : "")
             << "\nortformers serve: limits: max-concurrent-requests " << s.options.max_concurrent_requests
-            << ", max-batch-tokens " << s.options.max_batch_tokens << ", max-batch-requests "
+            << ", max-queue-time-ms " << s.options.max_queue_time.count() << ", max-batch-tokens "
+            << s.options.max_batch_tokens << ", max-batch-requests "
             << (s.options.max_batch_requests ? std::to_string(*s.options.max_batch_requests) : "none")
             << ", max-client-batch-size " << s.options.max_client_batch_size << ", max-input-length "
             << s.backend->max_input_length() << ", payload-limit " << s.options.payload_limit << ", auto-truncate "

@@ -297,5 +297,56 @@ TEST_F(ModelServers, ApiKeyGuardsEveryRouteButHealth) {
   EXPECT_EQ(c.get("/health").status, 200);
 }
 
+// A text longer than the model takes is TEI's 413 Validation on every route that receives text, with /predict's
+// message, never ONNX Runtime's error (issue 23 item 2); a truncating parameter still works where the pipeline has one.
+TEST_F(ModelServers, TooLongInputIs413OnEveryRoute) {
+  std::string long_text;
+  for (int i = 0; i < 2300; ++i) long_text += "hello ";
+  const std::string message = "`inputs` must have less than 512 tokens. Given: 2302";
+  const auto expect_413 = [&](HttpClient& c, const std::string& path, const Json& body, const std::string& msg) {
+    auto r = path == "/" || path == "/pipeline" ? c.post(path, body) : post_checked(c, path, body);
+    EXPECT_EQ(r.status, 413) << path << " " << body.dump().substr(0, 80) << ": " << r.body.substr(0, 300);
+    if (r.status == 413) {
+      EXPECT_EQ(r.json()["error_type"], "Validation") << path;
+      EXPECT_EQ(r.json()["error"], msg) << path;
+    }
+  };
+  {
+    HttpClient c(fixture_server("onnx/bert-tiny-seqcls").port());
+    expect_413(c, "/predict", {{"inputs", long_text}}, message);
+    expect_413(c, "/", {{"inputs", long_text}}, message);
+    expect_413(c, "/pipeline", {{"inputs", long_text}}, message);
+    expect_413(c, "/", {{"inputs", Json::array({"short", long_text})}}, message);
+    expect_413(c, "/pipeline", {{"inputs", {{"text", long_text}, {"text_pair", "short"}}}},
+               "`inputs` must have less than 512 tokens. Given: 2304");
+    // The pipeline's own truncation parameter: the text-classification answer of the first 512 tokens.
+    auto truncated = c.post("/", {{"inputs", long_text}, {"parameters", {{"truncation", true}}}});
+    EXPECT_EQ(truncated.status, 200) << truncated.body;
+    auto tokens = post_checked(c, "/tokenize", {{"inputs", long_text}});
+    ASSERT_EQ(tokens.status, 200);  // /tokenize runs no model: it answers the tokens of any text
+    EXPECT_EQ(tokens.json()[0].size(), 2302u);
+    EXPECT_EQ(post_checked(c, "/predict", {{"inputs", "still serving"}}).status, 200);
+  }
+  {
+    const fs::path dir = one_label_checkpoint(fixtures_);
+    auto& s = shared_server("reranker", [&] {
+      auto o = loopback_options(dir.string());
+      o.export_model = true;
+      return o;
+    });
+    HttpClient c(s.port());
+    expect_413(c, "/rerank", {{"query", "a query"}, {"texts", Json::array({"short", long_text})}},
+               "`inputs` must have less than 512 tokens. Given: 2305");
+    expect_413(c, "/predict", {{"inputs", Json::array({"a query", long_text})}},
+               "`inputs` must have less than 512 tokens. Given: 2305");
+    expect_413(c, "/", {{"inputs", long_text}}, message);
+  }
+  {
+    HttpClient c(fixture_server("onnx/bert-tiny-mlm", "splade").port());
+    expect_413(c, "/embed_sparse", {{"inputs", long_text}}, message);
+    expect_413(c, "/", {{"inputs", long_text + "[MASK]"}}, "`inputs` must have less than 512 tokens. Given: 2303");
+  }
+}
+
 }  // namespace
 }  // namespace ortformers::testing

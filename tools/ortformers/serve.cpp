@@ -14,6 +14,7 @@ struct ServeArgs {
   std::size_t max_batch_requests = 0;
   long long header_timeout_ms = 10000;
   long long drain_timeout_ms = 30000;
+  long long max_queue_time_ms = 1000;
   bool no_ort_cache = false;
 };
 
@@ -30,6 +31,11 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--port", o.port, "port (0 = ephemeral)")->envname("PORT")->capture_default_str();
   cmd->add_option("--max-concurrent-requests", o.max_concurrent_requests, "in-flight requests before 429")
       ->envname("MAX_CONCURRENT_REQUESTS")
+      ->capture_default_str();
+  cmd->add_option("--max-queue-time-ms", a->max_queue_time_ms,
+                  "admit a request only while the queue's estimated wait is within this, else 429 (0 = off)")
+      ->envname("MAX_QUEUE_TIME_MS")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--max-batch-tokens", o.max_batch_tokens, "padded tokens per model batch")
       ->envname("MAX_BATCH_TOKENS")
@@ -67,6 +73,7 @@ void register_serve(CLI::App& app) {
     if (a->max_batch_requests > 0) opts.max_batch_requests = a->max_batch_requests;
     opts.header_timeout = std::chrono::milliseconds(a->header_timeout_ms);
     opts.drain_timeout = std::chrono::milliseconds(a->drain_timeout_ms);
+    opts.max_queue_time = std::chrono::milliseconds(a->max_queue_time_ms);
     opts.ort_cache = !a->no_ort_cache;
     // A folder with only PyTorch weights (and no --export/--quantize asking for it explicitly): its native export
     // (cached) for the task its config implies, as `info` shows it; the server then loads that folder.

@@ -15,9 +15,9 @@
 namespace ortformers::pipelines {
 
 struct EncodeOptions {
-  std::size_t batch_size = 32;                 // sentence-transformers' default
-  std::optional<PoolingMode> pooling;          // override the folder's Pooling config
-  std::optional<bool> normalize;               // override the folder's Normalize module
+  std::size_t batch_size = 32;         // sentence-transformers' default
+  std::optional<PoolingMode> pooling;  // override the folder's Pooling config
+  std::optional<bool> normalize;       // override the folder's Normalize module
 };
 
 class SentenceEmbeddingsPipeline : public Pipeline {
@@ -30,6 +30,14 @@ class SentenceEmbeddingsPipeline : public Pipeline {
   // [texts.size(), dim] float32. Texts are batched in input order (batch_size at a time, padded to the longest).
   Tensor encode(const std::vector<std::string>& texts, const EncodeOptions& options = {}) const;
   std::vector<float> encode(const std::string& text, const EncodeOptions& options = {}) const;
+  // The model part of encode on inputs already tokenized and padded (input_ids, attention_mask [B, S], and
+  // token_type_ids when the graph takes them): [B, dim] float32 sentence embeddings. The one place that decides how a
+  // sentence embedding is made: the graph's `sentence_embedding` (pooling and Normalize exported inside it) unless
+  // `options` override pooling or normalisation, else the folder's Pooling (+ Normalize) over the token embeddings.
+  // `token_embeddings`, when given, receives the graph's token embeddings [B, S, H] float32.
+  Tensor embed(const TensorMap& inputs, const EncodeOptions& options = {}, Tensor* token_embeddings = nullptr) const;
+  // True when embed() with these options returns the graph's own `sentence_embedding`.
+  bool uses_graph_pooling(const EncodeOptions& options = {}) const;
 
   std::string task() const override { return "sentence-embeddings"; }
   // input: a string -> a flat vector; a list of strings -> a list of vectors. kwargs: pooling, normalize, batch_size.

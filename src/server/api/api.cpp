@@ -62,19 +62,77 @@ void Api::attach(Backend* backend, Engine* engine) {
   engine_ = engine;
 }
 
+bool is_api_route(const std::string& name) {
+  return name != "health" && name != "info" && name != "metrics" && name != "static" && name != "unknown";
+}
+
+namespace {
+bool is_model_route(const std::string& name) {
+  return is_api_route(name) && name != "tokenize" && name != "decode";
+}
+}  // namespace
+
+const Route* Api::find_route(const std::string& method, const std::string& target, bool* path_known) const {
+  const Route* route = nullptr;
+  for (const auto& r : routes_) {
+    if (r.path != target) continue;
+    if (path_known) *path_known = true;
+    if (r.method == method) route = &r;
+  }
+  return route;
+}
+
+std::optional<http::Response> Api::reject_early(const http::Request& head) {
+  if (!ready_ || !engine_ || engine_->would_admit()) return std::nullopt;
+  const Route* route = find_route(head.method, head.target);
+  if (!route || !is_model_route(route->name)) return std::nullopt;
+  if (!options_.api_key.empty() && !constant_time_equal(head.authorization, "Bearer " + options_.api_key))
+    return std::nullopt;  // the handler answers 401 first
+  metrics_.increment("te_request_count", "method=\"" + route->name + "\"");
+  metrics_.increment("te_request_failure", "err=\"Overloaded\"");
+  const std::string message = "Model is overloaded";
+  http::Response r;
+  r.status = http_status(ErrorType::Overloaded);
+  r.body = route->name == "openai" ? Json{{"message", message}, {"code", r.status}, {"error_type", "Overloaded"}}.dump()
+                                   : Json{{"error", message}, {"error_type", "Overloaded"}}.dump();
+  r.headers.emplace_back("x-request-id", head.request_id.empty() ? generate_request_id() : head.request_id);
+  log_rejected(head);
+  return r;
+}
+
+void Api::log_rejected(const http::Request& head) {
+  rejected_unlogged_.fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  std::int64_t last = rejected_logged_at_ns_.load(std::memory_order_relaxed);
+  if (now - last < 1'000'000'000 || !rejected_logged_at_ns_.compare_exchange_strong(last, now)) return;
+  const std::uint64_t n = rejected_unlogged_.exchange(0);
+  std::ostringstream line;
+  if (options_.json_output) {
+    line << Json{{"timestamp", utc_now()},
+                 {"level", "WARN"},
+                 {"method", head.method},
+                 {"path", head.target},
+                 {"status", 429},
+                 {"rejected", n},
+                 {"message", "requests rejected before their body was read (Overloaded)"}}
+                .dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else {
+    line << utc_now() << " WARN " << head.method << ' ' << head.target << " 429 Overloaded: " << n
+         << " request(s) rejected before their body was read since the last such line";
+  }
+  line << '\n';
+  std::cerr << line.str();
+}
+
 void Api::handle(http::Request request, http::Reply reply) {
   auto call = std::make_shared<Call>();
   call->start = std::chrono::steady_clock::now();
   call->request_id = request.request_id.empty() ? generate_request_id() : request.request_id;
   call->request = std::move(request);
   call->reply = std::move(reply);
-  const Route* route = nullptr;
   bool path_known = false;
-  for (const auto& r : routes_) {
-    if (r.path != call->request.target) continue;
-    path_known = true;
-    if (r.method == call->request.method) route = &r;
-  }
+  const Route* route = find_route(call->request.method, call->request.target, &path_known);
   if (!route) {
     call->route = "unknown";
     http::Response r;
@@ -84,7 +142,7 @@ void Api::handle(http::Request request, http::Reply reply) {
     return respond(call, std::move(r));
   }
   call->route = route->name;
-  metrics_.increment("te_request_count", "method=\"" + call->route + "\"");
+  if (is_api_route(call->route)) metrics_.increment("te_request_count", "method=\"" + call->route + "\"");
   // Bearer key: every route but the probes and static pages.
   if (!options_.api_key.empty() && route->name != "health" && route->name != "static") {
     const std::string expected = "Bearer " + options_.api_key;
@@ -120,7 +178,7 @@ void Api::respond(const CallPtr& call, http::Response response) {
   }
   response.headers.emplace_back("x-request-id", call->request_id);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call->start).count();
-  if (call->route != "unknown" && call->route != "static") {
+  if (is_api_route(call->route)) {
     if (response.status < 300) {
       metrics_.increment("te_request_success", "method=\"" + call->route + "\"");
       metrics_.observe("te_request_duration", seconds, "method=\"" + call->route + "\"");
@@ -151,7 +209,8 @@ void Api::respond_error(const CallPtr& call, std::exception_ptr error) {
     type = ErrorType::Backend;
     message = e.what();
   }
-  metrics_.increment("te_request_failure", "err=\"" + std::string(to_string(type)) + "\"");
+  if (is_api_route(call->route))
+    metrics_.increment("te_request_failure", "err=\"" + std::string(to_string(type)) + "\"");
   const int status = http_status(type);
   if (call->route == "openai") {
     http::Response r;
@@ -165,22 +224,19 @@ void Api::respond_error(const CallPtr& call, std::exception_ptr error) {
 
 void Api::log(const Call& call, int status) const {
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - call.start).count();
+  // A probe answered 503 while the model loads is the expected answer, not an error.
+  const bool loading_probe = call.route == "health" && status == 503 && !ready_;
+  const char* level = status >= 500 && !loading_probe ? "ERROR" : (status >= 400 && !loading_probe ? "WARN" : "INFO");
   std::ostringstream line;
   if (options_.json_output) {
-    line << Json{{"timestamp", utc_now()},
-                 {"level", status >= 500 ? "ERROR" : (status >= 400 ? "WARN" : "INFO")},
-                 {"method", call.request.method},
-                 {"path", call.request.target},
-                 {"status", status},
-                 {"duration_ms", ms},
-                 {"request_id", call.request_id},
-                 {"inputs", call.inputs},
-                 {"remote", call.request.remote}}
+    line << Json{{"timestamp", utc_now()},        {"level", level},        {"method", call.request.method},
+                 {"path", call.request.target},   {"status", status},      {"duration_ms", ms},
+                 {"request_id", call.request_id}, {"inputs", call.inputs}, {"remote", call.request.remote}}
                 .dump(-1, ' ', false, Json::error_handler_t::replace);
   } else {
-    line << utc_now() << ' ' << (status >= 500 ? "ERROR" : (status >= 400 ? "WARN" : "INFO")) << ' '
-         << call.request.method << ' ' << call.request.target << ' ' << status << ' ' << std::fixed
-         << std::setprecision(2) << ms << "ms request_id=" << call.request_id << " inputs=" << call.inputs;
+    line << utc_now() << ' ' << level << ' ' << call.request.method << ' ' << call.request.target << ' ' << status
+         << ' ' << std::fixed << std::setprecision(2) << ms << "ms request_id=" << call.request_id
+         << " inputs=" << call.inputs;
   }
   line << '\n';
   std::cerr << line.str();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,9 @@ class Api {
   void attach(Backend* backend, Engine* engine);
 
   void handle(http::Request request, http::Reply reply);
+  // The overload check made on a request's header, before its body is read or parsed: 429 Overloaded for a model
+  // route when the engine would not admit it now (HttpServer::set_early_response), else nothing.
+  std::optional<http::Response> reject_early(const http::Request& head);
   void set_ready(bool ready) { ready_ = ready; }
   bool ready() const { return ready_; }
   // The /info document.
@@ -80,6 +84,9 @@ class Api {
   // Admission + the checks every model route shares (ready, model kind).
   bool begin_inference(const CallPtr& call, std::initializer_list<ModelKind> kinds);
   void log(const Call& call, int status) const;
+  // Early 429s are logged as one line per second with their count, not one line each (an overload is thousands).
+  void log_rejected(const http::Request& head);
+  const Route* find_route(const std::string& method, const std::string& target, bool* path_known = nullptr) const;
 
   Backend* backend_ = nullptr;
   Engine* engine_ = nullptr;
@@ -87,7 +94,13 @@ class Api {
   ServerOptions options_;
   std::atomic<bool> ready_{false};
   std::vector<Route> routes_;
+  std::atomic<std::uint64_t> rejected_unlogged_{0};
+  std::atomic<std::int64_t> rejected_logged_at_ns_{0};
 };
+
+// Routes whose calls are API calls (model routes, /tokenize, /decode): the ones the request metrics count. Probes
+// (/health), /info, /metrics and the pages are not counted, so a load balancer's probes never read as failures.
+bool is_api_route(const std::string& name);
 
 // The route table (src/server/api/routes.cpp).
 std::vector<Route> default_routes();

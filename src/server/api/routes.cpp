@@ -1,6 +1,7 @@
 // The route table and the model routes: each parses its body, tokenizes on a worker (engine.submit), and turns the
 // engine's outputs into TEI's (or OpenAI's, or the pipeline's) JSON.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -44,6 +45,12 @@ namespace {
 
 using tokenizers::TruncationDirection;
 
+// TEI's answer to an input longer than the model takes (413 Validation), the same on every route.
+ServerError too_long(std::size_t limit, std::size_t given) {
+  return ServerError(ErrorType::Validation, "`inputs` must have less than " + std::to_string(limit) +
+                                                " tokens. Given: " + std::to_string(given));
+}
+
 // Tokenizes one input as TEI's validation does: prompt prepended, then either truncated to the model's limit or
 // refused (Validation) when longer; token ids are taken as given (checked against the limit).
 class Tokenization {
@@ -75,6 +82,8 @@ class Tokenization {
       if (st_preprocess) {
         // sentence-transformers' Transformer.tokenize: str.strip(), lower-case when the folder says so.
         text = pipelines::python_strip(text);
+        if (b_.st_config().do_lower_case)
+          std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
       }
       tokenizers::Encoding enc;
       try {
@@ -98,12 +107,7 @@ class Tokenization {
       s.ids = std::move(enc.ids);
       s.type_ids = std::move(enc.type_ids);
     }
-    if (s.ids.size() > limit) {
-      if (!truncate || item.is_ids) {
-        throw ServerError(ErrorType::Validation, "`inputs` must have less than " + std::to_string(limit) +
-                                                     " tokens. Given: " + std::to_string(s.ids.size()));
-      }
-    }
+    if (s.ids.size() > limit && (!truncate || item.is_ids)) throw too_long(limit, s.ids.size());
     if (s.ids.empty()) throw ServerError(ErrorType::Empty, "`inputs` cannot be empty");
     return s;
   }
@@ -500,6 +504,35 @@ void inline_written_images(Json& out, const std::filesystem::path& input) {
 }
 }  // namespace
 
+namespace {
+// The longest text input of an Inference-API `inputs` (a string, {"text", "text_pair"}, or a list of them), in tokens
+// as the model sees it (special tokens included, nothing truncated); 0 when no input is text.
+std::size_t longest_text_input(const Backend& b, const Json& inputs) {
+  std::vector<tokenizers::EncodeInput> in;
+  const auto add = [&](const Json& j) {
+    if (j.is_string()) {
+      in.emplace_back(j.get<std::string>());
+    } else if (j.is_object() && j.contains("text") && j["text"].is_string()) {
+      if (j.contains("text_pair") && j["text_pair"].is_string())
+        in.emplace_back(j["text"].get<std::string>(), j["text_pair"].get<std::string>());
+      else
+        in.emplace_back(j["text"].get<std::string>());
+    }
+  };
+  if (inputs.is_array()) {
+    for (const auto& j : inputs) add(j);
+  } else {
+    add(inputs);
+  }
+  if (in.empty()) return 0;
+  tokenizers::EncodeOptions eo;  // no truncation, no padding (tokenizer.json may set both)
+  eo.num_threads = 1;
+  std::size_t longest = 0;
+  for (const auto& e : b.tokenizer().backend().encode_batch(in, eo)) longest = std::max(longest, e.ids.size());
+  return longest;
+}
+}  // namespace
+
 void Api::pipeline(const CallPtr& call) {
   begin_inference(
       call, {ModelKind::Embedding, ModelKind::Sparse, ModelKind::Classifier, ModelKind::Reranker, ModelKind::Pipeline});
@@ -542,16 +575,27 @@ void Api::pipeline(const CallPtr& call) {
   if (req.inputs.is_string() && req.inputs.get<std::string>().empty())
     throw ServerError(ErrorType::Empty, "`inputs` cannot be empty");
   engine_->submit_exclusive(
-      [this, req, file] {
+      [this, req, file, media] {
         try {
           Json out = backend_->run_pipeline(req.inputs, req.parameters);
           if (file) inline_written_images(out, file->path);
           return out;
         } catch (const ServerError&) {
           throw;
-        } catch (const InvalidArgument& e) {
-          throw ServerError(ErrorType::Deserialize, e.what());  // a wrong input or parameter: 422
         } catch (const std::exception& e) {
+          // A text longer than the model takes fails inside the pipeline (ONNX Runtime's Gather on the position
+          // table, or the pipeline's own length check) unless a parameter truncates it: answer what /predict answers.
+          if (!media && backend_->has_tokenizer()) {
+            std::size_t given = 0;
+            try {
+              given = longest_text_input(*backend_, req.inputs);
+            } catch (const std::exception&) {
+              given = 0;  // not tokenizable: the pipeline's own error stands
+            }
+            if (given > backend_->max_input_length()) throw too_long(backend_->max_input_length(), given);
+          }
+          if (dynamic_cast<const InvalidArgument*>(&e))
+            throw ServerError(ErrorType::Deserialize, e.what());  // a wrong input or parameter: 422
           throw ServerError(ErrorType::Backend, e.what());
         }
       },

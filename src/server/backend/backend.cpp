@@ -7,6 +7,7 @@
 #include "ortformers/core/error.hpp"
 #include "ortformers/export/export.hpp"
 #include "ortformers/pipelines/feature_extraction.hpp"
+#include "ortformers/pipelines/sentence_embeddings.hpp"
 #include "ortformers/runtime/session.hpp"
 
 namespace ortformers::server {
@@ -84,11 +85,6 @@ Backend::Backend(const ServerOptions& options) {
     }
   }
 
-  // sentence-transformers files: in the served folder, else in the checkpoint folder it was exported from.
-  fs::path st_dir = m.model_dir();
-  if (!fs::exists(st_dir / "modules.json") && fs::is_directory(options.model_id)) st_dir = options.model_id;
-  const auto st = pipelines::SentenceTransformerConfig::from_pretrained(st_dir);
-  pooling_ = st.pooling;
   const bool masked_lm = m.session().has_output("logits") && task_ == "fill-mask";
   if (options.pooling == "splade") {
     if (!masked_lm)
@@ -96,19 +92,20 @@ Backend::Backend(const ServerOptions& options) {
     splade_ = true;
     kind_ = ModelKind::Sparse;
   } else if (is_embedding_task(task_)) {
+    // Embeddings are made by the sentence-embeddings pipeline's own path (SentenceEmbeddingsPipeline::embed): the
+    // graph's sentence_embedding when it has one, else the folder's Pooling (+ Normalize); --pooling overrides.
     kind_ = ModelKind::Embedding;
-    if (!options.pooling.empty()) pooling_.modes = {pipelines::pooling_mode_from_string(options.pooling)};
-    hidden_output_ = m.session().has_output("token_embeddings") ? "token_embeddings" : "last_hidden_state";
-    if (!m.session().has_output(hidden_output_)) {
-      throw UnsupportedError("serve: the embedding graph " + m.model_path().string() +
-                             " has neither token_embeddings nor last_hidden_state");
-    }
+    embeddings_ = dynamic_cast<const pipelines::SentenceEmbeddingsPipeline*>(pipeline_.get());
+    if (!embeddings_) throw UnsupportedError("serve: task " + task_ + " did not give a sentence-embeddings pipeline");
+    if (!options.pooling.empty()) encode_options_.pooling = pipelines::pooling_mode_from_string(options.pooling);
   } else if (task_ == "text-classification" || task_ == "zero-shot-classification") {
     kind_ = m.config().num_labels() == 1 ? ModelKind::Reranker : ModelKind::Classifier;
   } else {
     kind_ = ModelKind::Pipeline;
     if (!options.pooling.empty()) throw InvalidArgument("serve: --pooling does not apply to task " + task_);
   }
+  st_ = embeddings_ ? embeddings_->st_config() : pipelines::SentenceTransformerConfig::from_pretrained(m.model_dir());
+  const auto& st = st_;
   if (kind_ != ModelKind::Pipeline && !has_tokenizer_) {
     throw NotFoundError("serve: no tokenizer files in " + model_dir_);
   }
@@ -145,8 +142,13 @@ const config::PretrainedConfig& Backend::config() const {
 
 std::string Backend::pooling_name() const {
   if (splade_) return "splade";
+  if (!embeddings_) return "";
+  // Pooled inside the graph: the folder's Pooling config names it when it has one, else only the graph knows.
+  if (embeddings_->uses_graph_pooling(encode_options_) && !st_.present) return "sentence_embedding";
   std::string s;
-  for (auto mode : pooling_.modes) s += std::string(s.empty() ? "" : "+") + pipelines::to_string(mode);
+  const std::vector<pipelines::PoolingMode> modes =
+      encode_options_.pooling ? std::vector<pipelines::PoolingMode>{*encode_options_.pooling} : st_.pooling.modes;
+  for (auto mode : modes) s += std::string(s.empty() ? "" : "+") + pipelines::to_string(mode);
   return s;
 }
 
@@ -183,34 +185,33 @@ std::vector<std::vector<float>> Backend::run(const std::vector<const Sequence*>&
   if (std::find(graph_inputs_.begin(), graph_inputs_.end(), "token_type_ids") != graph_inputs_.end()) {
     inputs.emplace("token_type_ids", Tensor::from_vector(std::move(types), {B, L}));
   }
-  TensorMap outputs;
-  try {
-    outputs = pipeline_->model().run(inputs);
-  } catch (const std::exception& e) {
-    throw BackendError(std::string("inference failed: ") + e.what());
-  }
-
   if (kind_ == ModelKind::Embedding) {
-    Tensor hidden = outputs.at(hidden_output_);
-    if (hidden.dtype() != DType::Float32) hidden = hidden.to(DType::Float32);
-    const std::int64_t H = hidden.dim(2);
-    const float* h = hidden.data<float>();
-    Tensor pooled;
-    const bool any_pooled =
-        std::any_of(batch.begin(), batch.end(), [](auto* s) { return s->output == OutputKind::Pooled; });
-    if (any_pooled) pooled = pipelines::pool(hidden, inputs.at("attention_mask"), pooling_);
+    const bool any_tokens =
+        std::any_of(batch.begin(), batch.end(), [](auto* s) { return s->output == OutputKind::AllTokens; });
+    Tensor hidden, pooled;
+    try {
+      pooled = embeddings_->embed(inputs, encode_options_, any_tokens ? &hidden : nullptr);
+    } catch (const std::exception& e) {
+      throw BackendError(std::string("inference failed: ") + e.what());
+    }
+    const std::int64_t H = any_tokens ? hidden.dim(2) : 0, D = pooled.dim(1);
     for (std::int64_t b = 0; b < B; ++b) {
       const Sequence& s = *batch[static_cast<std::size_t>(b)];
       if (s.output == OutputKind::AllTokens) {
-        const float* row = h + b * L * H;
+        const float* row = hidden.data<float>() + b * L * H;
         out[static_cast<std::size_t>(b)].assign(row, row + static_cast<std::int64_t>(s.ids.size()) * H);
       } else {
-        const std::int64_t D = pooled.dim(1);
         const float* row = pooled.data<float>() + b * D;
         out[static_cast<std::size_t>(b)].assign(row, row + D);
       }
     }
     return out;
+  }
+  TensorMap outputs;
+  try {
+    outputs = pipeline_->model().run(inputs);
+  } catch (const std::exception& e) {
+    throw BackendError(std::string("inference failed: ") + e.what());
   }
   Tensor logits = outputs.at("logits");
   if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);

@@ -13,6 +13,7 @@
 #include "ortformers/core/json.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/pipelines/pooling.hpp"
+#include "ortformers/pipelines/sentence_embeddings.hpp"
 #include "ortformers/server/options.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 
@@ -24,7 +25,7 @@ const char* to_string(ModelKind kind) noexcept;
 
 // What a sequence asks of a model batch.
 enum class OutputKind {
-  Pooled,     // [hidden]: the pooled sentence embedding (not normalised)
+  Pooled,     // [dim]: the sentence embedding as sentence-transformers encodes it (with the model's Normalize, if any)
   AllTokens,  // [tokens * hidden]: every token's embedding
   Sparse,     // [vocab]: SPLADE max over tokens of log(1 + relu(logits))
   Logits,     // [num_labels]
@@ -55,6 +56,8 @@ class Backend {
   bool has_tokenizer() const noexcept { return has_tokenizer_; }
   std::size_t max_input_length() const noexcept { return max_input_length_; }
   std::string pooling_name() const;
+  // The sentence-transformers files of the served folder (max_seq_length, do_lower_case, Pooling, Normalize).
+  const pipelines::SentenceTransformerConfig& st_config() const noexcept { return st_; }
   std::string model_dtype() const;
   // sentence-transformers prompts (config_sentence_transformers.json) and the default prompt name ("" = none).
   const std::map<std::string, std::string>& prompts() const noexcept { return prompts_; }
@@ -75,13 +78,14 @@ class Backend {
   std::unique_ptr<pipelines::Pipeline> pipeline_;
   tokenizers::PreTrainedTokenizer tokenizer_;
   bool has_tokenizer_ = false;
-  pipelines::PoolingConfig pooling_;
+  const pipelines::SentenceEmbeddingsPipeline* embeddings_ = nullptr;  // embedding models: the pipeline's path
+  pipelines::EncodeOptions encode_options_;                            // --pooling
+  pipelines::SentenceTransformerConfig st_;
   bool splade_ = false;
   std::size_t max_input_length_ = 512;
   std::map<std::string, std::string> prompts_;
   std::string default_prompt_name_;
   std::vector<std::string> graph_inputs_;
-  std::string hidden_output_;
 };
 
 }  // namespace ortformers::server

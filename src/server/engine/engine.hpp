@@ -1,5 +1,6 @@
 #pragma once
-// The engine: admission (at most max_concurrent_requests in flight, else Overloaded at once), tokenization on worker
+// The engine: admission (at most max_concurrent_requests in flight, and only while the queue's estimated wait is
+// within max_queue_time, else Overloaded at once), tokenization on worker
 // threads, the only queue, and the batcher that cuts model batches by a budget of padded tokens (batch size x
 // longest sequence <= max_batch_tokens, <= max_batch_requests), grouping similar lengths; the oldest waiting sequence
 // is always in the next batch, so nothing waits behind newer requests. One backend thread runs the batches.
@@ -38,6 +39,12 @@ class Engine {
   void admit();
   void release();
   std::size_t in_flight() const noexcept { return in_flight_.load(); }
+  // What admit() would answer now, without taking a slot: the cheap check the network threads make before a
+  // request's body is parsed. False when admitting one more request would exceed either bound.
+  bool would_admit() const noexcept;
+  // The wait a request admitted now can expect before its model time: requests in flight x the model time one
+  // request has been taking (an exponential average over completed requests); 0 until one has completed.
+  double estimated_wait_seconds() const noexcept;
 
   // Runs `prepare` (tokenization and validation; may throw ServerError) on a worker thread, batches its sequences,
   // then calls `done` on a worker thread with every output in order.
@@ -74,6 +81,7 @@ class Engine {
   Metrics& metrics_;
   std::size_t max_batch_requests_;
   std::atomic<std::size_t> in_flight_{0};
+  std::atomic<double> request_seconds_{0};  // model time per completed request, exponential average
   boost::asio::thread_pool workers_;
   std::mutex mu_;
   std::condition_variable cv_;

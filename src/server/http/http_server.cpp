@@ -66,7 +66,24 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
 
   void read_body() {
     auto& req = parser_->get();
+    early_.reset();
+    if (server_.early_) {
+      Request head;
+      head.method = std::string(req.method_string());
+      const std::string_view target(req.target().data(), req.target().size());
+      head.target = std::string(target.substr(0, target.find('?')));
+      head.authorization = std::string(req[bhttp::field::authorization]);
+      head.request_id = std::string(req["x-request-id"]);
+      head.remote = remote_;
+      early_ = server_.early_(head);
+    }
     const auto expect = req[bhttp::field::expect];
+    if (early_ && beast::iequals(expect, "100-continue") && !parser_->is_done()) {
+      // The client waits for 100 before sending the body: answer now and close instead.
+      Response res = std::move(*early_);
+      early_.reset();
+      return send(std::move(res), false);
+    }
     if (beast::iequals(expect, "100-continue") && !parser_->is_done()) {
       if (parser_->content_length() && *parser_->content_length() > server_.options_.payload_limit) {
         return fail(bhttp::error::body_limit);
@@ -85,6 +102,12 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     stream_.expires_after(server_.options_.keep_alive_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->fail(ec);
+      if (self->early_) {
+        // Answered from the header: the body was read only to keep the connection usable, and is dropped.
+        Response res = std::move(*self->early_);
+        self->early_.reset();
+        return self->send(std::move(res), self->parser_->get().keep_alive() && self->server_.accepting_.load());
+      }
       self->handle();
     });
   }
@@ -166,6 +189,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   HttpServer& server_;
   beast::flat_buffer buffer_{64 * 1024};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<Response> early_;  // the response decided from the header (overload), sent once the body is read
   bool keep_alive_ = true;
   std::string remote_;
 };

@@ -38,6 +38,9 @@ struct Response {
 
 using Reply = std::function<void(Response)>;  // call exactly once, from any thread
 using Handler = std::function<void(Request, Reply)>;
+// Called on a network thread once a request's header is read, with the request minus its body: a response to send
+// instead of calling the handler (the body is read and dropped, never parsed), or nothing to go on. Must be cheap.
+using EarlyResponse = std::function<std::optional<Response>(const Request& head)>;
 
 // A TEI error body {"error": message, "error_type": type} with its status.
 Response error_response(int status, const std::string& error_type, const std::string& message);
@@ -49,6 +52,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Set before start(): the overload check made on a request's header (see EarlyResponse).
+  void set_early_response(EarlyResponse early) { early_ = std::move(early); }
   // Binds host:port (port 0 = ephemeral), listens and starts the io threads. RuntimeError when it cannot bind.
   void start();
   unsigned short port() const noexcept { return port_; }
@@ -67,6 +72,7 @@ class HttpServer {
   // Declared before the io_context: sessions still queued in it are destroyed with it and touch these.
   ServerOptions options_;
   Handler handler_;
+  EarlyResponse early_;
   std::atomic<bool> accepting_{false};
   std::atomic<std::size_t> active_{0};
   std::atomic<std::size_t> connections_{0};
