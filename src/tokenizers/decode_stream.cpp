@@ -39,7 +39,7 @@ std::string DecodeStream::step(std::int64_t id) {
 std::size_t DecodeStream::resume_point(const std::string& text) const {
   if (text.compare(0, printed_.size(), printed_) == 0) return printed_.size();
   // The decode changed text already returned. This happens only where the slow tokenizer rewrites earlier text:
-  // LlamaTokenizer's convert_tokens_to_string puts a space before the text that precedes a special token, which a
+  // LlamaTokenizer's / T5Tokenizer's convert_tokens_to_string put a space before the text that precedes a special token, which a
   // stream cannot take back (skip_special_tokens=true never does this). Go on after the returned text, read as a
   // subsequence of the new decode.
   std::size_t j = 0;

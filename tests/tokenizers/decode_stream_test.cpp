@@ -3,6 +3,8 @@
 // exactly tokenizer.decode(all ids).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "ortformers/tokenizers/decode_stream.hpp"
 #include "support/fixtures.hpp"
 
@@ -21,22 +23,46 @@ const std::vector<std::string> kExtraTexts = {
     "a  b   c",
 };
 
-// Streams `ids`; checks the joined pieces against decode(ids) and returns how many steps held text back.
-int stream_matches(const PreTrainedTokenizer& tok, const std::vector<std::int64_t>& ids, bool skip,
-                   const std::string& where) {
+bool ends_with_replacement(const std::string& s) {
+  return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;
+}
+
+// The one documented exception (decode_stream.hpp): LlamaTokenizer / T5Tokenizer without skip_special_tokens write a
+// space before the text that precedes a special token, after that text was streamed. Then the stream has every
+// character of the decode but those spaces.
+bool slow_sentencepiece_retroactive_space(const PreTrainedTokenizer& tok, const std::vector<std::int64_t>& ids, bool skip) {
+  if (skip || (tok.tokenizer_class() != "LlamaTokenizer" && tok.tokenizer_class() != "T5Tokenizer")) return false;
+  const auto special = tok.all_special_ids();
+  auto is_special = [&](std::int64_t id) { return std::find(special.begin(), special.end(), id) != special.end(); };
+  for (std::size_t i = 1; i < ids.size(); ++i)
+    if (is_special(ids[i]) && !is_special(ids[i - 1])) return true;
+  return false;
+}
+
+std::string without_spaces(std::string s) {
+  s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+  return s;
+}
+
+// Streams `ids` and checks the joined pieces against decode(ids).
+void stream_matches(const PreTrainedTokenizer& tok, const std::vector<std::int64_t>& ids, bool skip,
+                    const std::string& where) {
   DecodeStream stream(tok, skip);
   std::string joined;
-  int held = 0;
   for (auto id : ids) {
     const std::string piece = stream.step(id);
-    if (piece.empty()) ++held;
+    // An incomplete UTF-8 sequence at the end is held back (invalid bytes inside the text are decoded as U+FFFD).
+    EXPECT_FALSE(ends_with_replacement(piece)) << where;
     joined += piece;
-    // Nothing returned is ever an incomplete UTF-8 sequence.
-    EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos) << where;
   }
   joined += stream.flush();
-  EXPECT_EQ(joined, tok.decode(ids, skip)) << where << (skip ? " (skip_special_tokens)" : "");
-  return held;
+  const std::string expected = tok.decode(ids, skip);
+  if (slow_sentencepiece_retroactive_space(tok, ids, skip)) {
+    EXPECT_EQ(without_spaces(joined), without_spaces(expected)) << where;
+    EXPECT_LT(joined.size(), expected.size()) << where;
+  } else {
+    EXPECT_EQ(joined, expected) << where << (skip ? " (skip_special_tokens)" : "");
+  }
 }
 
 class DecodeStreamFixture : public ::testing::TestWithParam<std::string> {};
@@ -47,7 +73,8 @@ TEST_P(DecodeStreamFixture, JoinedStepsEqualDecode) {
   const Json ref = read_json_file(fixtures / "reference" / (name + ".json"));
   const PreTrainedTokenizer tok = AutoTokenizer::from_pretrained(fixtures / ref["model_dir"].get<std::string>());
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> cases;
-  for (const auto& c : ref["tokenization"]) cases.emplace_back("tokenization", c["input_ids"]);
+  if (ref.contains("tokenization"))
+    for (const auto& c : ref["tokenization"]) cases.emplace_back("tokenization", c["input_ids"]);
   if (ref.contains("generate"))
     for (const auto& g : ref["generate"])
       if (g.contains("sequences"))

@@ -101,9 +101,9 @@ TEST(LlamaTokenizer, SpecialTokensSplitTheText) {
   std::vector<std::int64_t> with_bos = {1};
   with_bos.insert(with_bos.end(), ids.begin(), ids.end());
   EXPECT_EQ(tok.decode(with_bos), "<s> Hello</s>world");
-  EXPECT_EQ(tok.decode(with_bos, true), "Helloworld");
+  EXPECT_EQ(tok.decode(with_bos, true), "Hello world");  // one sp_model.decode run once </s> is skipped
   // The pair template: <s> A <s> B.
-  const auto pair = tok({"a"}, {"b"}).encodings.at(0).ids;
+  const auto pair = tok(std::vector<std::string>{"a"}, std::vector<std::string>{"b"}).encodings.at(0).ids;
   const auto a = ids_of(tok, "a", false), b = ids_of(tok, "b", false);
   std::vector<std::int64_t> pair_expected = {1};
   pair_expected.insert(pair_expected.end(), a.begin(), a.end());

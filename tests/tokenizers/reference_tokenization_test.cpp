@@ -60,7 +60,9 @@ void check_reference(const std::string& name, Source source) {
   o.truncation = ref.contains("tokenizer_max_length");
   if (o.truncation) o.max_length = ref["tokenizer_max_length"].get<std::size_t>();
   int idx = 0, failed = 0;
-  for (const auto& c : ref["tokenization"]) {
+  // (image-to-text and speech fixtures have no `tokenization` entries: their tokenizer is checked by decoding)
+  const Json entries = ref.contains("tokenization") ? ref["tokenization"] : Json::array();
+  for (const auto& c : entries) {
     const std::string text = c["text"].get<std::string>();
     BatchEncoding b = c.contains("text_pair") && !c["text_pair"].is_null()
                           ? tok({text}, {c["text_pair"].get<std::string>()}, o)

@@ -14,8 +14,8 @@ namespace ortformers::tokenizers {
 // is held back: a decode ending in U+FFFD (an incomplete UTF-8 sequence of byte-fallback pieces or byte-level BPE
 // tokens), and, when clean-up is on, everything from the last space (clean_up_tokenization can still remove that
 // space: " ." -> "."). The concatenation of every step() and the final flush() equals tokenizer.decode(all ids), with
-// one exception that no stream can avoid: with skip_special_tokens=false, 4.31's LlamaTokenizer writes a space before
-// the text that precedes a special token (" Hello</s>"), after that text was returned. Each step costs one decode
+// one exception that no stream can avoid: with skip_special_tokens=false, 4.31's LlamaTokenizer and T5Tokenizer write a
+// space before the text that precedes a special token (" Hello</s>"), after that text was returned. Each step costs one decode
 // of the ids so far. The tokenizer must outlive the stream.
 class DecodeStream {
  public:
