@@ -325,8 +325,13 @@ PreTrainedTokenizer AutoTokenizer::from_pretrained(const fs::path& path_or_id) {
     if (cls.rfind("MPNetTokenizer", 0) == 0) set_mpnet_post_processor(t, cfg, map);
     return legacy(std::move(t));
   }
-  if (fs::is_regular_file(path / "vocab.json", ec) && fs::is_regular_file(path / "merges.txt", ec))
-    return legacy(tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls));
+  if (fs::is_regular_file(path / "vocab.json", ec) && fs::is_regular_file(path / "merges.txt", ec)) {
+    Tokenizer t = tokenizer_from_bpe_files(path / "vocab.json", path / "merges.txt", cfg, map, cls);
+    if (cls.rfind("WhisperTokenizer", 0) != 0) return legacy(std::move(t));
+    add_added_tokens(t, added, cfg, map);  // the prefix tokens are added tokens
+    set_whisper_post_processor(t, cfg, map);
+    return PreTrainedTokenizer(std::move(t), cfg, map, model_type);
+  }
   for (const char* name : {"spiece.model", "sentencepiece.bpe.model", "spm.model", "tokenizer.model", "source.spm"})
     if (fs::is_regular_file(path / name, ec)) {
       if (!is_slow_sentencepiece_class(cls)) return legacy(tokenizer_from_sentencepiece(path / name, cfg, map, cls));

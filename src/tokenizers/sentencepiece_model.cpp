@@ -90,6 +90,8 @@ SpmModel parse_spm(const std::string& data, const std::string& file) {
           m.model_type = static_cast<int>(tr.varint());
         else if (f == 35 && w == 0)
           m.byte_fallback = tr.varint() != 0;
+        else if (f == 44 && w == 2)
+          m.unk_surface = std::string(tr.bytes());
         else
           tr.skip(w);
       }
@@ -106,6 +108,8 @@ SpmModel parse_spm(const std::string& data, const std::string& file) {
           m.add_dummy_prefix = nr.varint() != 0;
         else if (f == 4 && w == 0)
           m.remove_extra_whitespaces = nr.varint() != 0;
+        else if (f == 5 && w == 0)
+          m.escape_whitespaces = nr.varint() != 0;
         else
           nr.skip(w);
       }

@@ -36,6 +36,11 @@ Json read_added_tokens(const std::filesystem::path& dir);
 void add_added_tokens(Tokenizer& t, const Json& added_tokens, const Json& tokenizer_config,
                       const Json& special_tokens_map);
 
+// WhisperTokenizer's build_inputs_with_special_tokens (transformers 4.31): prefix_tokens <|startoftranscript|>
+// [<|language|>] [<|transcribe|> / <|translate|>] [<|notimestamps|> unless predict_timestamps] + A (+ B) +
+// <|endoftext|>, with language / task / predict_timestamps from tokenizer_config.json. Call after the added tokens.
+void set_whisper_post_processor(Tokenizer& t, const Json& tokenizer_config, const Json& special_tokens_map);
+
 // MPNetTokenizer's build_inputs_with_special_tokens: <s> A </s> and <s> A </s></s> B </s> (type ids 0).
 void set_mpnet_post_processor(Tokenizer& t, const Json& tokenizer_config, const Json& special_tokens_map);
 
