@@ -187,8 +187,7 @@ void check_caseless(std::string_view s, const char* what) {
     if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
   if (ascii) return;
   for (char32_t cp : decode_utf8(s))
-    if (may_have_case(cp))
-      fail("Unsupported", std::string(what) + " of non-ASCII letters is not supported by the chat-template engine");
+    if (may_have_case(cp)) fail("Unsupported", std::string(what) + " of non-ASCII letters");
 }
 
 char up(char c) {
