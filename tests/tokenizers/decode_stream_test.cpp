@@ -23,14 +23,11 @@ const std::vector<std::string> kExtraTexts = {
     "a  b   c",
 };
 
-bool ends_with_replacement(const std::string& s) {
-  return s.size() >= 3 && s.compare(s.size() - 3, 3, "\xEF\xBF\xBD") == 0;
-}
-
 // The one documented exception (decode_stream.hpp): LlamaTokenizer / T5Tokenizer without skip_special_tokens write a
 // space before the text that precedes a special token, after that text was streamed. Then the stream has every
 // character of the decode but those spaces.
-bool slow_sentencepiece_retroactive_space(const PreTrainedTokenizer& tok, const std::vector<std::int64_t>& ids, bool skip) {
+bool slow_sentencepiece_retroactive_space(const PreTrainedTokenizer& tok, const std::vector<std::int64_t>& ids,
+                                          bool skip) {
   if (skip || (tok.tokenizer_class() != "LlamaTokenizer" && tok.tokenizer_class() != "T5Tokenizer")) return false;
   const auto special = tok.all_special_ids();
   auto is_special = [&](std::int64_t id) { return std::find(special.begin(), special.end(), id) != special.end(); };
@@ -50,16 +47,15 @@ void stream_matches(const PreTrainedTokenizer& tok, const std::vector<std::int64
   DecodeStream stream(tok, skip);
   std::string joined;
   for (auto id : ids) {
-    const std::string piece = stream.step(id);
-    // An incomplete UTF-8 sequence at the end is held back (invalid bytes inside the text are decoded as U+FFFD).
-    EXPECT_FALSE(ends_with_replacement(piece)) << where;
-    joined += piece;
+    // (A piece may end in U+FFFD when the decode holds invalid bytes before more text; the hold-back of incomplete
+    // sequences at the end is checked by HoldsBackIncompleteUtf8.)
+    joined += stream.step(id);
   }
   joined += stream.flush();
   const std::string expected = tok.decode(ids, skip);
   if (slow_sentencepiece_retroactive_space(tok, ids, skip)) {
     EXPECT_EQ(without_spaces(joined), without_spaces(expected)) << where;
-    EXPECT_LT(joined.size(), expected.size()) << where;
+    EXPECT_LE(joined.size(), expected.size()) << where;  // T5 strips a retroactive space at the very end
   } else {
     EXPECT_EQ(joined, expected) << where << (skip ? " (skip_special_tokens)" : "");
   }
