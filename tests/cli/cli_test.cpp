@@ -164,7 +164,8 @@ TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
            "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny"),
            "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --option bogus hi",
            "run feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") + " --inputs /nonexistent.jsonl",
-           "info --model " + q(fixtures / "models" / "bert-tiny"),
+           // (a folder with only PyTorch weights is exported natively now: tests/cli/checkpoint_folder_test.cpp)
+           "info --model " + q(fixtures / "media"),
            "forward --model " + q(fixtures / "onnx" / "bert-tiny") + " --class Nope --inputs x.json"}) {
     auto r = run_cli(args);
     EXPECT_NE(r.status, 0) << args;

@@ -101,7 +101,8 @@ TEST(WavLMStableLayerNorm, TheGateIsComputedFromTheAttentionLayerNorm) {
     const auto at = name.find("/attention/gru_rel_pos/");
     if (at == std::string::npos || n.op_type() != "Reshape") continue;
     const auto* from = producer.count(n.input(0)) ? producer.at(n.input(0)) : nullptr;
-    if (from != nullptr && from->name().find("/gru_rel_pos/") != std::string::npos) continue;  // inside the gate
+    if (from == nullptr) continue;  // a reshaped constant (the gate's weights), not the gate's input
+    if (from->name().find("/gru_rel_pos/") != std::string::npos) continue;  // inside the gate
     ++gates;
     const std::string layer = name.substr(0, at);  // "/encoder/layers.N"
     while (from != nullptr && from->op_type() == "Reshape")

@@ -61,7 +61,14 @@ std::map<std::string, std::string> resolved_paths(const fs::path& binary) {
   std::map<std::string, std::string> out;
   for (const auto& line : lines_of(capture("ldd " + shell_quote(binary.string())))) {
     const auto arrow = line.find(" => ");
-    if (arrow == std::string::npos) continue;
+    if (arrow == std::string::npos) {
+      // The dynamic loader has no arrow: "\t/lib64/ld-linux-x86-64.so.2 (0x...)".
+      std::string path =
+          line.substr(line.find_first_not_of(" \t") == std::string::npos ? 0 : line.find_first_not_of(" \t"));
+      path = path.substr(0, path.find(" ("));
+      if (!path.empty() && path[0] == '/') out[fs::path(path).filename().string()] = path;
+      continue;
+    }
     std::string name = line.substr(0, arrow);
     name.erase(0, name.find_first_not_of(" \t"));
     std::string path = line.substr(arrow + 4);
