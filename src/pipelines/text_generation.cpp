@@ -61,18 +61,11 @@ void require_message_list(const Json& messages) {
   }
 }
 
-// tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False). Bridge until the
-// chat-template branch (PreTrainedTokenizer::apply_chat_template) is merged: then the call below is compiled in;
-// replace this helper by the direct call at that merge.
-template <class Tokenizer>
-std::string render_chat(const Tokenizer& tokenizer, const Json& messages) {
-  if constexpr (requires { tokenizer.apply_chat_template(messages, true); }) {
-    return tokenizer.apply_chat_template(messages, /*add_generation_prompt=*/true);
-  } else {
-    throw UnsupportedError(
-        "text-generation: chat input needs PreTrainedTokenizer::apply_chat_template (chat templates), which this "
-        "build does not have yet");
-  }
+// tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False).
+std::string render_chat(const tokenizers::PreTrainedTokenizer& tokenizer, const Json& messages) {
+  tokenizers::ChatTemplateOptions options;
+  options.add_generation_prompt = true;
+  return tokenizer.apply_chat_template(chat_template::OrderedJson::parse(messages.dump()), options).text;
 }
 
 }  // namespace

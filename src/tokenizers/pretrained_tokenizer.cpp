@@ -61,6 +61,7 @@ std::string class_from_model_type(const std::string& model_type) {
 PreTrainedTokenizer::PreTrainedTokenizer(Tokenizer backend, const Json& cfg, const Json& map,
                                          const std::string& model_type)
     : backend_(std::make_shared<Tokenizer>(std::move(backend))) {
+  if (cfg.is_object() && cfg.contains("chat_template")) chat_template_ = cfg["chat_template"];  // chat_template.cpp
   for (const char* name : kSpecialNames) {
     std::optional<std::string> v;
     if (map.is_object() && map.contains(name)) v = token_content(map[name]);

@@ -34,11 +34,6 @@ fs::path write_lines(const fs::path& dir, const std::string& name, const std::ve
   return dir / name;
 }
 
-template <class T>
-constexpr bool has_apply_chat_template = requires(const T& t) {
-  t.apply_chat_template(Json::array(), true);
-};
-
 double score_value(const Json& v) {
   if (v.is_string()) {
     const auto s = v.get<std::string>();
@@ -231,11 +226,6 @@ TEST(TextGenerationCli, ChatWithPipedInput) {
   std::ofstream(dir / "tokenizer_config.json") << tc.dump(2);
 
   pipelines::TextGenerationPipeline pipe(dir.string());
-  if constexpr (!has_apply_chat_template<tokenizers::PreTrainedTokenizer>) {
-    // Until the chat-template branch is merged (PreTrainedTokenizer::apply_chat_template).
-    if (::ortformers::testing::running_in_ci()) FAIL() << "PreTrainedTokenizer::apply_chat_template missing";
-    GTEST_SKIP() << "PreTrainedTokenizer::apply_chat_template not in this build yet";
-  }
   auto answer = [&](const Json& messages) {
     return *pipe.chat(messages, pipe.parse_kwargs({{"max_new_tokens", 8}, {"return_full_text", false}}))
                 .at(0)

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ortformers/chat_template/chat_template.hpp"
 #include "ortformers/core/json.hpp"
 #include "ortformers/core/tensor.hpp"
 #include "ortformers/tokenizers/tokenizer.hpp"
@@ -39,6 +40,21 @@ struct BatchEncoding {
   // int64 tensors [batch, seq]: input_ids, attention_mask and token_type_ids (only when model_input_names has them).
   // Throws InvalidArgument when the rows have different lengths (ask for padding).
   TensorMap to_tensors() const;
+};
+
+// apply_chat_template's keyword arguments (transformers' names).
+struct ChatTemplateOptions {
+  bool add_generation_prompt = false;
+  bool tokenize = false;  // also encode the text (add_special_tokens=False, as transformers)
+  // A template name of tokenizer_config.json's list ("default", "tool_use", ...) or a template string.
+  std::optional<std::string> chat_template;
+  chat_template::OrderedJson tools;           // null = none
+  chat_template::OrderedJson extra_variables;  // an object of further template variables (null = none)
+};
+
+struct ChatTemplateResult {
+  std::string text;
+  std::vector<std::int64_t> input_ids;  // with tokenize
 };
 
 class PreTrainedTokenizer {
@@ -86,6 +102,14 @@ class PreTrainedTokenizer {
   std::vector<std::int64_t> all_special_ids() const;
   std::size_t num_special_tokens_to_add(bool pair = false) const { return backend_->num_special_tokens_to_add(pair); }
 
+  // transformers' apply_chat_template: renders `messages` (a list of {role, content, ...}) with tokenizer_config.json's
+  // chat_template (chat_template.cpp). InvalidArgument with transformers' text when no template is set.
+  ChatTemplateResult apply_chat_template(const chat_template::OrderedJson& messages,
+                                         const ChatTemplateOptions& options = {}) const;
+  // tokenizer_config.json's chat_template: a string, a list of {name, template}, or null.
+  const Json& chat_template() const { return chat_template_; }
+  void set_chat_template(Json chat_template) { chat_template_ = std::move(chat_template); }
+
   const Tokenizer& backend() const { return *backend_; }
   Tokenizer& backend() { return *backend_; }
 
@@ -102,6 +126,7 @@ class PreTrainedTokenizer {
   bool clean_up_ = true;
   PaddingDirection padding_side_ = PaddingDirection::Right;
   TruncationDirection truncation_side_ = TruncationDirection::Right;
+  Json chat_template_;
 };
 
 struct AutoTokenizer {
