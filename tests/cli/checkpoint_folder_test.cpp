@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -152,11 +151,21 @@ TEST(CliCheckpointFolder, ServeExportsNativelyAndAnswers) {
   };
   int port = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  const std::regex ready("ready on http://[0-9.]+:([0-9]+)");
+  // "ready on http://127.0.0.1:PORT": the digits after the last ':' of that line.
+  auto ready_port = [](const std::string& text) {
+    const auto at = text.find("ready on http://");
+    if (at == std::string::npos) return 0;
+    const auto end = text.find_first_not_of("0123456789.:/abcdefghijklmnopqrstuvwxyz", at + 9);
+    if (end == std::string::npos) return 0;  // the line is not complete yet
+    const std::string url = text.substr(at + 9, end - at - 9);
+    const auto colon = url.rfind(':');
+    if (colon == std::string::npos || colon + 1 >= url.size()) return 0;
+    const std::string digits = url.substr(colon + 1);
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 5) return 0;
+    return std::stoi(digits);
+  };
   while (std::chrono::steady_clock::now() < deadline && port == 0) {
-    std::smatch m;
-    const std::string text = log_text();
-    if (std::regex_search(text, m, ready)) port = std::stoi(m[1]);
+    port = ready_port(log_text());
     if (::waitpid(pid, nullptr, WNOHANG) == pid) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
