@@ -173,6 +173,11 @@ Derived derive(const fs::path& binary) {
   const auto paths = resolved_paths(binary);
   const auto base = base_image_packages();
   for (const auto& soname : needed_sonames(binary)) {
+    // A sanitizer build of the test binary links the sanitizer runtimes; the image builds without sanitizers.
+    bool sanitizer = false;
+    for (const char* rt : {"libasan.", "libubsan.", "libtsan.", "liblsan."})
+      sanitizer = sanitizer || soname.rfind(rt, 0) == 0;
+    if (sanitizer) continue;
     const auto it = paths.find(soname);
     const std::string pkg = it == paths.end() ? "" : owning_package(it->second);
     if (pkg.empty()) {
