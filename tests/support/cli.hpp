@@ -4,11 +4,13 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "ortformers/core/json.hpp"
+#include "support/fixtures.hpp"
 
 namespace ortformers::testing {
 
@@ -49,3 +51,17 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 }  // namespace ortformers::testing
+
+namespace ortformers::testing {
+// Whether the CLI binary of this build exists (ORTFORMERS_CLI_PATH is a per-test-target definition).
+inline bool cli_available(const char* path) {
+  return path[0] != '\0' && std::filesystem::exists(path);
+}
+}  // namespace ortformers::testing
+
+// Skips a test when the CLI was not built; under CI=true that is a failure.
+#define ORTFORMERS_REQUIRE_CLI()                                                      \
+  if (!::ortformers::testing::cli_available(ORTFORMERS_CLI_PATH)) {                   \
+    if (::ortformers::testing::running_in_ci()) FAIL() << "ortformers CLI not built"; \
+    GTEST_SKIP() << "ortformers CLI not built";                                       \
+  }

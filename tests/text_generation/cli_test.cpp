@@ -18,16 +18,6 @@ using ortformers::testing::shell_quote;
 
 namespace {
 
-bool cli_available() {
-  return std::string(ORTFORMERS_CLI_PATH).size() > 0 && fs::exists(ORTFORMERS_CLI_PATH);
-}
-
-#define REQUIRE_CLI()                                                                 \
-  if (!cli_available()) {                                                             \
-    if (::ortformers::testing::running_in_ci()) FAIL() << "ortformers CLI not built"; \
-    GTEST_SKIP() << "ortformers CLI not built";                                       \
-  }
-
 fs::path write_lines(const fs::path& dir, const std::string& name, const std::vector<Json>& lines) {
   std::ofstream out(dir / name);
   for (const auto& l : lines) out << l.dump() << "\n";
@@ -103,7 +93,7 @@ void check_generate_cases(const fs::path& fixtures, const std::string& name, con
 }  // namespace
 
 TEST(TextGenerationCli, GenerateReproducesReferenceCases) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   check_generate_cases(fixtures, "gpt2-tiny", {"greedy", "greedy_suppress", "beam4", "group_beam4"});
   check_generate_cases(fixtures, "llama-tiny", {"greedy_repetition_penalty", "beam3_never"});
@@ -111,7 +101,7 @@ TEST(TextGenerationCli, GenerateReproducesReferenceCases) {
 
 // A `text` line is tokenized as tokenizer(text) (special tokens, left padding for a list): the batch case again.
 TEST(TextGenerationCli, GenerateFromText) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   for (const char* name : {"gpt2-tiny", "llama-tiny"}) {
     const Json ref = read_json_file(fixtures / "reference" / (std::string(name) + ".json"));
@@ -132,7 +122,7 @@ TEST(TextGenerationCli, GenerateFromText) {
 }
 
 TEST(TextGenerationCli, GenerateErrors) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const std::string model = shell_quote((fixtures / "onnx" / "gpt2-tiny").string());
   const fs::path tmp = ortformers::testing::make_temp_dir("textgen_cli");
@@ -150,7 +140,7 @@ TEST(TextGenerationCli, GenerateErrors) {
 
 // `run text-generation`: one JSON line per input, the pipeline's answer (string entries of the reference).
 TEST(TextGenerationCli, RunReproducesPipelineEntries) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   for (const char* name : {"gpt2-tiny", "llama-tiny"}) {
     const Json ref = read_json_file(fixtures / "reference" / (std::string(name) + ".json"));
@@ -183,7 +173,7 @@ TEST(TextGenerationCli, RunReproducesPipelineEntries) {
 
 // --stream prints what TextStreamer prints: the decoded sequence (prompt included), then a newline.
 TEST(TextGenerationCli, StreamEqualsNonStreamedText) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   for (const char* name : {"gpt2-tiny", "llama-tiny"}) {
     const fs::path dir = fixtures / "onnx" / name;
@@ -212,7 +202,7 @@ TEST(TextGenerationCli, StreamEqualsNonStreamedText) {
 // `chat` with piped stdin: one streamed answer per user line, equal to the pipeline's chat answer for the
 // conversation so far; /reset starts over.
 TEST(TextGenerationCli, ChatWithPipedInput) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   // The GPT-2 export with a ChatML chat template in its tokenizer_config.json (the fixture folder has none).
   const fs::path src = fixtures / "onnx" / "gpt2-tiny";

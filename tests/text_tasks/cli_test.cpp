@@ -13,16 +13,6 @@ using ortformers::testing::shell_quote;
 
 namespace {
 
-bool cli_available() {
-  return std::string(ORTFORMERS_CLI_PATH).size() > 0 && fs::exists(ORTFORMERS_CLI_PATH);
-}
-
-#define REQUIRE_CLI()                                                                 \
-  if (!cli_available()) {                                                             \
-    if (::ortformers::testing::running_in_ci()) FAIL() << "ortformers CLI not built"; \
-    GTEST_SKIP() << "ortformers CLI not built";                                       \
-  }
-
 void expect_near(const Json& a, const Json& e, const std::string& path) {
   if (e.is_number_float()) {
     ASSERT_TRUE(a.is_number()) << path;
@@ -73,7 +63,7 @@ void check_section(const fs::path& fixtures, const std::string& name, const std:
 }  // namespace
 
 TEST(TextTasksCli, TextClassification) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   check_section(fixtures, "bert-tiny-seqcls", "text-classification", "text-classification",
                 {{"top_k", nullptr}, {"truncation", true}});
@@ -81,20 +71,20 @@ TEST(TextTasksCli, TextClassification) {
 }
 
 TEST(TextTasksCli, TokenClassification) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   check_section(fixtures, "bert-tiny-ner", "ner", "token-classification-with-offsets",
                 {{"aggregation_strategy", "first"}});
 }
 
 TEST(TextTasksCli, QuestionAnswering) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   check_section(fixtures, "bert-tiny-qa", "question-answering", "question-answering", {{"top_k", 3}});
 }
 
 TEST(TextTasksCli, FillMaskAndZeroShot) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   check_section(fixtures, "bert-tiny-mlm", "fill-mask", "fill-mask", {{"top_k", 3}});
   check_section(fixtures, "bert-tiny-nli", "zero-shot-classification", "zero-shot-classification",
@@ -102,7 +92,7 @@ TEST(TextTasksCli, FillMaskAndZeroShot) {
 }
 
 TEST(TextTasksCli, PlainTextArgumentAndErrors) {
-  REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const std::string model = shell_quote((fixtures / "onnx" / "bert-tiny-mlm").string());
   const auto ok = run_cli("run fill-mask --model " + model + " --option top_k=1 'Hello [MASK]!'");
