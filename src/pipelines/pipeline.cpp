@@ -102,6 +102,7 @@ std::optional<DefaultModel> default_model(const std::string& task) {
       {"image-classification", {"google/vit-base-patch16-224", "5dca96d"}},
       {"image-segmentation", {"facebook/detr-resnet-50-panoptic", "fc15262"}},
       {"image-to-image", {"caidas/swin2SR-classical-sr-x2-64", "4aaedcb"}},
+      {"image-to-text", {"ydshieh/vit-gpt2-coco-en", "65636df"}},
   };
   const auto it = defaults.find(canonical_task(task));
   if (it == defaults.end()) return std::nullopt;
