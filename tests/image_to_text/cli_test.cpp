@@ -78,13 +78,14 @@ TEST(ImageToTextCli, RunReproducesPipelineEntries) {
       if (!c.at("input").is_string() || (c.at("output").is_object() && c.at("output").contains("error"))) continue;
       std::string args = "run image-to-text --model " + shell_quote((fixtures / "onnx" / name).string());
       for (const auto& [k, v] : c.at("kwargs").items()) {
-        std::string option = k;  // (one append at a time: GCC 12 warns -Wrestrict on a chain of temporaries)
+        std::string option = k;  // one append at a time: GCC 12 warns -Wrestrict on `" " + temporary`
         option += '=';
         option += v.dump();
         args += " --option ";
         args += shell_quote(option);
       }
-      args += " " + shell_quote((fixtures / c.at("input").get<std::string>()).string());
+      args += ' ';
+      args += shell_quote((fixtures / c.at("input").get<std::string>()).string());
       const auto r = run_cli(args);
       ASSERT_EQ(r.status, 0) << args;
       ASSERT_EQ(r.lines.size(), 1u) << r.raw;
