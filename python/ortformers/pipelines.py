@@ -11,7 +11,7 @@ from .tokenization import PreTrainedTokenizer
 
 
 # Pipelines that batch (pad) their inputs themselves in C++.
-_GENERATIVE_TASKS = {"text-generation", "text2text-generation", "summarization", "translation"}
+_GENERATIVE_TASKS = {"text-generation", "text2text-generation", "summarization", "translation", "image-to-text"}
 
 
 def _location(model):

@@ -12,8 +12,6 @@ namespace ortformers::python {
 
 using namespace ortformers::models;
 
-namespace {
-
 py::list cache_to_python(const EncoderDecoderCache& past) {
   py::list out;
   for (const auto& l : past) {
@@ -49,8 +47,6 @@ EncoderDecoderCache cache_from_python(const py::handle& value) {
   }
   return past;
 }
-
-}  // namespace
 
 void bind_seq2seq(py::module_& m) {
   // Accessors through lambdas: their member pointers belong to ORTModelForConditionalGeneration, which is not bound.
