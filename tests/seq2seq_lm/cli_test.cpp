@@ -99,3 +99,16 @@ TEST(Seq2SeqCli, RunReproducesPipelineEntries) {
       run_cli("run translation_en_de --model " + shell_quote((fixtures / "onnx" / "t5-tiny").string()) + " hello");
   EXPECT_NE(bad.status, 0);
 }
+
+// `info` on a seq2seq export: the encoder, the decoder optimum chooses (merged), the detected task.
+TEST(Seq2SeqCli, InfoShowsEncoderAndDecoder) {
+  ORTFORMERS_REQUIRE_CLI();
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const auto r = run_cli("info --model " + shell_quote((fixtures / "onnx" / "bart-tiny").string()));
+  ASSERT_EQ(r.status, 0) << r.raw;
+  const Json info = Json::parse(r.raw);
+  EXPECT_EQ(info.at("task"), "text2text-generation");
+  EXPECT_NE(info.at("onnx_file").get<std::string>().find("encoder_model.onnx"), std::string::npos);
+  EXPECT_NE(info.at("decoder_file").get<std::string>().find("decoder_model_merged.onnx"), std::string::npos);
+  EXPECT_FALSE(info.at("decoder_inputs").empty());
+}
