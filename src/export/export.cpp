@@ -235,6 +235,10 @@ std::string normalize_task(const std::string& task) {
       {"audio-xvector", "audio-xvector"},
       {"automatic-speech-recognition", "automatic-speech-recognition"},
       {"audio-ctc", "automatic-speech-recognition"},
+      {"text-generation", "text-generation"},
+      {"causal-lm", "text-generation"},
+      {"text-generation-with-past", "text-generation-with-past"},
+      {"causal-lm-with-past", "text-generation-with-past"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -251,6 +255,8 @@ std::string infer_task(const fs::path& model_dir) {
   const std::string& a = archs.front();
   if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) {
     auto t = arch->task_for_class(a);
+    // optimum's main_export adds -with-past for a decoder whose config uses the cache (the default).
+    if (t == "text-generation-with-past" && !cfg.get<bool>("use_cache", true)) t = "text-generation";
     if (!t.empty()) return t;
   }
   auto ends = [&](const std::string& suf) {
@@ -268,8 +274,24 @@ std::string infer_task(const fs::path& model_dir) {
                          (tasks.empty() ? std::string() : " (" + tasks + ")"));
 }
 
+const char* decoder_file_name(DecoderFile f) noexcept {
+  switch (f) {
+    case DecoderFile::Model: return "model.onnx";
+    case DecoderFile::Decoder: return "decoder_model.onnx";
+    case DecoderFile::DecoderWithPast: return "decoder_with_past_model.onnx";
+  }
+  return "model.onnx";
+}
+
+namespace {
+bool is_text_generation(const std::string& task) {
+  return task == "text-generation" || task == "text-generation-with-past";
+}
+}  // namespace
+
 BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
-                       const std::function<void(double, const std::string&)>& progress, bool materialize) {
+                       const std::function<void(double, const std::string&)>& progress, bool materialize,
+                       DecoderFile decoder_file) {
   auto report = [&](double f, const std::string& m) {
     if (progress) progress(f, m);
   };
@@ -331,6 +353,20 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     }
     report(0.1 + 0.75 * frac, "building " + m);
   };
+
+  if (is_text_generation(task)) {
+    if (options.optimize)
+      throw UnsupportedError("--optimize is not available for " + task +
+                             " exports yet (export without it; --quantize int8 works on the plain graph)");
+    const bool with_past = task == "text-generation-with-past";
+    if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
+      throw InvalidArgument("decoder_with_past_model.onnx is a text-generation-with-past graph, not " + task);
+    ctx.decoder.position_ids = decoder_file == DecoderFile::Model;
+    ctx.decoder.past_inputs = with_past && decoder_file != DecoderFile::Decoder;
+    ctx.decoder.present_outputs = with_past;
+  } else if (decoder_file != DecoderFile::Model) {
+    throw InvalidArgument(std::string(decoder_file_name(decoder_file)) + " is a text-generation graph, not " + task);
+  }
 
   BuiltModel out;
   std::vector<std::pair<std::string, std::string>> renames;  // value -> output name
@@ -408,6 +444,7 @@ class ProgressBar {
 
 std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& to, bool sentence_transformers) {
   static const char* files[] = {"config.json",
+                                "generation_config.json",
                                 "preprocessor_config.json",
                                 "tokenizer.json",
                                 "tokenizer_config.json",
@@ -451,16 +488,34 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
-  auto built = build_model(
-      model_dir, options, [&](double f, const std::string& m) { bar.update(f, m); }, /*materialize=*/false);
-  bar.update(0.95, "writing model.onnx");
+  // One graph (model.onnx), or optimum's legacy decoder files for text-generation.
+  std::vector<DecoderFile> files{DecoderFile::Model};
+  if (options.legacy) {
+    std::string task = normalize_task(options.task);
+    if (task == "auto") task = infer_task(model_dir);
+    if (!is_text_generation(task))
+      throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task);
+    files = {DecoderFile::Decoder};
+    if (task == "text-generation-with-past") files.push_back(DecoderFile::DecoderWithPast);
+  }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw RuntimeError("cannot create output folder " + out_dir.string() + ": " + ec.message());
   ExportResult r;
   r.out_dir = out_dir;
-  r.onnx_path = out_dir / "model.onnx";
-  r.onnx_bytes = save_model(built.model, built.deferred, r.onnx_path);
+  BuiltModel built;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const double f0 = static_cast<double>(i) / static_cast<double>(files.size());
+    const double span = 1.0 / static_cast<double>(files.size());
+    built = build_model(
+        model_dir, options, [&](double f, const std::string& m) { bar.update(f0 + span * f, m); },
+        /*materialize=*/false, files[i]);
+    const fs::path path = out_dir / decoder_file_name(files[i]);
+    bar.update(f0 + span * 0.95, std::string("writing ") + decoder_file_name(files[i]));
+    r.onnx_bytes += save_model(built.model, built.deferred, path);
+    r.onnx_paths.push_back(path);
+  }
+  r.onnx_path = r.onnx_paths.front();
   if (options.copy_tokenizer_files)
     r.copied_files = copy_model_files(model_dir, out_dir, built.library_name == "sentence_transformers");
   bar.update(1.0, "done");
@@ -524,7 +579,8 @@ fs::path export_to_cache(const fs::path& model_dir_or_id, const ExportOptions& o
   for (const char* f : {"modules.json", "1_Pooling/config.json"})
     if (fs::exists(model_dir / f)) h.file(model_dir / f);
   h.str(options.task + "|" + std::to_string(options.opset) + "|" + (options.optimize ? "opt" : "") + "|" +
-        options.quantize.value_or("") + "|" + options.library_name + "|" + producer_version());
+        options.quantize.value_or("") + "|" + options.library_name + "|" + (options.legacy ? "legacy" : "") + "|" +
+        producer_version());
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.h));
 
@@ -536,7 +592,8 @@ fs::path export_to_cache(const fs::path& model_dir_or_id, const ExportOptions& o
   else
     root = fs::temp_directory_path() / "ortformers-exports";
   const auto dir = root / hex;
-  if (fs::exists(dir / "model.onnx") && fs::exists(dir / ".complete")) return dir;
+  if ((fs::exists(dir / "model.onnx") || fs::exists(dir / "decoder_model.onnx")) && fs::exists(dir / ".complete"))
+    return dir;
   const auto tmp = root / (std::string(hex) + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(tmp);
   export_model(model_dir, tmp, options);

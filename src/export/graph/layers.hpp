@@ -53,6 +53,13 @@ struct BuildContext {
   bool optimize = false;
   std::function<void(const std::string&)> on_progress;  // optional, called per layer
 
+  // Decoder-only graphs (text-generation): which form to build (see architectures/decoder_family.hpp).
+  struct DecoderForm {
+    bool past_inputs = true;      // past_key_values.<i>.key/value inputs
+    bool present_outputs = true;  // present.<i>.key/value outputs
+    bool position_ids = true;     // a position_ids input (else positions start at the past length)
+  } decoder;
+
   // Values computed once per graph.
   std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent
   std::string additive_mask_cache, mask_i32_cache, seq_len_cache;
