@@ -341,6 +341,7 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   // int8 builds on the fused graph: its packed-QKV Attention becomes QAttention, faster than quantising the
   // decomposed attention at every shape measured (docs/export.md: 2.96x vs 2.71x at 1x16, 2.75x vs 2.42x at 32x128).
   ctx.optimize = options.optimize || options.quantize.has_value();
+  ctx.quantize = options.quantize.has_value();
   std::int64_t total_layers = cfg.get<std::int64_t>("num_hidden_layers", cfg.get<std::int64_t>("n_layers", 1));
   ctx.on_progress = [&](const std::string& m) {
     // layer i/n -> fraction in [0.1, 0.85]

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "export/exporter.hpp"
 #include "ortformers/core/error.hpp"
@@ -465,4 +466,130 @@ TEST(ExportCausalLMRope, LinearScalingIsApplied) {
   for (std::size_t i = 0; i < logits[1.0].size(); ++i)
     d = std::max(d, std::fabs(double(logits[1.0][i]) - logits[2.0][i]));
   EXPECT_GT(d, 1e-3);
+}
+
+// --- quantised exports ------------------------------------------------------------------------------------------
+
+namespace {
+
+struct QuantizedAccuracy {
+  double max_logit_diff = 0, logit_range = 0;  // over the prompts' real (unpadded) positions
+  std::int64_t steps = 0, agreeing_steps = 0;  // teacher-forced: argmax equal on the float greedy prefix
+  std::int64_t sequences = 0, equal_sequences = 0;
+  std::int64_t float_weight_matmuls = 0, quantized_matmuls = 0;  // in the quantised graph
+};
+
+std::int64_t argmax_at(const std::vector<float>& v, std::size_t offset, std::int64_t vocab) {
+  std::int64_t best = 0;
+  for (std::int64_t i = 1; i < vocab; ++i)
+    if (v[offset + i] > v[offset + best]) best = i;
+  return best;
+}
+
+// Float vs quantised export of `name` over the reference's prompts (the first prompt and the left-padded batch of
+// the "greedy" cases): logits of the prompt, the argmax at every step of the float greedy continuation fed to both
+// (teacher-forced), and whether free-running greedy sequences are identical.
+QuantizedAccuracy measure(const fs::path& fixtures, const std::string& name, const std::string& scheme) {
+  exporters::ExportOptions o;
+  o.task = "text-generation-with-past";
+  const fs::path float_dir = exported(fixtures, name, o, "model");
+  o.quantize = scheme;
+  const fs::path q_dir = exported(fixtures, name, o, scheme);
+  QuantizedAccuracy a;
+  {
+    onnx::ModelProto model;
+    std::ifstream in(q_dir / "model.onnx", std::ios::binary);
+    EXPECT_TRUE(model.ParseFromIstream(&in));
+    std::set<std::string> inits;
+    for (const auto& t : model.graph().initializer()) inits.insert(t.name());
+    for (const auto& n : model.graph().node()) {
+      if (n.op_type() == "MatMul" && n.input_size() == 2 && inits.count(n.input(1))) ++a.float_weight_matmuls;
+      if (n.op_type() == "DynamicQuantizeMatMul" || n.op_type() == "MatMulNBits") ++a.quantized_matmuls;
+    }
+  }
+  const auto fm = ORTModelForCausalLM::from_pretrained(float_dir.string());
+  const auto qm = ORTModelForCausalLM::from_pretrained(q_dir.string());
+  const Json& ref = reference(fixtures, name);
+  const auto defaults = generation::GenerationConfig::from_pretrained(fixtures / "models" / name);
+  const std::int64_t vocab = fm.vocab_size();
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& g : ref.at("generate")) {
+    if (g.at("id") != "greedy") continue;
+    const Json& in = ref.at("generate_inputs").at(g.at("input").get<std::string>());
+    const Tensor ids = int_tensor(in.at("input_ids")), mask = int_tensor(in.at("attention_mask"));
+    const std::int64_t rows = ids.dim(0), len = ids.dim(1);
+    generation::GenerationConfig config = defaults;
+    config.update(g.at("kwargs"));
+    const auto fseq = rows_of(generation::generate(fm, ids, mask, config).sequences);
+    const auto qseq = rows_of(generation::generate(qm, ids, mask, config).sequences);
+    for (std::size_t r = 0; r < fseq.size(); ++r) {
+      ++a.sequences;
+      a.equal_sequences += fseq[r] == qseq[r] ? 1 : 0;
+    }
+    // The float greedy sequences through both models at once.
+    const auto total = static_cast<std::int64_t>(fseq[0].size());
+    std::vector<std::int64_t> flat, full_mask;
+    const auto m = mask.to_vector<std::int64_t>();
+    for (std::int64_t r = 0; r < rows; ++r) {
+      flat.insert(flat.end(), fseq[r].begin(), fseq[r].end());
+      full_mask.insert(full_mask.end(), m.begin() + r * len, m.begin() + (r + 1) * len);
+      full_mask.insert(full_mask.end(), total - len, 1);
+    }
+    const Tensor all = Tensor::from_vector(flat, {rows, total}),
+                 all_mask = Tensor::from_vector(full_mask, {rows, total});
+    const auto fl = fm.forward(all, all_mask).logits.to_float_vector();
+    const auto ql = qm.forward(all, all_mask).logits.to_float_vector();
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t t = 0; t < total; ++t) {
+        if (full_mask[r * total + t] == 0) continue;
+        const auto off = static_cast<std::size_t>((r * total + t) * vocab);
+        if (t < len) {
+          for (std::int64_t v = 0; v < vocab; ++v) {
+            a.max_logit_diff = std::max(a.max_logit_diff, std::fabs(static_cast<double>(fl[off + v]) - ql[off + v]));
+            lo = std::min(lo, static_cast<double>(fl[off + v]));
+            hi = std::max(hi, static_cast<double>(fl[off + v]));
+          }
+        }
+        if (t >= len - 1 && t + 1 < total) {
+          const auto f = argmax_at(fl, off, vocab);
+          if (f != fseq[r][t + 1]) continue;  // a finished row's padding
+          ++a.steps;
+          a.agreeing_steps += argmax_at(ql, off, vocab) == f ? 1 : 0;
+        }
+      }
+  }
+  a.logit_range = hi - lo;
+  return a;
+}
+
+void report(const std::string& name, const std::string& scheme, const QuantizedAccuracy& a) {
+  const double agreement = static_cast<double>(a.agreeing_steps) / static_cast<double>(a.steps);
+  std::printf(
+      "%s %s: max logit diff %.4f (float logit range %.2f), greedy argmax agreement %lld/%lld = %.3f, identical "
+      "greedy sequences %lld/%lld, %lld int8/int4 MatMuls, %lld float weight MatMuls\n",
+      name.c_str(), scheme.c_str(), a.max_logit_diff, a.logit_range, static_cast<long long>(a.agreeing_steps),
+      static_cast<long long>(a.steps), agreement, static_cast<long long>(a.equal_sequences),
+      static_cast<long long>(a.sequences), static_cast<long long>(a.quantized_matmuls),
+      static_cast<long long>(a.float_weight_matmuls));
+  ::testing::Test::RecordProperty(name + "_" + scheme + "_max_logit_diff", std::to_string(a.max_logit_diff));
+  ::testing::Test::RecordProperty(name + "_" + scheme + "_greedy_agreement", std::to_string(agreement));
+}
+
+}  // namespace
+
+// --quantize int8 (the portable default scheme: dynamic u8 x s8, 7-bit per-channel weights) on the decoder graphs:
+// every weight MatMul, the LM head included, becomes int8; logits stay within 10% of the float range.
+TEST(ExportCausalLMQuantized, Int8CloseToFloat) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const char* name : {"gpt2-tiny", "llama-tiny"}) {
+    SCOPED_TRACE(name);
+    const auto a = measure(fixtures, name, "int8");
+    report(name, "int8", a);
+    EXPECT_EQ(a.float_weight_matmuls, 0);
+    EXPECT_GT(a.quantized_matmuls, 0);
+    EXPECT_GT(a.steps, 20);
+    EXPECT_GT(a.max_logit_diff, 0.0);  // it did change the arithmetic
+    EXPECT_LT(a.max_logit_diff, 0.1 * a.logit_range);
+    EXPECT_GE(static_cast<double>(a.agreeing_steps), 0.5 * static_cast<double>(a.steps));
+  }
 }

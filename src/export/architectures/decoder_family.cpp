@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "export/graph/layers.hpp"
 #include "ortformers/core/error.hpp"
 
 namespace ortformers::exporters {
@@ -161,6 +162,12 @@ std::string decoder_attention(BuildContext& ctx, const DecoderGraph& dg, const s
   if (grouped) c = g.node(scope + "/group", "Reshape", {c, g.const_i64({0, d.heads, -1, d.head_dim})});
   auto t = g.node(scope, "Transpose", {c}, {attr("perm", std::vector<std::int64_t>{0, 2, 1, 3})});
   return g.node(scope, "Reshape", {t, g.const_i64({0, 0, d.heads * d.head_dim})});
+}
+
+std::string tied_lm_head(BuildContext& ctx, const std::string& x, const std::string& name, const Tensor& embedding,
+                         const std::string& embedding_init) {
+  if (ctx.quantize) return ctx.g.node("/lm_head", "MatMul", {x, ctx.weight_t(name, embedding)});
+  return tied_decoder(ctx, "/lm_head", x, embedding_init, "");
 }
 
 std::vector<GraphOutput> decoder_outputs(const DecoderGraph& dg, const std::string& logits) {

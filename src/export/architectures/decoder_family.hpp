@@ -88,6 +88,12 @@ std::string decoder_attention(BuildContext& ctx, const DecoderGraph& dg, const s
 std::string split_heads(BuildContext& ctx, const std::string& scope, const std::string& x, std::int64_t heads,
                         std::int64_t head_dim);
 
+// The LM head tied to the token embeddings `embedding` (initializer `embedding_init`, checkpoint name `name`):
+// x @ embedding^T through a Transpose of the shared initializer (one copy in the file; ONNX Runtime folds it), or,
+// when the graph will be quantised, a transposed copy the quantiser turns into an int8 MatMul weight.
+std::string tied_lm_head(BuildContext& ctx, const std::string& x, const std::string& name, const Tensor& embedding,
+                         const std::string& embedding_init);
+
 // The graph outputs: logits [batch_size, sequence_length, vocab], then the presents when the form has them.
 std::vector<GraphOutput> decoder_outputs(const DecoderGraph& dg, const std::string& logits);
 

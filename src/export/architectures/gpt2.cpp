@@ -82,7 +82,7 @@ class Gpt2 : public DecoderArchitecture {
     const Tensor* head = ctx.w.find_head("lm_head.weight");
     std::string logits;
     if (head == nullptr || head->raw_data() == wte.raw_data())
-      logits = tied_decoder(ctx, "/lm_head", h, ctx.weight(ctx.w.resolve("wte.weight"), wte), "");
+      logits = tied_lm_head(ctx, h, ctx.w.resolve("wte.weight"), wte, ctx.weight(ctx.w.resolve("wte.weight"), wte));
     else
       logits = linear(ctx, "/lm_head", h, "lm_head", E, V, true);
     return decoder_outputs(dg, logits);

@@ -143,7 +143,7 @@ class Llama : public DecoderArchitecture {
     const Tensor* head = ctx.w.find_head("lm_head.weight");
     std::string logits;
     if (head != nullptr && head->raw_data() == embed.raw_data())
-      logits = tied_decoder(ctx, "/lm_head", h, embed_init, "");
+      logits = tied_lm_head(ctx, h, ctx.w.resolve("embed_tokens.weight"), embed, embed_init);
     else
       logits = linear(ctx, "/lm_head", h, "lm_head", E, V, true);
     return decoder_outputs(dg, logits);

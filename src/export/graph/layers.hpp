@@ -51,6 +51,8 @@ struct BuildContext {
   const config::PretrainedConfig& config;
   const Weights& w;
   bool optimize = false;
+  bool quantize = false;  // the graph will be quantised (--quantize): weights shared by Gather and MatMul get a
+                          // transposed MatMul copy the quantiser can replace
   std::function<void(const std::string&)> on_progress;  // optional, called per layer
 
   // Decoder-only graphs (text-generation): which form to build (see architectures/decoder_family.hpp).
