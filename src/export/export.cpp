@@ -505,15 +505,28 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   ExportResult r;
   r.out_dir = out_dir;
   BuiltModel built;
+  // The legacy decoders with past are also merged into decoder_model_merged.onnx (as optimum does): both graphs are
+  // then kept in memory, materialised.
+  const bool merge = files.size() == 2;
+  std::vector<onnx::ModelProto> kept;
   for (std::size_t i = 0; i < files.size(); ++i) {
-    const double f0 = static_cast<double>(i) / static_cast<double>(files.size());
-    const double span = 1.0 / static_cast<double>(files.size());
+    const double f0 = static_cast<double>(i) / static_cast<double>(files.size() + (merge ? 1 : 0));
+    const double span = 1.0 / static_cast<double>(files.size() + (merge ? 1 : 0));
     built = build_model(
         model_dir, options, [&](double f, const std::string& m) { bar.update(f0 + span * f, m); },
-        /*materialize=*/false, files[i]);
+        /*materialize=*/merge, files[i]);
     const fs::path path = out_dir / decoder_file_name(files[i]);
     bar.update(f0 + span * 0.95, std::string("writing ") + decoder_file_name(files[i]));
     r.onnx_bytes += save_model(built.model, built.deferred, path);
+    r.onnx_paths.push_back(path);
+    if (merge) kept.push_back(built.model);
+  }
+  if (merge) {
+    bar.update(0.9, "merging the decoders");
+    auto merged = merge_decoders(kept[0], kept[1]);
+    check_and_infer(merged);
+    const fs::path path = out_dir / "decoder_model_merged.onnx";
+    r.onnx_bytes += save_model(merged, path);
     r.onnx_paths.push_back(path);
   }
   r.onnx_path = r.onnx_paths.front();

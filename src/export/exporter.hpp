@@ -38,4 +38,8 @@ BuiltModel build_model(const std::filesystem::path& model_dir, const ExportOptio
                        const std::function<void(double, const std::string&)>& progress = {}, bool materialize = true,
                        DecoderFile decoder_file = DecoderFile::Model);
 
+// optimum's decoder_model_merged.onnx from the materialised decoder without past and the decoder with past (same
+// outputs): an If on the boolean input use_cache_branch [1] (then: with past), shared weights stored once.
+onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past);
+
 }  // namespace ortformers::exporters
