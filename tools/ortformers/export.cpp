@@ -82,10 +82,13 @@ void register_export(CLI::App& app) {
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");
-  cmd->add_option(
-         "--quantize", a->quantize,
-         "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, arm64")
-      ->check(CLI::IsMember(exporters::quantization_preset_names()));
+  std::vector<std::string> schemes = exporters::quantization_preset_names();
+  schemes.push_back("int4");
+  schemes.push_back("int4_asym");
+  cmd->add_option("--quantize", a->quantize,
+                  "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, "
+                  "arm64; or int4 weights (MatMulNBits, block 32): int4 (symmetric), int4_asym")
+      ->check(CLI::IsMember(schemes));
   cmd->add_option("--library-name", a->library, "auto, transformers or sentence_transformers");
   cmd->add_flag("--legacy", a->legacy,
                 "text-generation: optimum's legacy files decoder_model.onnx (+ decoder_with_past_model.onnx), "
