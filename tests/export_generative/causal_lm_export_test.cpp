@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -674,4 +675,29 @@ TEST(ExportCausalLMQuantized, Int4BlocksRoundTrip) {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
+}
+
+// optimum's ORTModelForCausalLM.from_pretrained(checkpoint, export=True): the checkpoint is exported natively (into
+// $ORTFORMERS_CACHE) as text-generation-with-past and loaded as model.onnx.
+TEST(ExportCausalLMFromPretrained, ExportTrueLoadsTheCheckpoint) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path cache = ortformers::testing::make_temp_dir("export-generative-cache");
+  const char* old = std::getenv("ORTFORMERS_CACHE");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("ORTFORMERS_CACHE", cache.c_str(), 1);
+  for (const char* name : {"gpt2-tiny", "llama-tiny"}) {
+    SCOPED_TRACE(name);
+    CausalLMOptions o;
+    o.base.export_model = true;
+    const auto m = ORTModelForCausalLM::from_pretrained((fixtures / "models" / name).string(), o);
+    EXPECT_EQ(m.layout(), CausalLMLayout::Single);
+    const Json& e = forward_entry(reference(fixtures, name), "full");
+    EXPECT_LE(compare_logits(m.forward(int_tensor(e.at("inputs").at("input_ids"))).logits, e.at("logits")), kTol);
+  }
+  if (old != nullptr)
+    ::setenv("ORTFORMERS_CACHE", saved.c_str(), 1);
+  else
+    ::unsetenv("ORTFORMERS_CACHE");
+  std::error_code ec;
+  fs::remove_all(cache, ec);
 }
