@@ -701,3 +701,51 @@ TEST(ExportCausalLMFromPretrained, ExportTrueLoadsTheCheckpoint) {
   std::error_code ec;
   fs::remove_all(cache, ec);
 }
+
+// Tied and untied LM heads give the same logits when the head equals the embeddings: tie_word_embeddings true
+// without lm_head.weight in the file (the head reads the embedding initializer through a Transpose) vs
+// tie_word_embeddings false with lm_head.weight = a copy of the embeddings (a MatMul weight of its own).
+TEST(ExportCausalLMHeads, TiedAndUntiedAgree) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  using ortformers::testing::derive;
+  using ortformers::testing::NamedTensors;
+  for (const auto& [name, embedding] : {std::pair<std::string, std::string>{"llama-tiny", "model.embed_tokens.weight"},
+                                        {"gpt2-tiny", "transformer.wte.weight"}}) {
+    SCOPED_TRACE(name);
+    const Json& e = forward_entry(reference(fixtures, name), "full");
+    const Tensor ids = int_tensor(e.at("inputs").at("input_ids"));
+    std::vector<std::vector<float>> logits;
+    for (bool tie : {true, false}) {
+      auto d = derive(
+          fixtures, name, [&](Json& c) { c["tie_word_embeddings"] = tie; },
+          [&](NamedTensors& t) {
+            Tensor emb;
+            for (const auto& [n, x] : t)
+              if (n == embedding) emb = x;
+            ortformers::testing::drop_if(t, [](const std::string& n) { return n == "lm_head.weight"; });
+            if (!tie) t.emplace_back("lm_head.weight", emb);
+          });
+      exporters::ExportOptions o;
+      o.task = "text-generation-with-past";
+      exporters::export_model(d->dir, d->dir / "onnx", o);
+      logits.push_back(
+          ORTModelForCausalLM::from_pretrained((d->dir / "onnx").string()).forward(ids).logits.to_float_vector());
+      onnx::ModelProto model;
+      std::ifstream in(d->dir / "onnx" / "model.onnx", std::ios::binary);
+      ASSERT_TRUE(model.ParseFromIstream(&in));
+      bool transpose_of_embedding = false;
+      for (const auto& n : model.graph().node())
+        if (n.op_type() == "Transpose" && n.input(0) == embedding) transpose_of_embedding = true;
+      EXPECT_EQ(transpose_of_embedding, tie);
+    }
+    ASSERT_EQ(logits[0].size(), logits[1].size());
+    double worst = 0;
+    for (std::size_t i = 0; i < logits[0].size(); ++i)
+      worst = std::max(worst, std::fabs(static_cast<double>(logits[0][i]) - logits[1][i]));
+    EXPECT_LE(worst, 1e-5);
+    // GPT-2's fixture is tied: the tied variant is the fixture itself.
+    if (name == "gpt2-tiny") {
+      EXPECT_LE(compare_logits(Tensor::from_vector(logits[0], {ids.dim(0), ids.dim(1), 50257}), e.at("logits")), kTol);
+    }
+  }
+}
