@@ -1,4 +1,5 @@
 // ortformers info --model DIR: config, graph inputs/outputs with dtypes and shapes, detected task.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -6,6 +7,7 @@
 #include "commands.hpp"
 #include "ortformers/export/quantize.hpp"
 #include "ortformers/models/ort_model.hpp"
+#include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/runtime/session.hpp"
 
@@ -34,7 +36,11 @@ Json describe(const std::vector<ortformers::runtime::TensorInfo>& infos) {
 int info_command(const std::string& model) {
   using namespace ortformers;
   // A folder with only PyTorch weights: its native export (cached) for the task its config implies.
-  auto m = models::ORTModelForCustomTasks::from_pretrained(cli::exported_if_checkpoint_only(model, ""));
+  const std::string dir = cli::exported_if_checkpoint_only(model, "");
+  // optimum's generative exports hold several graphs: show the encoder (or first-step decoder) and list them all.
+  models::ModelOptions mo;
+  mo.file_name = models::probe_file_name(dir);
+  auto m = models::ORTModelForCustomTasks::from_pretrained(dir, mo);
   const auto& cfg = m.config();
   Json c = cfg.json();
   Json out = {{"model_dir", m.model_dir().string()},
@@ -46,6 +52,13 @@ int info_command(const std::string& model) {
               {"inputs", describe(m.session().inputs())},
               {"outputs", describe(m.session().outputs())},
               {"config", c}};
+  if (!mo.file_name.empty()) {
+    Json files = Json::array();
+    for (const auto& e : std::filesystem::directory_iterator(m.model_path().parent_path()))
+      if (e.path().extension() == ".onnx") files.push_back(e.path().filename().string());
+    std::sort(files.begin(), files.end());
+    out["onnx_files"] = files;
+  }
   // The int8 scheme of a graph quantized by `ortformers export --quantize` (export/quantize.hpp), and whether this CPU
   // runs u8 x s8 products without saturation (VNNI); an 8-bit u8s8 graph on a CPU without it gives degraded outputs.
   Ort::AllocatorWithDefaultOptions alloc;
