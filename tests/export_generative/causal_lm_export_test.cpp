@@ -23,6 +23,7 @@
 #include "ortformers/runtime/session.hpp"
 #include "support/derived_checkpoint.hpp"
 #include "support/fixtures.hpp"
+#include "support/generative_reference.hpp"
 
 using namespace ortformers;
 using namespace ortformers::models;
@@ -45,58 +46,8 @@ const Json& forward_entry(const Json& ref, const std::string& id) {
   throw std::runtime_error("no forward entry " + id);
 }
 
-Tensor int_tensor(const Json& rows) {
-  std::vector<std::int64_t> flat;
-  for (const auto& r : rows)
-    for (const auto& v : r) flat.push_back(v.get<std::int64_t>());
-  const auto b = static_cast<std::int64_t>(rows.size());
-  return Tensor::from_vector(std::move(flat), {b, b ? static_cast<std::int64_t>(rows[0].size()) : 0});
-}
-
-// Max |actual - reference| over the stored columns and top-k values of a logits entry ([b, s_ref, ...]) at its last
-// s positions; also checks that the argmax is the reference's top-1.
-double compare_logits(const Tensor& actual, const Json& ref) {
-  EXPECT_EQ(actual.rank(), 3u);
-  if (actual.rank() != 3) return INFINITY;
-  const auto shape = ref.at("shape").get<Shape>();
-  const std::int64_t b = actual.dim(0), s = actual.dim(1), vocab = actual.dim(2);
-  EXPECT_EQ(b, shape[0]);
-  EXPECT_EQ(vocab, shape[2]);
-  const std::int64_t s_ref = shape[1], offset = s_ref - s;
-  if (b != shape[0] || offset < 0 || vocab != shape[2]) return INFINITY;
-  const auto values = actual.to_float_vector();
-  const auto at = [&](std::int64_t row, std::int64_t pos, std::int64_t id) {
-    return static_cast<double>(values[static_cast<std::size_t>((row * s + pos) * vocab + id)]);
-  };
-  double worst = 0;
-  const Json& data = ref.at("data");
-  if (!ref.contains("columns")) {
-    for (std::int64_t r = 0; r < b; ++r)
-      for (std::int64_t p = 0; p < s; ++p)
-        for (std::int64_t v = 0; v < vocab; ++v)
-          worst = std::max(worst, std::fabs(at(r, p, v) - data[((r * s_ref) + p + offset) * vocab + v].get<double>()));
-    return worst;
-  }
-  const auto columns = ref.at("columns").get<std::vector<std::int64_t>>();
-  const auto nc = static_cast<std::int64_t>(columns.size());
-  for (std::int64_t r = 0; r < b; ++r)
-    for (std::int64_t p = 0; p < s; ++p)
-      for (std::int64_t c = 0; c < nc; ++c)
-        worst =
-            std::max(worst, std::fabs(at(r, p, columns[c]) - data[((r * s_ref) + p + offset) * nc + c].get<double>()));
-  const Json& topk = ref.at("topk");
-  for (std::int64_t r = 0; r < b; ++r)
-    for (std::int64_t p = 0; p < s; ++p) {
-      const auto ids = topk.at("indices")[r][p + offset].get<std::vector<std::int64_t>>();
-      const auto vals = topk.at("values")[r][p + offset].get<std::vector<double>>();
-      for (std::size_t k = 0; k < ids.size(); ++k) worst = std::max(worst, std::fabs(at(r, p, ids[k]) - vals[k]));
-      std::int64_t best = 0;
-      for (std::int64_t v = 1; v < vocab; ++v)
-        if (at(r, p, v) > at(r, p, best)) best = v;
-      EXPECT_EQ(best, ids[0]) << "argmax of row " << r << " position " << p;
-    }
-  return worst;
-}
+using ortformers::testing::compare_logits;
+using ortformers::testing::int_tensor;
 
 // Our exports, made once per (model, options) in a temp folder removed at exit.
 struct Exports {
@@ -280,8 +231,9 @@ TEST_P(ExportCausalLM, ForwardStepByStepAndLeftPaddedMatchPyTorch) {
   RecordProperty("max_logit_diff", std::to_string(worst));
 }
 
-// Every generate() case of the reference (greedy, penalties, n-gram blocking, bad words, beams, ...) gives the same
-// sequences on our export; the legacy graphs (no position_ids) only the unpadded ones.
+// Every generate() case of the reference (greedy, penalties, n-gram blocking, bad words, beams, ...) on our export:
+// sequences identical, processed scores and beam sequences_scores within 1e-4; the legacy graphs (no position_ids)
+// only the unpadded ones.
 TEST_P(ExportCausalLM, GenerateReproducesTransformers) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const Case& c = GetParam();
@@ -289,6 +241,7 @@ TEST_P(ExportCausalLM, GenerateReproducesTransformers) {
   const Json& ref = reference(fixtures, c.name);
   const auto defaults = generation::GenerationConfig::from_pretrained(fixtures / "models" / c.name);
   int checked = 0, greedy = 0;
+  double worst_scores = 0;
   for (const auto& g : ref.at("generate")) {
     const std::string input = g.at("input");
     if (c.legacy && input != "input0") continue;
@@ -297,15 +250,19 @@ TEST_P(ExportCausalLM, GenerateReproducesTransformers) {
     generation::GenerationConfig config = defaults;
     const Json unused = config.update(g.at("kwargs"));
     ASSERT_TRUE(unused.empty()) << id << ": " << unused.dump();
+    config.output_scores = true;
+    config.return_dict_in_generate = true;
     const auto out =
         generation::generate(m, int_tensor(in.at("input_ids")), int_tensor(in.at("attention_mask")), config);
-    EXPECT_EQ(rows_of(out.sequences), g.at("sequences").get<std::vector<std::vector<std::int64_t>>>()) << id;
+    const auto diffs = ortformers::testing::check_generate_case(out, g, id, kTol);
+    worst_scores = std::max({worst_scores, diffs.scores, diffs.sequences_scores});
     ++checked;
     greedy += g.at("id") == "greedy" ? 1 : 0;
   }
   EXPECT_GE(greedy, 1);
   EXPECT_GE(checked, 10);
   RecordProperty("generate_cases", checked);
+  RecordProperty("max_score_diff", std::to_string(worst_scores));
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ExportCausalLM, ::testing::ValuesIn(kCases),
