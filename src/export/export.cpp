@@ -235,6 +235,10 @@ std::string normalize_task(const std::string& task) {
       {"audio-xvector", "audio-xvector"},
       {"automatic-speech-recognition", "automatic-speech-recognition"},
       {"audio-ctc", "automatic-speech-recognition"},
+      {"text-generation", "text-generation"},
+      {"causal-lm", "text-generation"},
+      {"text-generation-with-past", "text-generation-with-past"},
+      {"causal-lm-with-past", "text-generation-with-past"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -251,6 +255,8 @@ std::string infer_task(const fs::path& model_dir) {
   const std::string& a = archs.front();
   if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) {
     auto t = arch->task_for_class(a);
+    // optimum's main_export adds -with-past for a decoder whose config uses the cache (the default).
+    if (t == "text-generation-with-past" && !cfg.get<bool>("use_cache", true)) t = "text-generation";
     if (!t.empty()) return t;
   }
   auto ends = [&](const std::string& suf) {
@@ -268,15 +274,34 @@ std::string infer_task(const fs::path& model_dir) {
                          (tasks.empty() ? std::string() : " (" + tasks + ")"));
 }
 
+const char* decoder_file_name(DecoderFile f) noexcept {
+  switch (f) {
+    case DecoderFile::Model: return "model.onnx";
+    case DecoderFile::Decoder: return "decoder_model.onnx";
+    case DecoderFile::DecoderWithPast: return "decoder_with_past_model.onnx";
+  }
+  return "model.onnx";
+}
+
+namespace {
+bool is_text_generation(const std::string& task) {
+  return task == "text-generation" || task == "text-generation-with-past";
+}
+}  // namespace
+
 BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
-                       const std::function<void(double, const std::string&)>& progress, bool materialize) {
+                       const std::function<void(double, const std::string&)>& progress, bool materialize,
+                       DecoderFile decoder_file) {
   auto report = [&](double f, const std::string& m) {
     if (progress) progress(f, m);
   };
   if (options.opset < 14 || options.opset > 17)
     throw InvalidArgument("opset " + std::to_string(options.opset) + " is not supported (14 to 17)");
 #ifdef ORTFORMERS_HAVE_QUANTIZE
-  if (options.quantize) (void)quantization_preset(*options.quantize);  // InvalidArgument naming the accepted names
+  const std::optional<QuantizeNBitsOptions> int4 = options.quantize ? int4_preset(*options.quantize) : std::nullopt;
+  if (options.quantize && !int4) (void)quantization_preset(*options.quantize);  // InvalidArgument naming the names
+#else
+  const bool int4 = false;
 #endif
   if (!fs::is_directory(model_dir)) throw NotFoundError("model folder " + model_dir.string() + " does not exist");
 
@@ -318,7 +343,9 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   BuildContext ctx(g, cfg, weights);
   // int8 builds on the fused graph: its packed-QKV Attention becomes QAttention, faster than quantising the
   // decomposed attention at every shape measured (docs/export.md: 2.96x vs 2.71x at 1x16, 2.75x vs 2.42x at 32x128).
-  ctx.optimize = options.optimize || options.quantize.has_value();
+  // int4 quantises plain MatMuls only: the fused graph's Attention would keep its weights in float.
+  ctx.optimize = options.optimize || (options.quantize.has_value() && !int4);
+  ctx.quantize = options.quantize.has_value();
   std::int64_t total_layers = cfg.get<std::int64_t>("num_hidden_layers", cfg.get<std::int64_t>("n_layers", 1));
   ctx.on_progress = [&](const std::string& m) {
     // layer i/n -> fraction in [0.1, 0.85]
@@ -331,6 +358,20 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     }
     report(0.1 + 0.75 * frac, "building " + m);
   };
+
+  if (is_text_generation(task)) {
+    if (options.optimize)
+      throw UnsupportedError("--optimize is not available for " + task +
+                             " exports yet (export without it; --quantize int8 works on the plain graph)");
+    const bool with_past = task == "text-generation-with-past";
+    if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
+      throw InvalidArgument("decoder_with_past_model.onnx is a text-generation-with-past graph, not " + task);
+    ctx.decoder.position_ids = decoder_file == DecoderFile::Model;
+    ctx.decoder.past_inputs = with_past && decoder_file != DecoderFile::Decoder;
+    ctx.decoder.present_outputs = with_past;
+  } else if (decoder_file != DecoderFile::Model) {
+    throw InvalidArgument(std::string(decoder_file_name(decoder_file)) + " is a text-generation graph, not " + task);
+  }
 
   BuiltModel out;
   std::vector<std::pair<std::string, std::string>> renames;  // value -> output name
@@ -359,12 +400,20 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   if (materialize || options.quantize) exporters::materialize(out.model, out.deferred);
   if (options.quantize) {
 #ifdef ORTFORMERS_HAVE_QUANTIZE
-    const QuantizeOptions qopt = quantization_preset(*options.quantize);
-    report(0.93, "quantizing (dynamic int8, " + describe(qopt) + ")");
-    quantize_dynamic_int8(out.model, qopt);
+    std::string how;
+    if (int4) {
+      how = describe(*int4);
+      report(0.93, "quantizing (" + how + ")");
+      quantize_matmul_4bits(out.model, *int4);
+    } else {
+      const QuantizeOptions qopt = quantization_preset(*options.quantize);
+      how = describe(qopt);
+      report(0.93, "quantizing (dynamic int8, " + how + ")");
+      quantize_dynamic_int8(out.model, qopt);
+    }
     auto* meta = out.model.add_metadata_props();
     meta->set_key("ortformers.quantization");
-    meta->set_value(*options.quantize + ": " + describe(qopt));
+    meta->set_value(*options.quantize + ": " + how);
 #else
     throw UnsupportedError("--quantize int8 is not available in this build (quantize.hpp missing)");
 #endif
@@ -408,6 +457,7 @@ class ProgressBar {
 
 std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& to, bool sentence_transformers) {
   static const char* files[] = {"config.json",
+                                "generation_config.json",
                                 "preprocessor_config.json",
                                 "tokenizer.json",
                                 "tokenizer_config.json",
@@ -451,16 +501,47 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
-  auto built = build_model(
-      model_dir, options, [&](double f, const std::string& m) { bar.update(f, m); }, /*materialize=*/false);
-  bar.update(0.95, "writing model.onnx");
+  // One graph (model.onnx), or optimum's legacy decoder files for text-generation.
+  std::vector<DecoderFile> files{DecoderFile::Model};
+  if (options.legacy) {
+    std::string task = normalize_task(options.task);
+    if (task == "auto") task = infer_task(model_dir);
+    if (!is_text_generation(task))
+      throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task);
+    files = {DecoderFile::Decoder};
+    if (task == "text-generation-with-past") files.push_back(DecoderFile::DecoderWithPast);
+  }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw RuntimeError("cannot create output folder " + out_dir.string() + ": " + ec.message());
   ExportResult r;
   r.out_dir = out_dir;
-  r.onnx_path = out_dir / "model.onnx";
-  r.onnx_bytes = save_model(built.model, built.deferred, r.onnx_path);
+  BuiltModel built;
+  // The legacy decoders with past are also merged into decoder_model_merged.onnx (as optimum does): both graphs are
+  // then kept in memory, materialised.
+  const bool merge = files.size() == 2;
+  std::vector<onnx::ModelProto> kept;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const double f0 = static_cast<double>(i) / static_cast<double>(files.size() + (merge ? 1 : 0));
+    const double span = 1.0 / static_cast<double>(files.size() + (merge ? 1 : 0));
+    built = build_model(
+        model_dir, options, [&](double f, const std::string& m) { bar.update(f0 + span * f, m); },
+        /*materialize=*/merge, files[i]);
+    const fs::path path = out_dir / decoder_file_name(files[i]);
+    bar.update(f0 + span * 0.95, std::string("writing ") + decoder_file_name(files[i]));
+    r.onnx_bytes += save_model(built.model, built.deferred, path);
+    r.onnx_paths.push_back(path);
+    if (merge) kept.push_back(built.model);
+  }
+  if (merge) {
+    bar.update(0.9, "merging the decoders");
+    auto merged = merge_decoders(kept[0], kept[1]);
+    check_and_infer(merged);
+    const fs::path path = out_dir / "decoder_model_merged.onnx";
+    r.onnx_bytes += save_model(merged, path);
+    r.onnx_paths.push_back(path);
+  }
+  r.onnx_path = r.onnx_paths.front();
   if (options.copy_tokenizer_files)
     r.copied_files = copy_model_files(model_dir, out_dir, built.library_name == "sentence_transformers");
   bar.update(1.0, "done");
@@ -524,7 +605,8 @@ fs::path export_to_cache(const fs::path& model_dir_or_id, const ExportOptions& o
   for (const char* f : {"modules.json", "1_Pooling/config.json"})
     if (fs::exists(model_dir / f)) h.file(model_dir / f);
   h.str(options.task + "|" + std::to_string(options.opset) + "|" + (options.optimize ? "opt" : "") + "|" +
-        options.quantize.value_or("") + "|" + options.library_name + "|" + producer_version());
+        options.quantize.value_or("") + "|" + options.library_name + "|" + (options.legacy ? "legacy" : "") + "|" +
+        producer_version());
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h.h));
 
@@ -536,7 +618,8 @@ fs::path export_to_cache(const fs::path& model_dir_or_id, const ExportOptions& o
   else
     root = fs::temp_directory_path() / "ortformers-exports";
   const auto dir = root / hex;
-  if (fs::exists(dir / "model.onnx") && fs::exists(dir / ".complete")) return dir;
+  if ((fs::exists(dir / "model.onnx") || fs::exists(dir / "decoder_model.onnx")) && fs::exists(dir / ".complete"))
+    return dir;
   const auto tmp = root / (std::string(hex) + ".tmp-" + std::to_string(::getpid()));
   fs::remove_all(tmp);
   export_model(model_dir, tmp, options);

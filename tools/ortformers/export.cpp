@@ -1,4 +1,4 @@
-// ortformers export --model DIR [--task TASK] [--opset N] [--optimize] [--quantize int8] OUT_DIR
+// ortformers export --model DIR [--task TASK] [--opset N] [--optimize] [--quantize int8] [--legacy] OUT_DIR
 // Native ONNX export of a PyTorch checkpoint (safetensors / pytorch_model.bin), optimum's folder layout.
 #include <cstdio>
 #include <iostream>
@@ -18,7 +18,7 @@ struct ExportArgs {
   cli::ModelArgs m;
   std::string out, task = "auto", quantize, library = "auto";
   int opset = 17;
-  bool optimize = false, no_progress = false, quiet = false;
+  bool optimize = false, no_progress = false, quiet = false, legacy = false;
 };
 
 std::string human_bytes(std::uintmax_t b) {
@@ -45,10 +45,14 @@ int export_command(const ExportArgs& a) {
   o.optimize = a.optimize;
   if (!a.quantize.empty()) o.quantize = a.quantize;
   o.library_name = a.library;
+  o.legacy = a.legacy;
   o.progress = !a.no_progress && !a.quiet;
   const auto r = exporters::export_model(a.m.model, a.out, o);
   if (a.quiet) return 0;
+  std::vector<std::string> graphs;
+  for (const auto& p : r.onnx_paths) graphs.push_back(p.filename().string());
   std::cout << "exported " << a.m.model << " -> " << r.onnx_path.string() << "\n"
+            << "  graphs:       " << join(graphs) << "\n"
             << "  architecture: " << r.model_type << "\n"
             << "  task:         " << r.task
             << (r.library_name == "sentence_transformers" ? " (sentence-transformers)" : "") << "\n"
@@ -73,15 +77,22 @@ void register_export(CLI::App& app) {
   cmd->add_option("output", a->out, "output folder (model.onnx, config.json, tokenizer files)")->required();
   cmd->add_option("--task", a->task,
                   "auto (from config.json), feature-extraction, text-classification, token-classification, "
-                  "question-answering, fill-mask, multiple-choice");
+                  "question-answering, fill-mask, multiple-choice, text-generation, text-generation-with-past, "
+                  "image-classification, ... (optimum's task names)");
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");
-  cmd->add_option(
-         "--quantize", a->quantize,
-         "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, arm64")
-      ->check(CLI::IsMember(exporters::quantization_preset_names()));
+  std::vector<std::string> schemes = exporters::quantization_preset_names();
+  schemes.push_back("int4");
+  schemes.push_back("int4_asym");
+  cmd->add_option("--quantize", a->quantize,
+                  "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, "
+                  "arm64; or int4 weights (MatMulNBits, block 32): int4 (symmetric), int4_asym")
+      ->check(CLI::IsMember(schemes));
   cmd->add_option("--library-name", a->library, "auto, transformers or sentence_transformers");
+  cmd->add_flag("--legacy", a->legacy,
+                "text-generation: optimum's legacy files decoder_model.onnx (+ decoder_with_past_model.onnx), "
+                "without position_ids, instead of model.onnx");
   cmd->add_flag("--no-progress", a->no_progress, "no progress bar");
   cmd->add_flag("--quiet", a->quiet, "no progress bar and no summary");
   ortformers::cli::command_actions()["export"] = [a] { return export_command(*a); };

@@ -21,11 +21,15 @@ struct ExportOptions {
   // "transformers": always the transformers form (last_hidden_state); "sentence_transformers": require it.
   std::string library_name = "auto";
   bool copy_tokenizer_files = true;  // copy tokenizer / sentence-transformers files next to model.onnx
+  // text-generation(-with-past) only: optimum's legacy=True layout, decoder_model.onnx (+ decoder_with_past_model.onnx
+  // for -with-past), without position_ids inputs, instead of the one model.onnx of optimum >= 1.14.
+  bool legacy = false;
 };
 
 struct ExportResult {
   std::filesystem::path out_dir;
-  std::filesystem::path onnx_path;
+  std::filesystem::path onnx_path;                // the first graph written (model.onnx, decoder_model.onnx)
+  std::vector<std::filesystem::path> onnx_paths;  // every graph written, in order
   std::string model_type;
   std::string task;
   std::vector<std::string> input_names, output_names;

@@ -19,6 +19,7 @@
 // input can differ slightly between batch sizes; compare quantised outputs with a tolerance, not bit for bit.
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,5 +79,21 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
 // model; NotFoundError when missing.
 QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const std::filesystem::path& out,
                                           const QuantizeOptions& options = {});
+
+// --- weight-only int4 (MatMulNBits) -------------------------------------------------------------------------------
+
+// As onnxruntime's MatMul4BitsQuantizer (block-wise along K, 4-bit, float32 scales; see quantize_nbits.cpp).
+struct QuantizeNBitsOptions {
+  std::int64_t block_size = 32;  // a power of two >= 16
+  bool symmetric = true;         // zero point 8, no zero_points input; false: per-block uint8 zero points
+  std::set<std::string> nodes_to_exclude;
+};
+// "int4" (symmetric) and "int4_asym" (asymmetric), block size 32; nullopt for other names (the int8 presets).
+std::optional<QuantizeNBitsOptions> int4_preset(const std::string& name);
+std::string describe(const QuantizeNBitsOptions& options);
+// Every MatMul whose second input is a float32 [K, N] initializer becomes com.microsoft MatMulNBits (bits 4);
+// activations stay float32. Float weights nothing else reads are removed. Runs the ONNX checker (RuntimeError).
+// In the report, int8_weight_bytes counts the 4-bit blobs, scales and zero points written.
+QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBitsOptions& options = {});
 
 }  // namespace ortformers::exporters

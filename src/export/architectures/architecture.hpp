@@ -88,5 +88,7 @@ std::unique_ptr<Architecture> make_convnext_architecture();
 std::unique_ptr<Architecture> make_deit_architecture();
 std::unique_ptr<Architecture> make_wavlm_architecture();
 std::unique_ptr<Architecture> make_ast_architecture();
+std::unique_ptr<Architecture> make_gpt2_architecture();
+std::unique_ptr<Architecture> make_llama_architecture();
 
 }  // namespace ortformers::exporters

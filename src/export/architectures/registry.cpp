@@ -36,6 +36,8 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_deit_architecture());
     r.push_back(make_wavlm_architecture());
     r.push_back(make_ast_architecture());
+    r.push_back(make_gpt2_architecture());
+    r.push_back(make_llama_architecture());
     return r;
   }();
   return registry;

@@ -51,7 +51,16 @@ struct BuildContext {
   const config::PretrainedConfig& config;
   const Weights& w;
   bool optimize = false;
+  bool quantize = false;  // the graph will be quantised (--quantize): weights shared by Gather and MatMul get a
+                          // transposed MatMul copy the quantiser can replace
   std::function<void(const std::string&)> on_progress;  // optional, called per layer
+
+  // Decoder-only graphs (text-generation): which form to build (see architectures/decoder_family.hpp).
+  struct DecoderForm {
+    bool past_inputs = true;      // past_key_values.<i>.key/value inputs
+    bool present_outputs = true;  // present.<i>.key/value outputs
+    bool position_ids = true;     // a position_ids input (else positions start at the past length)
+  } decoder;
 
   // Values computed once per graph.
   std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent

@@ -1,0 +1,159 @@
+// Llama (transformers 4.31 modeling_llama.py): token embeddings, pre-RMSNorm blocks (input_layernorm, attention with
+// rotary position embeddings on q/k and grouped-query attention (num_key_value_heads), post_attention_layernorm,
+// SwiGLU MLP gate/up/down), final norm, LM head (lm_head.weight, or embed_tokens when tie_word_embeddings).
+// RoPE: the cos/sin tables of LlamaRotaryEmbedding (float32, max_position_embeddings rows), gathered by position_ids;
+// rope_scaling {"type": "linear", "factor": f} divides the positions by f (LlamaLinearScalingRotaryEmbedding).
+// Tasks: text-generation(-with-past) (decoder_family.hpp for the graph forms).
+#include <cmath>
+#include <vector>
+
+#include "export/architectures/common.hpp"
+#include "export/architectures/decoder_family.hpp"
+#include "ortformers/core/error.hpp"
+
+namespace ortformers::exporters {
+
+namespace {
+
+// LlamaRMSNorm: weight * (x * rsqrt(mean(x^2) + eps)).
+std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                     std::int64_t dim, float eps) {
+  auto& g = ctx.g;
+  const std::string wn = prefix + ".weight";
+  auto w = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {dim}));
+  auto sq = g.node(scope, "Pow", {x, g.scalar_f32(2.0f)});
+  auto var = g.node(scope, "ReduceMean", {sq}, {attr("axes", std::vector<std::int64_t>{-1}), attr("keepdims", 1)});
+  auto r = g.node(scope, "Sqrt", {g.node(scope, "Add", {var, g.scalar_f32(eps)})});
+  auto n = g.node(scope, "Mul", {x, g.node(scope, "Reciprocal", {r})});
+  return g.node(scope, "Mul", {w, n});
+}
+
+// rope_scaling: null, or {"type": "linear", "factor": > 0}. Returns the factor (1 without scaling).
+float linear_rope_factor(const config::PretrainedConfig& c) {
+  if (!c.has("rope_scaling")) return 1.0f;
+  const Json& rs = c.json().at("rope_scaling");
+  if (!rs.is_object())
+    throw InvalidArgument(c.source() + ": rope_scaling must be null or an object with type and factor, got " +
+                          rs.dump());
+  const std::string type = rs.contains("type") && rs.at("type").is_string() ? rs.at("type").get<std::string>()
+                           : rs.contains("rope_type") && rs.at("rope_type").is_string()
+                               ? rs.at("rope_type").get<std::string>()
+                               : std::string();
+  if (type != "linear")
+    throw UnsupportedError(c.source() + ": rope_scaling.type '" + type +
+                           "' is not supported by the exporter (supported: linear, or rope_scaling null)");
+  if (!rs.contains("factor") || !rs.at("factor").is_number() || rs.at("factor").get<double>() <= 0)
+    throw InvalidArgument(c.source() + ": rope_scaling.factor must be a number > 0, got " +
+                          (rs.contains("factor") ? rs.at("factor").dump() : std::string("nothing")));
+  return static_cast<float>(rs.at("factor").get<double>());
+}
+
+class Llama : public DecoderArchitecture {
+ public:
+  Llama() : DecoderArchitecture("llama", "model", {"LlamaForCausalLM", "LlamaModel"}) {}
+
+  std::vector<GraphOutput> build_graph(BuildContext& ctx, const std::string& task) const override {
+    if (task != "text-generation" && task != "text-generation-with-past") unsupported_task(task);
+    auto& g = ctx.g;
+    const auto& c = ctx.config;
+    const std::int64_t E = positive_config_int(c, {"hidden_size"});
+    const std::int64_t H = positive_config_int(c, {"num_attention_heads"});
+    const std::int64_t KV = positive_config_int(c, {"num_key_value_heads"}, H);
+    const std::int64_t L = positive_config_int(c, {"num_hidden_layers"});
+    const std::int64_t I = positive_config_int(c, {"intermediate_size"});
+    const std::int64_t V = positive_config_int(c, {"vocab_size"});
+    const std::int64_t NP = positive_config_int(c, {"max_position_embeddings"}, 2048);
+    if (E % H != 0)
+      throw InvalidArgument(c.source() + ": hidden_size " + std::to_string(E) +
+                            " is not a multiple of num_attention_heads " + std::to_string(H));
+    if (H % KV != 0)
+      throw InvalidArgument(c.source() + ": num_attention_heads " + std::to_string(H) +
+                            " is not a multiple of num_key_value_heads " + std::to_string(KV));
+    const std::int64_t D = E / H;
+    if (D % 2 != 0)
+      throw InvalidArgument(c.source() + ": the head size hidden_size / num_attention_heads = " + std::to_string(D) +
+                            " must be even for rotary embeddings");
+    const auto eps = static_cast<float>(c.get<double>("rms_norm_eps", 1e-6));
+    const std::string act = c.get<std::string>("hidden_act", "silu");
+    const auto theta = static_cast<float>(c.get<double>("rope_theta", 10000.0));
+    if (!(theta > 0)) throw InvalidArgument(c.source() + ": rope_theta must be > 0");
+    const float factor = linear_rope_factor(c);
+
+    DecoderGraph dg = decoder_inputs(ctx, {L, H, KV, D, V}, DecoderInputOrder::PastLast);
+    const Tensor& embed = ctx.w.get("embed_tokens.weight", {V, E});
+    const std::string embed_init = ctx.weight(ctx.w.resolve("embed_tokens.weight"), embed);
+    auto h = g.node("/model/embed_tokens", "Gather", {embed_init, dg.input_ids});
+
+    // cos/sin [batch or 1, 1, new, D] for the positions, from tables computed as LlamaRotaryEmbedding does (float32).
+    const std::string rope_key = "rope:" + std::to_string(NP) + ":" + std::to_string(D) + ":" + std::to_string(theta) +
+                                 ":" + std::to_string(factor);
+    auto table = [&](bool sine) {
+      return g.add_float_initializer(
+          rope_key + (sine ? ":sin" : ":cos"), sine ? "rotary_sin" : "rotary_cos", {NP, D},
+          [NP, D, theta, factor, sine](float* dst) {
+            const std::int64_t half = D / 2;
+            for (std::int64_t p = 0; p < NP; ++p) {
+              const float t = static_cast<float>(p) / factor;
+              for (std::int64_t i = 0; i < half; ++i) {
+                const float inv = 1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(D));
+                const float f = t * inv;
+                const auto v =
+                    static_cast<float>(sine ? std::sin(static_cast<double>(f)) : std::cos(static_cast<double>(f)));
+                dst[p * D + i] = v;
+                dst[p * D + half + i] = v;
+              }
+            }
+          });
+    };
+    const std::string rs = "/model/rotary_emb";
+    auto cos = g.node(rs, "Unsqueeze", {g.node(rs, "Gather", {table(false), dg.position_ids}), g.const_i64({1})});
+    auto sin = g.node(rs, "Unsqueeze", {g.node(rs, "Gather", {table(true), dg.position_ids}), g.const_i64({1})});
+    auto rope = [&](const std::string& scope, const std::string& x) {
+      // x * cos + rotate_half(x) * sin, rotate_half(x) = cat(-x[..., D/2:], x[..., :D/2])
+      auto halves = g.node_n(scope, "Split", {x, g.const_i64({D / 2, D / 2})}, 2, {attr("axis", -1)});
+      auto rot = g.node(scope, "Concat", {g.node(scope, "Neg", {halves[1]}), halves[0]}, {attr("axis", -1)});
+      return g.node(scope, "Add", {g.node(scope, "Mul", {x, cos}), g.node(scope, "Mul", {rot, sin})});
+    };
+
+    for (std::int64_t l = 0; l < L; ++l) {
+      const std::string p = "layers." + std::to_string(l), s = "/model/layers." + std::to_string(l);
+      auto a = rms_norm(ctx, s + "/input_layernorm", h, p + ".input_layernorm", E, eps);
+      const std::string at = s + "/self_attn";
+      auto q = linear(ctx, at + "/q_proj", a, p + ".self_attn.q_proj", E, H * D);
+      auto k = linear(ctx, at + "/k_proj", a, p + ".self_attn.k_proj", E, KV * D);
+      auto v = linear(ctx, at + "/v_proj", a, p + ".self_attn.v_proj", E, KV * D);
+      auto q4 = rope(at + "/rotary_q", split_heads(ctx, at + "/query", q, H, D));
+      auto k4 = rope(at + "/rotary_k", split_heads(ctx, at + "/key", k, KV, D));
+      auto v4 = split_heads(ctx, at + "/value", v, KV, D);
+      auto [kk, vv] = decoder_cache(ctx, dg, l, at, k4, v4);
+      auto att = decoder_attention(ctx, dg, at, q4, kk, vv, std::sqrt(static_cast<float>(D)), DecoderMasking::Llama);
+      auto o = linear(ctx, at + "/o_proj", att, p + ".self_attn.o_proj", H * D, E);
+      h = g.node(s, "Add", {h, o});
+      auto m = rms_norm(ctx, s + "/post_attention_layernorm", h, p + ".post_attention_layernorm", E, eps);
+      auto gate =
+          activation(ctx, s + "/mlp/act_fn", linear(ctx, s + "/mlp/gate_proj", m, p + ".mlp.gate_proj", E, I), act);
+      auto up = linear(ctx, s + "/mlp/up_proj", m, p + ".mlp.up_proj", E, I);
+      auto down = linear(ctx, s + "/mlp/down_proj", g.node(s + "/mlp", "Mul", {gate, up}), p + ".mlp.down_proj", I, E);
+      h = g.node(s, "Add", {h, down});
+      report_layer(ctx, l + 1, L);
+    }
+    h = rms_norm(ctx, "/model/norm", h, "norm", E, eps);
+
+    // lm_head.weight, or the embeddings when tied (tie_word_embeddings: the loader restores the alias).
+    const Tensor* head = ctx.w.find_head("lm_head.weight");
+    std::string logits;
+    if (head != nullptr && head->raw_data() == embed.raw_data())
+      logits = tied_lm_head(ctx, h, ctx.w.resolve("embed_tokens.weight"), embed, embed_init);
+    else
+      logits = linear(ctx, "/lm_head", h, "lm_head", E, V, true);
+    return decoder_outputs(dg, logits);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> make_llama_architecture() {
+  return std::make_unique<Llama>();
+}
+
+}  // namespace ortformers::exporters
