@@ -77,12 +77,16 @@ TEST(AdmissionLogic, ABatchHoldsWhatTheModelRunsInAShareOfTheBudget) {
   Admission a(512, 1000ms, 16384);
   a.record_batch(0.5, 1000, 50);  // 0.5 ms a padded token
   EXPECT_EQ(a.batch_token_limit(), static_cast<std::size_t>(Admission::kBatchShare * 1.0 / 0.0005));
+  EXPECT_GT(a.batch_token_limit(), Admission::kMinBatchTokens);
   Admission fast(512, 1000ms, 16384);
   fast.record_batch(0.001, 1000, 50);  // 1 us a token: the share would be 250,000 tokens, max_batch_tokens wins
   EXPECT_EQ(fast.batch_token_limit(), 16384u);
   Admission slow(512, 1000ms, 16384);
-  slow.record_batch(30.0, 10, 1);  // 3 s a token: still one sequence a batch
-  EXPECT_EQ(slow.batch_token_limit(), 1u);
+  slow.record_batch(30.0, 10, 1);  // 3 s a token: the floor, not a batch too small to be efficient
+  EXPECT_EQ(slow.batch_token_limit(), Admission::kMinBatchTokens);
+  Admission tiny(512, 1000ms, 100);  // ... unless max_batch_tokens is lower
+  tiny.record_batch(30.0, 10, 1);
+  EXPECT_EQ(tiny.batch_token_limit(), 100u);
 }
 
 TEST(AdmissionLogic, ThroughputWeighsBatchesByWhatTheyServedNotOneEach) {

@@ -27,7 +27,7 @@ std::size_t Admission::batch_token_limit() const noexcept {
   if (budget_seconds_ <= 0 || per_token <= 0) return max_batch_tokens_;
   const double tokens = std::floor(kBatchShare * budget_seconds_ / per_token);
   if (tokens >= static_cast<double>(max_batch_tokens_)) return max_batch_tokens_;
-  return std::max<std::size_t>(1, static_cast<std::size_t>(tokens));
+  return std::max(std::min(kMinBatchTokens, max_batch_tokens_), static_cast<std::size_t>(tokens));
 }
 
 void Admission::record_batch(double seconds, std::size_t padded_tokens, double requests) noexcept {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "server/errors.hpp"
 
