@@ -33,7 +33,8 @@ void register_serve(CLI::App& app) {
       ->envname("MAX_CONCURRENT_REQUESTS")
       ->capture_default_str();
   cmd->add_option("--max-queue-time-ms", a->max_queue_time_ms,
-                  "admit a request only while the queue's estimated wait is within this, else 429 (0 = off)")
+                  "admit a request only while the queue's wait (estimated from the measured throughput, and the oldest "
+                  "request's) is within this, else 429; a model batch holds at most half of it (0 = off)")
       ->envname("MAX_QUEUE_TIME_MS")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -24,8 +24,9 @@ struct ServerOptions {
   std::string host = "0.0.0.0";  // --hostname / HOSTNAME
   int port = 8080;               // --port / PORT (0 = an ephemeral port, see Server::port())
   std::size_t max_concurrent_requests = 512;
-  // --max-queue-time-ms: a request is admitted only while the queue's estimated wait (requests in flight x the
-  // measured model time per request) is within this budget, else 429 at once; 0 = admission by count only.
+  // --max-queue-time-ms: a request is admitted only while the queue's estimated wait (requests waiting x the
+  // batcher's measured model time per request) and the oldest waiting sequence's wait are within this budget, else
+  // 429 at once; one model batch holds at most half of it. 0 = admission by count only.
   std::chrono::milliseconds max_queue_time{1000};
   std::size_t max_batch_tokens = 16384;  // padded tokens per model batch (batch size x longest sequence)
   std::optional<std::size_t> max_batch_requests;

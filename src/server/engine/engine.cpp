@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 #include "server/errors.hpp"
 
@@ -9,6 +11,10 @@ namespace ortformers::server {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+std::int64_t to_ns(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -26,7 +32,6 @@ struct Engine::Job {
   std::size_t remaining = 0;  // guarded by the engine's batcher thread only
   Clock::time_point enqueued;
   bool first_batch_seen = false;
-  double model_seconds = 0;  // this request's share of the batches its sequences ran in
 };
 
 Engine::Engine(Backend& backend, const ServerOptions& options, Metrics& metrics)
@@ -34,6 +39,7 @@ Engine::Engine(Backend& backend, const ServerOptions& options, Metrics& metrics)
       options_(options),
       metrics_(metrics),
       max_batch_requests_(options.max_batch_requests.value_or(options.max_batch_tokens)),
+      admission_(options.max_concurrent_requests, options.max_queue_time, options.max_batch_tokens),
       workers_(worker_count(options)) {
   batcher_ = std::thread([this] { batcher_loop(); });
 }
@@ -53,35 +59,31 @@ void Engine::stop() {
   workers_.join();
 }
 
-double Engine::estimated_wait_seconds() const noexcept {
-  return static_cast<double>(in_flight_.load(std::memory_order_relaxed)) *
-         request_seconds_.load(std::memory_order_relaxed);
+Admission::State Engine::admission_state() const noexcept {
+  Admission::State s;
+  s.in_flight = in_flight_.load(std::memory_order_relaxed);
+  s.running = running_.load(std::memory_order_relaxed);
+  const std::int64_t oldest = oldest_enqueued_ns_.load(std::memory_order_relaxed);
+  if (oldest != 0) s.oldest_wait_seconds = std::max(0.0, 1e-9 * static_cast<double>(to_ns(Clock::now()) - oldest));
+  return s;
 }
 
-// Below this many requests in flight the wait budget never refuses: the per-request cost is measured at the batch
-// sizes the current concurrency gives, so a budget shorter than one small batch would otherwise hold concurrency at
-// one or two requests, batches at that size and throughput at its lowest (measured: 64 closed-loop clients got 1.1
-// sentences/s instead of 20 with a 500 ms budget on a loaded 2-core machine).
-constexpr std::size_t kAlwaysAdmitted = 8;
+double Engine::estimated_wait_seconds() const noexcept {
+  return admission_.estimated_wait_seconds(admission_state());
+}
 
 bool Engine::would_admit() const noexcept {
-  const std::size_t n = in_flight_.load(std::memory_order_relaxed);
-  if (n >= options_.max_concurrent_requests) return false;
-  const double budget = std::chrono::duration<double>(options_.max_queue_time).count();
-  return budget <= 0 || n < kAlwaysAdmitted || estimated_wait_seconds() <= budget;
+  return admission_.admits(admission_state());
 }
 
 void Engine::admit() {
+  // The count bound, and the wait for the work ahead of this request (estimated from the batcher's throughput, and
+  // the oldest waiting sequence's measured wait) against --max-queue-time-ms: a request that would wait too long is
+  // refused now, while refusing is cheap.
   const std::size_t before = in_flight_.fetch_add(1);
-  if (before >= options_.max_concurrent_requests) {
-    in_flight_.fetch_sub(1);
-    throw ServerError(ErrorType::Overloaded, "Model is overloaded");
-  }
-  // The queue's estimated wait for this request (those ahead of it x the model time per request) against the
-  // budget: a request that would wait longer than --max-queue-time-ms is refused now, while refusing is cheap.
-  const double budget = std::chrono::duration<double>(options_.max_queue_time).count();
-  const double wait = static_cast<double>(before) * request_seconds_.load(std::memory_order_relaxed);
-  if (budget > 0 && before >= kAlwaysAdmitted && wait > budget) {
+  Admission::State state = admission_state();
+  state.in_flight = before;
+  if (!admission_.admits(state)) {
     in_flight_.fetch_sub(1);
     throw ServerError(ErrorType::Overloaded, "Model is overloaded");
   }
@@ -142,6 +144,7 @@ void Engine::enqueue(std::shared_ptr<Job> job) {
     }
     job->remaining = job->sequences.size();
     job->enqueued = Clock::now();
+    if (queue_.empty()) oldest_enqueued_ns_.store(to_ns(job->enqueued), std::memory_order_relaxed);
     for (std::size_t i = 0; i < job->sequences.size(); ++i)
       queue_.push_back({job, i, std::max<std::size_t>(1, job->sequences[i].ids.size()), job->enqueued});
     metrics_.set_gauge("te_queue_size", static_cast<double>(queue_.size()));
@@ -150,9 +153,17 @@ void Engine::enqueue(std::shared_ptr<Job> job) {
 }
 
 std::vector<Engine::Pending> Engine::next_batch() {
-  // The oldest sequence always goes; then the waiting sequences closest to its length, while the padded size
-  // (count x longest) stays within the token budget and the count within max_batch_requests.
-  std::vector<std::size_t> order(queue_.size());
+  // The oldest sequence always goes; then, among the oldest sequences holding about two batches of tokens (the
+  // window), those closest to its length, while the padded size (count x longest) stays within the token budget
+  // (max_batch_tokens, and what the model runs in a share of the wait budget: Admission::batch_token_limit) and the
+  // count within max_batch_requests. The window keeps the order nearly first-come first-served: a sequence of an
+  // unusual length is never overtaken by newer work beyond the window (with the whole queue as candidates it was, for
+  // seconds under overload, while newer sequences closer to each anchor's length went first).
+  const std::size_t max_tokens = admission_.batch_token_limit();
+  std::size_t window = 0;
+  for (std::size_t tokens = 0; window < queue_.size() && (window == 0 || tokens < 2 * max_tokens); ++window)
+    tokens += queue_[window].length;
+  std::vector<std::size_t> order(window);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   const std::size_t anchor = queue_.front().length;
   std::stable_sort(order.begin() + 1, order.end(), [&](std::size_t a, std::size_t b) {
@@ -164,11 +175,11 @@ std::vector<Engine::Pending> Engine::next_batch() {
   std::size_t count = 0, longest = 0;
   for (std::size_t i : order) {
     const std::size_t l = std::max(longest, queue_[i].length);
-    if (count > 0 && ((count + 1) * l > options_.max_batch_tokens || count + 1 > max_batch_requests_)) continue;
+    if (count > 0 && ((count + 1) * l > max_tokens || count + 1 > max_batch_requests_)) continue;
     take[i] = true;
     ++count;
     longest = l;
-    if (count >= max_batch_requests_ || count * longest >= options_.max_batch_tokens) break;
+    if (count >= max_batch_requests_ || count * longest >= max_tokens) break;
   }
   std::vector<Pending> batch;
   std::deque<Pending> rest;
@@ -199,6 +210,7 @@ void Engine::batcher_loop() {
           if (stopping_) break;
         }
         batch = next_batch();
+        oldest_enqueued_ns_.store(queue_.empty() ? 0 : to_ns(queue_.front().enqueued), std::memory_order_relaxed);
         metrics_.set_gauge("te_queue_size", static_cast<double>(queue_.size()));
       }
     }
@@ -223,6 +235,7 @@ void Engine::batcher_loop() {
     if (--p.job->remaining == 0) finish(p.job);
   }
   queue_.clear();
+  oldest_enqueued_ns_.store(0, std::memory_order_relaxed);
   for (auto& e : exclusive_) post([done = std::move(e.done), stopped] { done(Json(), stopped); });
   exclusive_.clear();
 }
@@ -238,6 +251,13 @@ void Engine::run_batch(std::vector<Pending> batch) {
       metrics_.observe("te_request_queue_duration", seconds_since(p.enqueued));
     }
   }
+  {
+    std::vector<const Job*> jobs;
+    for (const auto& p : batch) jobs.push_back(p.job.get());
+    std::sort(jobs.begin(), jobs.end());
+    running_.store(static_cast<std::size_t>(std::unique(jobs.begin(), jobs.end()) - jobs.begin()),
+                   std::memory_order_relaxed);
+  }
   metrics_.observe("te_batch_next_size", static_cast<double>(batch.size()));
   metrics_.observe("te_batch_next_tokens", static_cast<double>(batch.size() * longest));
   const auto t0 = Clock::now();
@@ -252,13 +272,10 @@ void Engine::run_batch(std::vector<Pending> batch) {
   }
   const double dt = seconds_since(t0);
   metrics_.observe("te_batch_inference_duration", dt);
-  std::size_t batch_tokens = 0;
-  for (const auto& p : batch) batch_tokens += p.length;
+  double requests = 0;  // requests served, a request of k sequences counting 1/k per sequence
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& job = batch[i].job;
-    // Each sequence's share of the batch time, by its tokens: what the request cost the model.
-    job->model_seconds +=
-        dt * static_cast<double>(batch[i].length) / static_cast<double>(std::max<std::size_t>(1, batch_tokens));
+    requests += 1.0 / static_cast<double>(job->sequences.size());
     if (error) {
       if (!job->result.error) job->result.error = error;
     } else {
@@ -266,14 +283,11 @@ void Engine::run_batch(std::vector<Pending> batch) {
     }
     if (--job->remaining == 0) {
       metrics_.observe("te_request_inference_duration", dt);
-      // Exponential average over the last ~20 requests: follows a change of load or of request size within a
-      // fraction of a second at the rates where admission by wait matters.
-      const double prev = request_seconds_.load(std::memory_order_relaxed);
-      request_seconds_.store(prev == 0 ? job->model_seconds : 0.95 * prev + 0.05 * job->model_seconds,
-                             std::memory_order_relaxed);
       finish(job);
     }
   }
+  admission_.record_batch(dt, batch.size() * longest, requests);
+  running_.store(0, std::memory_order_relaxed);
 }
 
 void Engine::finish(const std::shared_ptr<Job>& job) {

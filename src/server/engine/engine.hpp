@@ -1,13 +1,15 @@
 #pragma once
-// The engine: admission (at most max_concurrent_requests in flight, and only while the queue's estimated wait is
-// within max_queue_time, else Overloaded at once), tokenization on worker
-// threads, the only queue, and the batcher that cuts model batches by a budget of padded tokens (batch size x
-// longest sequence <= max_batch_tokens, <= max_batch_requests), grouping similar lengths; the oldest waiting sequence
-// is always in the next batch, so nothing waits behind newer requests. One backend thread runs the batches.
+// The engine: admission (at most max_concurrent_requests in flight, and only while the queue's estimated wait from
+// the batcher's measured throughput is within max_queue_time, else Overloaded at once: see admission.hpp),
+// tokenization on worker threads, the only queue, and the batcher that cuts model batches by a budget of padded
+// tokens (batch size x longest sequence <= max_batch_tokens and <= what the model runs in half the wait budget,
+// <= max_batch_requests), grouping similar lengths; the oldest waiting sequence is always in the next batch, so
+// nothing waits behind newer requests. One backend thread runs the batches.
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -18,6 +20,7 @@
 
 #include "ortformers/server/options.hpp"
 #include "server/backend/backend.hpp"
+#include "server/engine/admission.hpp"
 #include "server/metrics.hpp"
 
 namespace ortformers::server {
@@ -42,9 +45,12 @@ class Engine {
   // What admit() would answer now, without taking a slot: the cheap check the network threads make before a
   // request's body is parsed. False when admitting one more request would exceed either bound.
   bool would_admit() const noexcept;
-  // The wait a request admitted now can expect before its model time: requests in flight x the model time one
-  // request has been taking (an exponential average over completed requests); 0 until one has completed.
+  // The wait a request admitted now can expect: requests in flight and not in the running batch x the batcher's
+  // measured model time per request; 0 until a batch has run.
   double estimated_wait_seconds() const noexcept;
+  // What admission decides on: in flight, in the running batch, the oldest waiting sequence's wait.
+  Admission::State admission_state() const noexcept;
+  const Admission& admission() const noexcept { return admission_; }
 
   // Runs `prepare` (tokenization and validation; may throw ServerError) on a worker thread, batches its sequences,
   // then calls `done` on a worker thread with every output in order.
@@ -81,7 +87,9 @@ class Engine {
   Metrics& metrics_;
   std::size_t max_batch_requests_;
   std::atomic<std::size_t> in_flight_{0};
-  std::atomic<double> request_seconds_{0};  // model time per completed request, exponential average
+  Admission admission_;
+  std::atomic<std::size_t> running_{0};              // requests in the running batch
+  std::atomic<std::int64_t> oldest_enqueued_ns_{0};  // steady_clock time of the oldest queued sequence, 0 = none
   boost::asio::thread_pool workers_;
   std::mutex mu_;
   std::condition_variable cv_;
