@@ -1,0 +1,47 @@
+#pragma once
+// What transformers 4.31's WhisperForConditionalGeneration.generate does before GenerationMixin.generate: the
+// `language` / `task` / `return_timestamps` arguments become forced_decoder_ids (with 4.31's precedence: config.json's
+// forced_decoder_ids, then generation_config's, then the call's; language / task rebuild them), and
+// return_timestamps adds WhisperTimeStampLogitsProcessor. The call's other kwargs then update the config as
+// generate() does (a forced_decoder_ids kwarg replaces the list: language detection is then the model's free choice,
+// not restricted to language tokens, as in 4.31).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ortformers/core/json.hpp"
+#include "ortformers/generation/generation_config.hpp"
+#include "ortformers/generation/logits_processors.hpp"
+
+namespace ortformers::generation {
+
+struct WhisperGenerateArgs {
+  std::optional<bool> return_timestamps;
+  std::optional<std::string> language;  // "en", "english", "<|en|>" (any case)
+  std::optional<std::string> task;      // "transcribe" or "translate"
+  std::optional<bool> is_multilingual;
+};
+
+struct WhisperGeneration {
+  GenerationConfig config;               // what generate() gets (the call's kwargs applied)
+  LogitsProcessorList logits_processor;  // WhisperTimeStampLogitsProcessor when return_timestamps
+  Json unused_kwargs = Json::object();   // kwargs that are not GenerationConfig fields
+};
+
+// `generation_config`: the model's (generation_config.json); `model_config_forced_decoder_ids`: config.json's
+// forced_decoder_ids (nullopt when absent or null); `kwargs`: the other generate() keyword arguments.
+// InvalidArgument with transformers' text for an unknown language or task.
+WhisperGeneration prepare_whisper_generation(
+    GenerationConfig generation_config,
+    const std::optional<std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>>>&
+        model_config_forced_decoder_ids,
+    const WhisperGenerateArgs& args, const Json& kwargs = Json::object());
+
+// tokenization_whisper.py's LANGUAGES (code -> name, 4.31's 99 languages) and TO_LANGUAGE_CODE (name -> code, with
+// the aliases), in transformers' order.
+const std::vector<std::pair<std::string, std::string>>& whisper_languages();
+const std::vector<std::pair<std::string, std::string>>& whisper_to_language_code();
+
+}  // namespace ortformers::generation
