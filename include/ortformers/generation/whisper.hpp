@@ -39,9 +39,4 @@ WhisperGeneration prepare_whisper_generation(
         model_config_forced_decoder_ids,
     const WhisperGenerateArgs& args, const Json& kwargs = Json::object());
 
-// tokenization_whisper.py's LANGUAGES (code -> name, 4.31's 99 languages) and TO_LANGUAGE_CODE (name -> code, with
-// the aliases), in transformers' order.
-const std::vector<std::pair<std::string, std::string>>& whisper_languages();
-const std::vector<std::pair<std::string, std::string>>& whisper_to_language_code();
-
 }  // namespace ortformers::generation

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "generation/processors/common.hpp"
+#include "ortformers/tokenizers/whisper.hpp"
 
 namespace ortformers::generation {
 
@@ -82,58 +83,6 @@ void WhisperTimeStampLogitsProcessor::operator()(const TokenMatrix& input_ids, S
   }
 }
 
-const std::vector<std::pair<std::string, std::string>>& whisper_languages() {
-  static const std::vector<std::pair<std::string, std::string>> v = {
-      {"en", "english"},        {"zh", "chinese"},     {"de", "german"},        {"es", "spanish"},
-      {"ru", "russian"},        {"ko", "korean"},      {"fr", "french"},        {"ja", "japanese"},
-      {"pt", "portuguese"},     {"tr", "turkish"},     {"pl", "polish"},        {"ca", "catalan"},
-      {"nl", "dutch"},          {"ar", "arabic"},      {"sv", "swedish"},       {"it", "italian"},
-      {"id", "indonesian"},     {"hi", "hindi"},       {"fi", "finnish"},       {"vi", "vietnamese"},
-      {"he", "hebrew"},         {"uk", "ukrainian"},   {"el", "greek"},         {"ms", "malay"},
-      {"cs", "czech"},          {"ro", "romanian"},    {"da", "danish"},        {"hu", "hungarian"},
-      {"ta", "tamil"},          {"no", "norwegian"},   {"th", "thai"},          {"ur", "urdu"},
-      {"hr", "croatian"},       {"bg", "bulgarian"},   {"lt", "lithuanian"},    {"la", "latin"},
-      {"mi", "maori"},          {"ml", "malayalam"},   {"cy", "welsh"},         {"sk", "slovak"},
-      {"te", "telugu"},         {"fa", "persian"},     {"lv", "latvian"},       {"bn", "bengali"},
-      {"sr", "serbian"},        {"az", "azerbaijani"}, {"sl", "slovenian"},     {"kn", "kannada"},
-      {"et", "estonian"},       {"mk", "macedonian"},  {"br", "breton"},        {"eu", "basque"},
-      {"is", "icelandic"},      {"hy", "armenian"},    {"ne", "nepali"},        {"mn", "mongolian"},
-      {"bs", "bosnian"},        {"kk", "kazakh"},      {"sq", "albanian"},      {"sw", "swahili"},
-      {"gl", "galician"},       {"mr", "marathi"},     {"pa", "punjabi"},       {"si", "sinhala"},
-      {"km", "khmer"},          {"sn", "shona"},       {"yo", "yoruba"},        {"so", "somali"},
-      {"af", "afrikaans"},      {"oc", "occitan"},     {"ka", "georgian"},      {"be", "belarusian"},
-      {"tg", "tajik"},          {"sd", "sindhi"},      {"gu", "gujarati"},      {"am", "amharic"},
-      {"yi", "yiddish"},        {"lo", "lao"},         {"uz", "uzbek"},         {"fo", "faroese"},
-      {"ht", "haitian creole"}, {"ps", "pashto"},      {"tk", "turkmen"},       {"nn", "nynorsk"},
-      {"mt", "maltese"},        {"sa", "sanskrit"},    {"lb", "luxembourgish"}, {"my", "myanmar"},
-      {"bo", "tibetan"},        {"tl", "tagalog"},     {"mg", "malagasy"},      {"as", "assamese"},
-      {"tt", "tatar"},          {"haw", "hawaiian"},   {"ln", "lingala"},       {"ha", "hausa"},
-      {"ba", "bashkir"},        {"jw", "javanese"},    {"su", "sundanese"},
-  };
-  return v;
-}
-
-const std::vector<std::pair<std::string, std::string>>& whisper_to_language_code() {
-  static const std::vector<std::pair<std::string, std::string>> v = [] {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& [code, name] : whisper_languages()) out.emplace_back(name, code);
-    for (const auto& [alias, code] : std::vector<std::pair<std::string, std::string>>{{"burmese", "my"},
-                                                                                      {"valencian", "ca"},
-                                                                                      {"flemish", "nl"},
-                                                                                      {"haitian", "ht"},
-                                                                                      {"letzeburgesch", "lb"},
-                                                                                      {"pushto", "ps"},
-                                                                                      {"panjabi", "pa"},
-                                                                                      {"moldavian", "ro"},
-                                                                                      {"moldovan", "ro"},
-                                                                                      {"sinhalese", "si"},
-                                                                                      {"castilian", "es"}})
-      out.emplace_back(alias, code);
-    return out;
-  }();
-  return v;
-}
-
 namespace {
 
 std::string py_str_list(const std::vector<std::string>& v) {
@@ -196,7 +145,7 @@ WhisperGeneration prepare_whisper_generation(
             "https://github.com/huggingface/transformers/issues/25084#issuecomment-1664398224");
       const std::string& lang = *g.language;
       std::string token;
-      const auto& names = whisper_to_language_code();
+      const auto& names = tokenizers::whisper_to_language_code();
       auto by_name = std::find_if(names.begin(), names.end(), [&](const auto& p) { return p.first == lang; });
       auto by_code = std::find_if(names.begin(), names.end(), [&](const auto& p) { return p.second == lang; });
       if (lookup(*g.lang_to_id, lang))
