@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "causal_lm_graphs.hpp"
+#include "decoder_common.hpp"
 #include "model_resolution.hpp"
 #include "ortformers/core/error.hpp"
 
@@ -17,14 +18,6 @@ constexpr const char* kMerged = "decoder_model_merged.onnx";
 constexpr const char* kDecoder = "decoder_model.onnx";
 constexpr const char* kWithPast = "decoder_with_past_model.onnx";
 constexpr const char* kModel = "model.onnx";
-
-// `name` in base or base/onnx (optimum and the hub layouts put the graphs in either).
-std::optional<fs::path> find_named(const fs::path& base, const std::string& name) {
-  for (const fs::path& p : {base / name, base / "onnx" / name}) {
-    if (fs::is_regular_file(p)) return p;
-  }
-  return std::nullopt;
-}
 
 bool has_past_inputs(const runtime::Session& s) {
   return std::any_of(s.inputs().begin(), s.inputs().end(),
@@ -242,29 +235,7 @@ ORTModelForCausalLM ORTModelForCausalLM::from_pretrained(const std::string& mode
 // --- shared helpers -------------------------------------------------------------------------------------------
 
 Tensor ORTModelForCausalLM::Graphs::check_input_ids(const Tensor& input_ids, const char* what) const {
-  if (!input_ids.defined()) throw InvalidArgument(std::string(what) + ": input_ids is required");
-  if (input_ids.rank() != 2) {
-    throw InvalidArgument(std::string(what) + ": input_ids must be [batch, sequence_length], got shape " +
-                          shape_to_string(input_ids.shape()));
-  }
-  if (input_ids.dtype() != DType::Int64 && input_ids.dtype() != DType::Int32) {
-    throw InvalidArgument(std::string(what) + ": input_ids must be int64 (or int32), got " +
-                          dtype_name(input_ids.dtype()));
-  }
-  if (input_ids.numel() == 0) {
-    throw InvalidArgument(std::string(what) + ": input_ids is empty (shape " + shape_to_string(input_ids.shape()) +
-                          "): at least one token per row is needed");
-  }
-  Tensor ids = input_ids.dtype() == DType::Int64 ? input_ids : input_ids.to(DType::Int64);
-  if (vocab > 0) {
-    for (std::int64_t id : ids.span<std::int64_t>()) {
-      if (id < 0 || id >= vocab) {
-        throw InvalidArgument(std::string(what) + ": token id " + std::to_string(id) + " out of range [0, " +
-                              std::to_string(vocab) + ")");
-      }
-    }
-  }
-  return ids;
+  return check_token_ids(input_ids, vocab, what);
 }
 
 Tensor ORTModelForCausalLM::Graphs::check_attention_mask(const Tensor& mask, std::int64_t rows, std::int64_t past_len,
@@ -326,33 +297,6 @@ Tensor position_ids_from_mask(const Tensor& attention_mask, std::int64_t new_len
     }
   }
   return Tensor::from_vector(std::move(pos), {rows, new_len});
-}
-
-Tensor last_position_logits(const Tensor& logits) {
-  if (logits.rank() != 3 || logits.dim(1) == 0) {
-    throw RuntimeError("logits output has shape " + shape_to_string(logits.shape()) +
-                       "; expected [batch, sequence_length, vocab]");
-  }
-  const std::int64_t rows = logits.dim(0), seq = logits.dim(1), vocab = logits.dim(2);
-  std::vector<float> out(static_cast<std::size_t>(rows * vocab));
-  if (logits.dtype() == DType::Float32) {
-    const float* src = logits.data<float>();
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::memcpy(out.data() + r * vocab, src + (r * seq + seq - 1) * vocab, sizeof(float) * vocab);
-    }
-  } else if (logits.dtype() == DType::Float16) {
-    const Float16* src = logits.data<Float16>();
-    for (std::int64_t r = 0; r < rows; ++r) {
-      for (std::int64_t v = 0; v < vocab; ++v)
-        out[r * vocab + v] = half_to_float(src[(r * seq + seq - 1) * vocab + v].bits);
-    }
-  } else {
-    const auto all = logits.to_float_vector();
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::copy_n(all.begin() + (r * seq + seq - 1) * vocab, vocab, out.begin() + r * vocab);
-    }
-  }
-  return Tensor::from_vector(std::move(out), {rows, vocab});
 }
 
 // --- ORTModelForCausalLM --------------------------------------------------------------------------------------

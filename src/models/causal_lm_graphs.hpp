@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "decoder_common.hpp"
 #include "ortformers/models/causal_lm.hpp"
 #include "ortformers/runtime/session.hpp"
 
@@ -47,9 +48,6 @@ struct ORTModelForCausalLM::Graphs {
 // transformers 4.31 prepare_inputs_for_generation: cumsum(mask, -1) - 1, 1 where mask == 0; the last new_len
 // columns. mask: int64 [rows, total].
 Tensor position_ids_from_mask(const Tensor& attention_mask, std::int64_t new_len);
-
-// A [rows, vocab] float32 copy of the last position of logits [rows, seq, vocab] (any float dtype).
-Tensor last_position_logits(const Tensor& logits);
 
 // The DecoderStep of ORTModelForCausalLM (causal_lm_cache.cpp).
 std::unique_ptr<DecoderStep> make_causal_lm_step(std::shared_ptr<const ORTModelForCausalLM::Graphs> graphs,

@@ -13,9 +13,12 @@
 #include "ortformers/models/causal_lm.hpp"
 #include "support/cli.hpp"
 #include "support/fixtures.hpp"
+#include "support/generative_reference.hpp"
 
 using namespace ortformers;
 using namespace ortformers::models;
+using ortformers::testing::compare_logits;
+using ortformers::testing::int_tensor;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,61 +52,6 @@ const Json& forward_entry(const Json& ref, const std::string& id) {
   for (const auto& e : ref.at("forward"))
     if (e.at("id") == id) return e;
   throw std::runtime_error("no forward entry " + id);
-}
-
-Tensor int_tensor(const Json& rows) {
-  std::vector<std::int64_t> flat;
-  for (const auto& r : rows)
-    for (const auto& v : r) flat.push_back(v.get<std::int64_t>());
-  const auto b = static_cast<std::int64_t>(rows.size());
-  return Tensor::from_vector(std::move(flat), {b, b ? static_cast<std::int64_t>(rows[0].size()) : 0});
-}
-
-// Compares actual logits [b, s, V] with a reference logits entry ([b, s_ref, columns] + topk) at the reference's
-// last s positions: every stored column and every top-k value within kTol, and the same argmax. Returns the max
-// difference.
-double compare_logits(const Tensor& actual, const Json& ref) {
-  EXPECT_EQ(actual.rank(), 3u);
-  if (actual.rank() != 3) return INFINITY;
-  const auto shape = ref.at("shape").get<Shape>();
-  const std::int64_t b = actual.dim(0), s = actual.dim(1), vocab = actual.dim(2);
-  EXPECT_EQ(b, shape[0]);
-  const std::int64_t s_ref = shape[1], offset = s_ref - s;
-  EXPECT_GE(offset, 0);
-  if (b != shape[0] || offset < 0) return INFINITY;
-  const auto values = actual.to_float_vector();
-  const auto at = [&](std::int64_t row, std::int64_t pos, std::int64_t id) {
-    return static_cast<double>(values[static_cast<std::size_t>((row * s + pos) * vocab + id)]);
-  };
-  double worst = 0;
-  const Json& data = ref.at("data");
-  if (ref.contains("columns")) {
-    const auto columns = ref.at("columns").get<std::vector<std::int64_t>>();
-    const auto nc = static_cast<std::int64_t>(columns.size());
-    for (std::int64_t r = 0; r < b; ++r)
-      for (std::int64_t p = 0; p < s; ++p)
-        for (std::int64_t c = 0; c < nc; ++c)
-          worst = std::max(worst,
-                           std::fabs(at(r, p, columns[c]) - data[((r * s_ref) + p + offset) * nc + c].get<double>()));
-    const Json& topk = ref.at("topk");
-    for (std::int64_t r = 0; r < b; ++r) {
-      for (std::int64_t p = 0; p < s; ++p) {
-        const auto ids = topk.at("indices")[r][p + offset].get<std::vector<std::int64_t>>();
-        const auto vals = topk.at("values")[r][p + offset].get<std::vector<double>>();
-        for (std::size_t k = 0; k < ids.size(); ++k) worst = std::max(worst, std::fabs(at(r, p, ids[k]) - vals[k]));
-        std::int64_t best = 0;
-        for (std::int64_t v = 1; v < vocab; ++v)
-          if (at(r, p, v) > at(r, p, best)) best = v;
-        EXPECT_EQ(best, ids[0]) << "argmax of row " << r << " position " << p;
-      }
-    }
-  } else {
-    for (std::int64_t r = 0; r < b; ++r)
-      for (std::int64_t p = 0; p < s; ++p)
-        for (std::int64_t v = 0; v < vocab; ++v)
-          worst = std::max(worst, std::fabs(at(r, p, v) - data[((r * s_ref) + p + offset) * vocab + v].get<double>()));
-  }
-  return worst;
 }
 
 ORTModelForCausalLM load(const fs::path& fixtures, const Case& c, bool io_binding = true) {
