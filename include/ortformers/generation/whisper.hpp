@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "ortformers/core/json.hpp"
+#include "ortformers/generation/generate.hpp"
 #include "ortformers/generation/generation_config.hpp"
 #include "ortformers/generation/logits_processors.hpp"
+#include "ortformers/models/speech_seq2seq.hpp"
 
 namespace ortformers::generation {
 
@@ -38,5 +40,17 @@ WhisperGeneration prepare_whisper_generation(
     const std::optional<std::vector<std::pair<std::int64_t, std::optional<std::int64_t>>>>&
         model_config_forced_decoder_ids,
     const WhisperGenerateArgs& args, const Json& kwargs = Json::object());
+
+// WhisperForConditionalGeneration.generate (4.31) on an ORTModelForSpeechSeq2Seq: `inputs` are the encoder inputs
+// (input_features [batch, 80, 3000]); `generation_config` the model's (GenerationConfig::from_pretrained of its
+// folder when omitted); `kwargs` the other generate() keyword arguments (max_new_tokens, num_beams,
+// forced_decoder_ids, suppress_tokens, ...; InvalidArgument "The following `model_kwargs` are not used by the model"
+// for unknown ones). Sequences start with <|startoftranscript|> and the forced tokens, as transformers returns them.
+GenerateOutput generate_whisper(const models::ORTModelForSpeechSeq2Seq& model, const TensorMap& inputs,
+                                const GenerationConfig& generation_config, const WhisperGenerateArgs& args,
+                                const Json& kwargs = Json::object(), GenerateOptions options = {});
+GenerateOutput generate_whisper(const models::ORTModelForSpeechSeq2Seq& model, const TensorMap& inputs,
+                                const WhisperGenerateArgs& args, const Json& kwargs = Json::object(),
+                                GenerateOptions options = {});
 
 }  // namespace ortformers::generation
