@@ -358,6 +358,14 @@ SpeechRecognitionResult AutomaticSpeechRecognitionPipeline::operator()(const std
   return r;
 }
 
+std::vector<Json> AutomaticSpeechRecognitionPipeline::call_batch(const std::vector<Json>& inputs, const Json& kwargs) {
+  const bool listable =
+      std::all_of(inputs.begin(), inputs.end(), [](const Json& in) { return in.is_string() || in.is_object(); });
+  if (!whisper_ || !listable || inputs.empty()) return Pipeline::call_batch(inputs, kwargs);
+  const Json out = call_whisper(Json(inputs), kwargs);
+  return std::vector<Json>(out.begin(), out.end());
+}
+
 Json AutomaticSpeechRecognitionPipeline::call(const Json& input, const Json& kwargs) {
   if (whisper_) return call_whisper(input, kwargs);
   check_kwargs(kwargs, {"return_timestamps", "chunk_length_s", "stride_length_s"}, task());

@@ -5,16 +5,20 @@
 // {"sequences": [[...]]}, with output_scores=true also "scores" (per step, rows x vocab: the processed scores) and,
 // for beam methods, "sequences_scores"; -inf / inf / nan are written as the strings "-inf", "inf", "nan".
 // --stream (one text input): prints the text as it is generated (TextStreamer), no JSON.
+// Whisper models (config.json model_type "whisper"): lines {"audio": path | [paths]} or {"input_features": ...},
+// see generate_whisper.hpp.
 #include <cmath>
 #include <iostream>
 #include <set>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "generate_whisper.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/generation/streamers.hpp"
 #include "ortformers/models/causal_lm.hpp"
+#include "ortformers/pipelines/automatic_speech_recognition.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 
 namespace {
@@ -105,6 +109,10 @@ int generate_command(const GenerateArgs& a) {
   const Json options = cli::parse_options(a.options);
   const std::vector<Json> inputs = cli::read_inputs(a.inputs_file, {});
   if (inputs.empty()) throw InvalidArgument("generate: no inputs: give --inputs FILE.jsonl");
+  if (pipelines::is_whisper_model(a.m.model, {.model = a.m.model_options(), .tokenizer = {}, .output_dir = "."})) {
+    if (a.stream) throw InvalidArgument("generate --stream: not available for Whisper (audio inputs)");
+    return cli::generate_whisper_lines(a.m, options, inputs);
+  }
   models::CausalLMOptions mo;
   mo.base = a.m.model_options();
   const auto model = models::ORTModelForCausalLM::from_pretrained(a.m.model, mo);

@@ -71,6 +71,8 @@ class AutomaticSpeechRecognitionPipeline : public Pipeline {
   // or a list of paths/dicts. kwargs: return_timestamps ("char" | "word" | false), chunk_length_s,
   // stride_length_s (a number or [left, right]). Output {"text"} (+ "chunks": [{"text", "timestamp": [s, e]}]).
   Json call(const Json& input, const Json& kwargs = Json::object()) override;
+  // Whisper: the inputs go through one call, so that batch_size batches chunks across inputs as transformers does.
+  std::vector<Json> call_batch(const std::vector<Json>& inputs, const Json& kwargs = Json::object()) override;
   const models::ORTModel& model() const override;
   bool is_whisper() const noexcept { return whisper_ != nullptr; }
 
