@@ -1,6 +1,8 @@
 // WhisperFeatureExtractor against transformers 4.31's input_features of whisper-tiny.json.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "ortformers/core/error.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "ortformers/preprocessing/audio_feature_extractor.hpp"
@@ -31,7 +33,7 @@ TEST(WhisperFeatureExtractor, InputFeaturesMatchTransformers) {
     ASSERT_EQ(t.shape(), (Shape{static_cast<std::int64_t>(clips.size()), 80, 3000}));
     const double worst =
         compare_sampled(t.to_vector<float>(), entry.at("input_features"), 1e-4, entry.at("id").get<std::string>());
-    RecordProperty("max_abs_diff_" + entry.at("id").get<std::string>(), std::to_string(worst));
+    std::cout << "whisper-tiny input_features " << entry.at("id").get<std::string>() << ": max diff " << worst << "\n";
     ++checked;
   }
   EXPECT_EQ(checked, 2);
