@@ -8,5 +8,6 @@ void bind_models(pybind11::module_& m);
 void bind_tokenizers(pybind11::module_& m);
 void bind_pipelines(pybind11::module_& m);
 void bind_generation(pybind11::module_& m);
+void bind_whisper(pybind11::module_& m);
 
 }  // namespace ortformers::python
