@@ -250,7 +250,17 @@ Json GenerationConfig::update(const Json& kwargs) {
   Json unused = Json::object();
   if (kwargs.is_null()) return unused;
   if (!kwargs.is_object()) throw InvalidArgument("GenerationConfig.update: expected a JSON object, got " + dump(kwargs));
+  // Whisper's fields are attributes of a Whisper generation config only (transformers' update() sets what hasattr()
+  // finds): for other models they stay unused kwargs, as in 4.31.
+  static const std::vector<std::string> whisper_keys = {
+      "language", "task", "return_timestamps", "is_multilingual", "lang_to_id", "task_to_id", "no_timestamps_token_id",
+      "max_initial_timestamp_index", "alignment_heads", "num_frames"};
+  const bool whisper = no_timestamps_token_id || lang_to_id || task_to_id;
   for (const auto& [k, v] : kwargs.items()) {
+    if (!whisper && std::find(whisper_keys.begin(), whisper_keys.end(), k) != whisper_keys.end()) {
+      unused[k] = v;
+      continue;
+    }
     if (set_field(*this, k, v)) {
       if (k == "max_length" && !v.is_null()) max_length_set_by_call = true;
     } else {

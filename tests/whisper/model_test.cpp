@@ -183,3 +183,29 @@ TEST(WhisperGenerate, BadInputIsTransformersError) {
 }
 
 }  // namespace
+
+namespace {
+
+// Whisper's generate arguments are not GenerationConfig fields of other models (4.31 reports them as unused).
+TEST(WhisperGenerationConfig, WhisperKeysOnlyForWhisperConfigs) {
+  generation::GenerationConfig gpt2;
+  gpt2.eos_token_id = {50256};
+  const Json unused = gpt2.update({{"language", "en"}, {"return_timestamps", true}, {"max_new_tokens", 3}});
+  EXPECT_TRUE(unused.contains("language"));
+  EXPECT_TRUE(unused.contains("return_timestamps"));
+  EXPECT_EQ(gpt2.max_new_tokens, 3);
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  auto whisper = generation::GenerationConfig::from_pretrained(fixtures / "onnx" / "whisper-tiny");
+  ASSERT_TRUE(whisper.no_timestamps_token_id);
+  EXPECT_EQ(*whisper.no_timestamps_token_id, 50363);
+  EXPECT_EQ(whisper.lang_to_id->size(), 99u);
+  EXPECT_TRUE(whisper.update({{"return_timestamps", true}}).empty());
+  EXPECT_TRUE(whisper.return_timestamps);
+  // The timestamp processor's begin index follows the forced ids (4.31: len + 2, minus one after <|notimestamps|>).
+  whisper.forced_decoder_ids = {{{1, 50259}, {2, 50359}, {3, 50363}}};
+  EXPECT_EQ(generation::WhisperTimeStampLogitsProcessor(whisper).begin_index(), 4);
+  whisper.forced_decoder_ids = {{{1, 50259}, {2, 50359}}};
+  EXPECT_EQ(generation::WhisperTimeStampLogitsProcessor(whisper).begin_index(), 4);
+}
+
+}  // namespace
