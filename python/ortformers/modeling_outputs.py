@@ -71,5 +71,10 @@ class CausalLMOutputWithPast(ModelOutput):
     """logits [batch, seq, vocab_size], past_key_values (one (key, value) pair per layer; None without cache)."""
 
 
+class Seq2SeqLMOutput(ModelOutput):
+    """logits [batch, decoder_seq, vocab_size], past_key_values (one (self key, self value, cross key, cross value)
+    tuple per layer; None without cache), encoder_last_hidden_state."""
+
+
 class GenerateOutput(ModelOutput):
     """generate(return_dict_in_generate=True): sequences, scores (output_scores), sequences_scores, beam_indices."""

@@ -10,6 +10,10 @@ from .modeling_ort import ORTModel, ORTModelForFeatureExtraction, model_options
 from .tokenization import PreTrainedTokenizer
 
 
+# Pipelines that batch (pad) their inputs themselves in C++.
+_GENERATIVE_TASKS = {"text-generation", "text2text-generation", "summarization", "translation"}
+
+
 def _location(model):
     """(folder, ModelOptions) that load the same ONNX file as an ORTModel object."""
     path = os.path.abspath(model.model_path)
@@ -22,7 +26,10 @@ def _location(model):
 
 
 def _pipeline_options(model, tokenizer, model_kwargs, output_dir):
-    if isinstance(model, ORTModel):
+    if isinstance(model, ORTModel) and hasattr(model._core, "encoder_path"):
+        # An encoder-decoder: its folder (the encoder / decoder files are chosen as from_pretrained chose them).
+        folder, mo = os.path.abspath(str(model._core.model_dir)), model_options()
+    elif isinstance(model, ORTModel):
         folder, mo = _location(model)
     else:
         folder, mo = os.fspath(model), model_options(**(model_kwargs or {}))
@@ -69,7 +76,7 @@ class TaskPipeline(Pipeline):
         b = self._batch_size(batch_size)
         if isinstance(inputs, tuple):
             inputs = list(inputs)
-        if self.task == "text-generation":
+        if self.task in _GENERATIVE_TASKS or self.task.startswith("translation"):
             # The C++ pipeline pads and batches itself (left padding on the tokenizer's side).
             if b > 1:
                 kwargs["batch_size"] = b
@@ -149,7 +156,7 @@ def pipeline(task=None, model=None, tokenizer=None, batch_size=None, device=None
     if kwargs:
         raise TypeError(f"pipeline() got unexpected keyword arguments {sorted(kwargs)}")
     tasks = supported_tasks()
-    if task not in tasks:
+    if task not in tasks and not (isinstance(task, str) and task.startswith("translation_")):
         raise KeyError(f"Unknown task {task}, available tasks are {tasks}")
     if model is None:
         raise ValueError("pipeline(): pass model= (an ORTModel object, a model folder or a hub id); ortformers "

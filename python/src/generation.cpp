@@ -76,6 +76,50 @@ PastKeyValues past_from_python(const py::handle& value) {
 
 }  // namespace
 
+py::dict generate_with(const models::GenerativeModel& self, const std::filesystem::path& model_dir,
+                       const py::handle& inputs, const py::handle& config_dict, const py::handle& kwargs,
+                       const py::handle& streamer) {
+  TensorMap feed = tensors_from_mapping(inputs);
+  generation::GenerationConfig config = config_dict.is_none()
+                                            ? generation::GenerationConfig::from_pretrained(model_dir)
+                                            : generation::GenerationConfig::from_json(json_from_python(config_dict));
+  const Json unused = config.update(json_from_python(kwargs));
+  if (!unused.empty()) {
+    std::string names;
+    for (const auto& [k, v] : unused.items()) names += (names.empty() ? "'" : ", '") + k + "'";
+    throw InvalidArgument("The following `model_kwargs` are not used by the model: [" + names +
+                          "] (note: typos in the generate arguments will also show up in this list)");
+  }
+  std::vector<std::string> warnings;
+  generation::GenerateOptions go;
+  go.warnings = &warnings;
+  std::unique_ptr<PyStreamer> py_streamer;
+  if (!streamer.is_none()) {
+    if (py::isinstance<generation::BaseStreamer>(streamer)) {
+      go.streamer = streamer.cast<generation::BaseStreamer*>();
+    } else {
+      py_streamer = std::make_unique<PyStreamer>(py::reinterpret_borrow<py::object>(streamer));
+      go.streamer = py_streamer.get();
+    }
+  }
+  generation::GenerateOutput out;
+  {
+    py::gil_scoped_release release;
+    out = generation::generate(self, feed, config, go);
+  }
+  py::dict result;
+  result["sequences"] = tensor_to_numpy(out.sequences);
+  if (config.output_scores) {
+    py::list scores;
+    for (const auto& s : out.scores) scores.append(tensor_to_numpy(s));
+    result["scores"] = py::tuple(scores);
+    if (out.sequences_scores.defined()) result["sequences_scores"] = tensor_to_numpy(out.sequences_scores);
+    if (out.beam_indices.defined()) result["beam_indices"] = tensor_to_numpy(out.beam_indices);
+  }
+  result["warnings"] = warnings;
+  return result;
+}
+
 void bind_generation(py::module_& m) {
   py::class_<generation::BaseStreamer>(m, "BaseStreamer");
   py::class_<PyTextStreamer, generation::BaseStreamer>(m, "TextStreamer")
@@ -137,45 +181,7 @@ void bind_generation(py::module_& m) {
           "generate",
           [](const ORTModelForCausalLM& self, const py::handle& inputs, const py::handle& config_dict,
              const py::handle& kwargs, const py::handle& streamer) {
-            TensorMap feed = tensors_from_mapping(inputs);
-            generation::GenerationConfig config =
-                config_dict.is_none() ? generation::GenerationConfig::from_pretrained(self.model_dir())
-                                      : generation::GenerationConfig::from_json(json_from_python(config_dict));
-            const Json unused = config.update(json_from_python(kwargs));
-            if (!unused.empty()) {
-              std::string names;
-              for (const auto& [k, v] : unused.items()) names += (names.empty() ? "'" : ", '") + k + "'";
-              throw InvalidArgument("The following `model_kwargs` are not used by the model: [" + names +
-                                    "] (note: typos in the generate arguments will also show up in this list)");
-            }
-            std::vector<std::string> warnings;
-            generation::GenerateOptions go;
-            go.warnings = &warnings;
-            std::unique_ptr<PyStreamer> py_streamer;
-            if (!streamer.is_none()) {
-              if (py::isinstance<generation::BaseStreamer>(streamer)) {
-                go.streamer = streamer.cast<generation::BaseStreamer*>();
-              } else {
-                py_streamer = std::make_unique<PyStreamer>(py::reinterpret_borrow<py::object>(streamer));
-                go.streamer = py_streamer.get();
-              }
-            }
-            generation::GenerateOutput out;
-            {
-              py::gil_scoped_release release;
-              out = generation::generate(self, feed, config, go);
-            }
-            py::dict result;
-            result["sequences"] = tensor_to_numpy(out.sequences);
-            if (config.output_scores) {
-              py::list scores;
-              for (const auto& s : out.scores) scores.append(tensor_to_numpy(s));
-              result["scores"] = py::tuple(scores);
-              if (out.sequences_scores.defined()) result["sequences_scores"] = tensor_to_numpy(out.sequences_scores);
-              if (out.beam_indices.defined()) result["beam_indices"] = tensor_to_numpy(out.beam_indices);
-            }
-            result["warnings"] = warnings;
-            return result;
+            return generate_with(self, self.model_dir(), inputs, config_dict, kwargs, streamer);
           },
           py::arg("inputs"), py::arg("generation_config"), py::arg("kwargs"), py::arg("streamer"));
 

@@ -12,6 +12,7 @@ PYBIND11_MODULE(_ortformers, m) {
   ortformers::python::bind_pipelines(m);
   ortformers::python::bind_generation(m);
   ortformers::python::bind_whisper(m);
+  ortformers::python::bind_seq2seq(m);
   m.def("ort_version", &ortformers::runtime::ort_version);
   m.def(
       "to_lists",

@@ -30,6 +30,15 @@ std::string detect_task(const models::ORTModel& model) {
       {"LMHeadModel", "text-generation"},  // GPT2LMHeadModel, GPTJ..., OpenAIGPTLMHeadModel
   };
   if (fs::exists(dir / "modules.json")) return "sentence-embeddings";
+  // A text encoder-decoder (T5, BART, Marian, mBART, Pegasus, ...): optimum's text2text-generation export.
+  if (cfg.get<bool>("is_encoder_decoder", false)) {
+    for (const auto& arch : cfg.architectures()) {
+      const bool text = arch.ends_with("ForConditionalGeneration") || arch == "MarianMTModel";
+      const bool other = arch.find("Whisper") != std::string::npos || arch.find("Speech") != std::string::npos ||
+                         arch.find("Pix2Struct") != std::string::npos || arch.find("Vision") != std::string::npos;
+      if (text && !other) return "text2text-generation";
+    }
+  }
   for (const auto& arch : cfg.architectures()) {
     for (const auto& [suffix, task] : suffixes) {
       if (arch.ends_with(suffix)) {

@@ -9,6 +9,7 @@
 #include "ortformers/core/error.hpp"
 #include "ortformers/hub/constants.hpp"
 #include "ortformers/hub/hub.hpp"
+#include "ortformers/pipelines/text2text_generation.hpp"
 
 namespace ortformers::pipelines {
 
@@ -60,7 +61,12 @@ PipelineFactory find_factory(const std::string& task) {
     std::string canonical = task;
     if (auto a = r.aliases.find(task); a != r.aliases.end()) canonical = a->second;
     if (auto f = r.factories.find(canonical); f != r.factories.end()) factory = f->second;
+    // translation_XX_to_YY: the translation pipeline (4.31 check_task), which reads the task from its options.
+    if (!factory && canonical.rfind("translation", 0) == 0) {
+      if (auto f = r.factories.find("translation"); f != r.factories.end()) factory = f->second;
+    }
   }
+  if (factory && task.rfind("translation", 0) == 0) check_translation_task(task);
   if (!factory) {
     std::string list;
     for (const auto& t : supported_tasks()) list += (list.empty() ? "" : ", ") + t;
@@ -84,7 +90,10 @@ bool has_onnx_file(const fs::path& dir) {
 std::unique_ptr<Pipeline> pipeline(const std::string& task, const std::string& model_id_or_path,
                                    const PipelineOptions& options) {
   if (model_id_or_path.empty()) return pipeline(task, options);  // transformers' model=None
-  return find_factory(task)(model_id_or_path, options);
+  const auto factory = find_factory(task);
+  PipelineOptions o = options;
+  if (o.task.empty()) o.task = task;
+  return factory(model_id_or_path, o);
 }
 
 std::optional<DefaultModel> default_model(const std::string& task) {
@@ -102,6 +111,11 @@ std::optional<DefaultModel> default_model(const std::string& task) {
       {"image-classification", {"google/vit-base-patch16-224", "5dca96d"}},
       {"image-segmentation", {"facebook/detr-resnet-50-panoptic", "fc15262"}},
       {"image-to-image", {"caidas/swin2SR-classical-sr-x2-64", "4aaedcb"}},
+      {"summarization", {"sshleifer/distilbart-cnn-12-6", "a4f8f3e"}},
+      {"text2text-generation", {"t5-base", "686f1db"}},
+      {"translation_en_to_fr", {"t5-base", "686f1db"}},
+      {"translation_en_to_de", {"t5-base", "686f1db"}},
+      {"translation_en_to_ro", {"t5-base", "686f1db"}},
   };
   const auto it = defaults.find(canonical_task(task));
   if (it == defaults.end()) return std::nullopt;
@@ -111,11 +125,22 @@ std::optional<DefaultModel> default_model(const std::string& task) {
 std::unique_ptr<Pipeline> pipeline(const std::string& task, const PipelineOptions& options) {
   const auto factory = find_factory(task);
   const auto def = default_model(task);
+  if (!def && task == "translation") {
+    throw InvalidArgument("The task defaults can't be correctly selected. You probably meant \"translation_XX_to_YY\"");
+  }
+  if (!def && task.rfind("translation_", 0) == 0) {
+    check_translation_task(task);
+    const auto options_start = task.find('_') + 1;
+    const auto to = task.find("_to_");
+    throw InvalidArgument("The task does not provide any default models for options ('" +
+                          task.substr(options_start, to - options_start) + "', '" + task.substr(to + 4) + "')");
+  }
   if (!def) {
     throw InvalidArgument("pipeline('" + task + "'): no model given, and transformers has no default model for " +
                           "this task; give one (a folder or a hub id, --model on the command line)");
   }
   PipelineOptions o = options;
+  if (o.task.empty()) o.task = task;
   if (o.model.revision.empty() || o.model.revision == "main") o.model.revision = def->revision;
   std::cerr << "No model was supplied, defaulted to " << def->id << " and revision " << o.model.revision
             << " (https://huggingface.co/" << def->id << ").\n"

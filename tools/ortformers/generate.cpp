@@ -1,9 +1,12 @@
 // ortformers generate --model M [--option KEY=JSON ...] --inputs FILE.jsonl [--stream]
-// model.generate() of a causal language model. Each input line: {"input_ids": [...] | [[...], ...],
-// "attention_mask": ...} or {"text": "..." | ["...", ...]} (tokenized as tokenizer(text), left padding for a list),
-// plus an optional "parameters" object of generate kwargs (over the --option ones). Each output line:
-// {"sequences": [[...]]}, with output_scores=true also "scores" (per step, rows x vocab: the processed scores) and,
-// for beam methods, "sequences_scores"; -inf / inf / nan are written as the strings "-inf", "inf", "nan".
+// model.generate() of a causal language model (ORTModelForCausalLM) or of a text encoder-decoder
+// (ORTModelForSeq2SeqLM: a folder with encoder_model.onnx / config.json is_encoder_decoder). Each input line:
+// {"input_ids": [...] | [[...], ...], "attention_mask": ...} or {"text": "..." | ["...", ...]} (tokenized as
+// tokenizer(text), padded on the tokenizer's side for a list): the prompt of a causal LM, the encoder's input of a
+// seq2seq model; plus an optional "parameters" object of generate kwargs (over the --option ones). Each output line:
+// {"sequences": [[...]]} (for seq2seq models the decoder's sequences, starting with the decoder start token), with
+// output_scores=true also "scores" (per step, rows x vocab: the processed scores) and, for beam methods,
+// "sequences_scores"; -inf / inf / nan are written as the strings "-inf", "inf", "nan".
 // --stream (one text input): prints the text as it is generated (TextStreamer), no JSON.
 // Whisper models (config.json model_type "whisper"): lines {"audio": path | [paths]} or {"input_features": ...},
 // see generate_whisper.hpp.
@@ -18,6 +21,7 @@
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/generation/streamers.hpp"
 #include "ortformers/models/causal_lm.hpp"
+#include "ortformers/models/seq2seq_lm.hpp"
 #include "ortformers/pipelines/automatic_speech_recognition.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 
@@ -99,6 +103,38 @@ std::pair<Tensor, Tensor> encode_texts(const tokenizers::PreTrainedTokenizer& to
   return {Tensor::from_vector(std::move(ids), shape), Tensor::from_vector(std::move(mask), shape)};
 }
 
+// A text encoder-decoder folder: config.json's is_encoder_decoder, or an encoder_model.onnx (in it or onnx/).
+bool is_seq2seq_folder(const std::string& model) {
+  namespace fs = std::filesystem;
+  const fs::path dir(model);
+  if (!fs::is_directory(dir)) return false;
+  if (fs::exists(dir / "encoder_model.onnx") || fs::exists(dir / "onnx" / "encoder_model.onnx")) return true;
+  if (fs::exists(dir / "config.json")) {
+    const Json cfg = read_json_file(dir / "config.json");
+    return cfg.is_object() && cfg.value("is_encoder_decoder", false);
+  }
+  return false;
+}
+
+// The model generate() runs: ORTModelForSeq2SeqLM for a text encoder-decoder folder, else ORTModelForCausalLM.
+struct LoadedModel {
+  std::shared_ptr<const models::GenerativeModel> model;
+  std::filesystem::path dir;
+};
+LoadedModel load_generative(const cli::ModelArgs& m) {
+  if (is_seq2seq_folder(m.model)) {
+    models::Seq2SeqLMOptions so;
+    so.base = m.model_options();
+    auto s2s =
+        std::make_shared<models::ORTModelForSeq2SeqLM>(models::ORTModelForSeq2SeqLM::from_pretrained(m.model, so));
+    return {s2s, s2s->model_dir()};
+  }
+  models::CausalLMOptions mo;
+  mo.base = m.model_options();
+  auto lm = std::make_shared<models::ORTModelForCausalLM>(models::ORTModelForCausalLM::from_pretrained(m.model, mo));
+  return {lm, lm->model_dir()};
+}
+
 std::string python_list(const std::vector<std::string>& items) {
   std::string s = "[";
   for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", '" : "'") + items[i] + "'";
@@ -113,15 +149,14 @@ int generate_command(const GenerateArgs& a) {
     if (a.stream) throw InvalidArgument("generate --stream: not available for Whisper (audio inputs)");
     return cli::generate_whisper_lines(a.m, options, inputs);
   }
-  models::CausalLMOptions mo;
-  mo.base = a.m.model_options();
-  const auto model = models::ORTModelForCausalLM::from_pretrained(a.m.model, mo);
-  const auto base_config = generation::GenerationConfig::from_pretrained(model.model_dir());
+  const LoadedModel loaded = load_generative(a.m);
+  const models::GenerativeModel& model = *loaded.model;
+  const auto base_config = generation::GenerationConfig::from_pretrained(loaded.dir);
   std::unique_ptr<tokenizers::PreTrainedTokenizer> tokenizer;
   auto get_tokenizer = [&]() -> const tokenizers::PreTrainedTokenizer& {
     if (!tokenizer) {
       tokenizer = std::make_unique<tokenizers::PreTrainedTokenizer>(tokenizers::AutoTokenizer::from_pretrained(
-          a.tokenizer.empty() ? model.model_dir() : std::filesystem::path(a.tokenizer)));
+          a.tokenizer.empty() ? loaded.dir : std::filesystem::path(a.tokenizer)));
     }
     return *tokenizer;
   };
@@ -189,7 +224,9 @@ int generate_command(const GenerateArgs& a) {
                                                             /*skip_special_tokens=*/true, &std::cout);
       go.streamer = streamer.get();
     }
-    const auto out = generation::generate(model, ids, mask, config, go);
+    TensorMap model_inputs{{"input_ids", ids}};
+    if (mask.defined()) model_inputs.emplace("attention_mask", mask);
+    const auto out = generation::generate(model, model_inputs, config, go);
     for (const auto& w : warnings)
       if (printed.insert(w).second) std::cerr << w << "\n";  // each warning once
     if (a.stream) {
@@ -234,7 +271,8 @@ int generate_command(const GenerateArgs& a) {
 void register_generate(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   auto* cmd = app.add_subcommand(
-      "generate", "model.generate() of a causal language model: one {\"sequences\": ...} JSON line per input line");
+      "generate",
+      "model.generate() of a causal LM or a text encoder-decoder: one {\"sequences\": ...} JSON line per input line");
   cmd->add_option("--model", args->m.model, "model folder or hub id")->required();
   using namespace ortformers::cli;
   add_model_options(*cmd, args->m, kRevision | kFileName | kThreads | kExport | kCacheDir);

@@ -19,6 +19,7 @@ struct PipelineOptions {
   models::ModelOptions model;              // from_pretrained options (file_name, export, session options, ...)
   std::string tokenizer;                   // tokenizer folder/file ("" = the model folder)
   std::filesystem::path output_dir = ".";  // where pipelines that produce files (images) write them
+  std::string task;  // the task as asked (set by pipeline(): e.g. translation_en_to_de); "" = the class's own
 };
 
 class Pipeline {
