@@ -145,7 +145,9 @@ int generate_command(const GenerateArgs& a) {
   const Json options = cli::parse_options(a.options);
   const std::vector<Json> inputs = cli::read_inputs(a.inputs_file, {});
   if (inputs.empty()) throw InvalidArgument("generate: no inputs: give --inputs FILE.jsonl");
-  if (pipelines::is_whisper_model(a.m.model, {.model = a.m.model_options(), .tokenizer = {}, .output_dir = "."})) {
+  pipelines::PipelineOptions whisper_check;
+  whisper_check.model = a.m.model_options();
+  if (pipelines::is_whisper_model(a.m.model, whisper_check)) {
     if (a.stream) throw InvalidArgument("generate --stream: not available for Whisper (audio inputs)");
     return cli::generate_whisper_lines(a.m, options, inputs);
   }
