@@ -13,6 +13,7 @@ void bind_models(pybind11::module_& m);
 void bind_tokenizers(pybind11::module_& m);
 void bind_pipelines(pybind11::module_& m);
 void bind_generation(pybind11::module_& m);
+void bind_whisper(pybind11::module_& m);
 void bind_seq2seq(pybind11::module_& m);
 void bind_vision2seq(pybind11::module_& m);
 

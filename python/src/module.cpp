@@ -11,6 +11,7 @@ PYBIND11_MODULE(_ortformers, m) {
   ortformers::python::bind_tokenizers(m);
   ortformers::python::bind_pipelines(m);
   ortformers::python::bind_generation(m);
+  ortformers::python::bind_whisper(m);
   ortformers::python::bind_seq2seq(m);
   ortformers::python::bind_vision2seq(m);
   m.def("ort_version", &ortformers::runtime::ort_version);

@@ -150,6 +150,26 @@ bool set_field(GenerationConfig& c, const std::string& key, const Json& v) {
       }
       c.forced_decoder_ids = std::move(ids);
     }
+  } else if (key == "lang_to_id" || key == "task_to_id") {
+    auto& f = key == "lang_to_id" ? c.lang_to_id : c.task_to_id;
+    if (null) f.reset();
+    else {
+      if (!v.is_object()) bad_type(key, v, "a map from strings to token ids");
+      std::vector<std::pair<std::string, std::int64_t>> m;
+      for (const auto& [k, id] : v.items()) m.emplace_back(k, get_int(key, id));
+      f = std::move(m);
+    }
+  } else if (key == "no_timestamps_token_id") opt_int(c.no_timestamps_token_id);
+  else if (key == "max_initial_timestamp_index") opt_int(c.max_initial_timestamp_index);
+  else if (key == "is_multilingual") c.is_multilingual = null ? std::nullopt : std::optional(get_bool(key, v));
+  else if (key == "return_timestamps") c.return_timestamps = null ? false : get_bool(key, v);
+  else if (key == "language" || key == "task") {
+    auto& f = key == "language" ? c.language : c.task;
+    if (null) f.reset();
+    else if (v.is_string()) f = v.get<std::string>();
+    else bad_type(key, v, "a string");
+  } else if (key == "alignment_heads" || key == "num_frames") {
+    // Whisper's token-level timestamps (cross-attention weights): not returned by exported graphs.
   } else if (key == "sequence_bias") {
     if (null) c.sequence_bias.reset();
     else c.sequence_bias = get_sequence_bias(v);
@@ -186,7 +206,8 @@ const std::vector<std::string>& generation_config_keys() {
       "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens", "forced_decoder_ids",
       "sequence_bias", "guidance_scale", "num_return_sequences", "output_attentions", "output_hidden_states",
       "output_scores", "return_dict_in_generate", "pad_token_id", "bos_token_id", "eos_token_id",
-      "encoder_no_repeat_ngram_size", "decoder_start_token_id", "seed"};
+      "encoder_no_repeat_ngram_size", "decoder_start_token_id", "seed", "lang_to_id", "task_to_id",
+      "no_timestamps_token_id", "max_initial_timestamp_index", "is_multilingual", "return_timestamps"};
   return keys;
 }
 
@@ -229,7 +250,17 @@ Json GenerationConfig::update(const Json& kwargs) {
   Json unused = Json::object();
   if (kwargs.is_null()) return unused;
   if (!kwargs.is_object()) throw InvalidArgument("GenerationConfig.update: expected a JSON object, got " + dump(kwargs));
+  // Whisper's fields are attributes of a Whisper generation config only (transformers' update() sets what hasattr()
+  // finds): for other models they stay unused kwargs, as in 4.31.
+  static const std::vector<std::string> whisper_keys = {
+      "language", "task", "return_timestamps", "is_multilingual", "lang_to_id", "task_to_id", "no_timestamps_token_id",
+      "max_initial_timestamp_index", "alignment_heads", "num_frames"};
+  const bool whisper = no_timestamps_token_id || lang_to_id || task_to_id;
   for (const auto& [k, v] : kwargs.items()) {
+    if (!whisper && std::find(whisper_keys.begin(), whisper_keys.end(), k) != whisper_keys.end()) {
+      unused[k] = v;
+      continue;
+    }
     if (set_field(*this, k, v)) {
       if (k == "max_length" && !v.is_null()) max_length_set_by_call = true;
     } else {
@@ -298,6 +329,19 @@ Json GenerationConfig::to_json() const {
   if (eos_token_id.size() > 1) j["eos_token_id"] = eos_token_id;
   if (decoder_start_token_id) j["decoder_start_token_id"] = *decoder_start_token_id;
   if (seed) j["seed"] = *seed;
+  auto id_map = [](const std::vector<std::pair<std::string, std::int64_t>>& m) {
+    Json o = Json::object();
+    for (const auto& [k, id] : m) o[k] = id;
+    return o;
+  };
+  if (lang_to_id) j["lang_to_id"] = id_map(*lang_to_id);
+  if (task_to_id) j["task_to_id"] = id_map(*task_to_id);
+  if (no_timestamps_token_id) j["no_timestamps_token_id"] = *no_timestamps_token_id;
+  if (max_initial_timestamp_index) j["max_initial_timestamp_index"] = *max_initial_timestamp_index;
+  if (is_multilingual) j["is_multilingual"] = *is_multilingual;
+  if (return_timestamps) j["return_timestamps"] = true;
+  if (language) j["language"] = *language;
+  if (task) j["task"] = *task;
   return j;
 }
 

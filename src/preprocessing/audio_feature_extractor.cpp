@@ -7,9 +7,14 @@ namespace ortformers::preprocessing {
 AudioFeatureExtractor AudioFeatureExtractor::from_pretrained(const std::filesystem::path& dir_or_file) {
   const auto path = std::filesystem::is_directory(dir_or_file) ? dir_or_file / "preprocessor_config.json" : dir_or_file;
   const Json j = read_json_file(path);
-  if (j.is_object() && j.contains("feature_extractor_type") && j.at("feature_extractor_type").is_string() &&
-      j.at("feature_extractor_type").get<std::string>() == "ASTFeatureExtractor")
+  const std::string type =
+      j.is_object() && j.contains("feature_extractor_type") && j.at("feature_extractor_type").is_string()
+          ? j.at("feature_extractor_type").get<std::string>()
+          : "";
+  if (type == "ASTFeatureExtractor")
     return AudioFeatureExtractor(ASTFeatureExtractor(ASTFeatureExtractorConfig::from_json(j, path.string())));
+  if (type == "WhisperFeatureExtractor")
+    return AudioFeatureExtractor(WhisperFeatureExtractor(WhisperFeatureExtractorConfig::from_json(j, path.string())));
   return AudioFeatureExtractor(Wav2Vec2FeatureExtractor(FeatureExtractorConfig::from_json(j, path.string())));
 }
 
@@ -18,7 +23,8 @@ int AudioFeatureExtractor::sampling_rate() const noexcept {
 }
 
 std::string AudioFeatureExtractor::type() const {
-  return ast() != nullptr ? "ASTFeatureExtractor" : "Wav2Vec2FeatureExtractor";
+  if (ast() != nullptr) return "ASTFeatureExtractor";
+  return whisper() != nullptr ? "WhisperFeatureExtractor" : "Wav2Vec2FeatureExtractor";
 }
 
 TensorMap AudioFeatureExtractor::operator()(const std::vector<std::vector<float>>& waveforms) const {

@@ -10,6 +10,8 @@
 // Image-to-text folders (ORTModelForVision2Seq / ORTModelForPix2Struct): {"images": [path, ...], "parameters": ...}
 // (see generate_images.hpp); the sequences start with the decoder start token.
 // --stream (one text input): prints the text as it is generated (TextStreamer), no JSON.
+// Whisper models (config.json model_type "whisper"): lines {"audio": path | [paths]} or {"input_features": ...},
+// see generate_whisper.hpp.
 #include <cmath>
 #include <iostream>
 #include <set>
@@ -17,11 +19,13 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "generate_images.hpp"
+#include "generate_whisper.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/generation/streamers.hpp"
 #include "ortformers/models/causal_lm.hpp"
 #include "ortformers/models/seq2seq_lm.hpp"
+#include "ortformers/pipelines/automatic_speech_recognition.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 
 namespace {
@@ -148,6 +152,12 @@ int generate_command(const GenerateArgs& a) {
   const Json options = cli::parse_options(a.options);
   const std::vector<Json> inputs = cli::read_inputs(a.inputs_file, {});
   if (inputs.empty()) throw InvalidArgument("generate: no inputs: give --inputs FILE.jsonl");
+  pipelines::PipelineOptions whisper_check;
+  whisper_check.model = a.m.model_options();
+  if (pipelines::is_whisper_model(a.m.model, whisper_check)) {
+    if (a.stream) throw InvalidArgument("generate --stream: not available for Whisper (audio inputs)");
+    return cli::generate_whisper_lines(a.m, options, inputs);
+  }
   const LoadedModel loaded = load_generative(a.m);
   const models::GenerativeModel& model = *loaded.model;
   const auto base_config = generation::GenerationConfig::from_pretrained(loaded.dir);

@@ -56,6 +56,15 @@ struct GenerationConfig {
   std::optional<std::vector<std::pair<std::vector<std::int64_t>, double>>> sequence_bias;
   std::optional<double> guidance_scale;  // classifier-free guidance: refused by generate()
   std::int64_t encoder_no_repeat_ngram_size = 0;
+  // Whisper (WhisperForConditionalGeneration's generation_config.json; unset = absent, as hasattr() in transformers)
+  std::optional<std::vector<std::pair<std::string, std::int64_t>>> lang_to_id;  // "<|en|>" -> id (sorted by key)
+  std::optional<std::vector<std::pair<std::string, std::int64_t>>> task_to_id;  // "transcribe" -> id
+  std::optional<std::int64_t> no_timestamps_token_id;
+  std::optional<std::int64_t> max_initial_timestamp_index;
+  std::optional<bool> is_multilingual;
+  bool return_timestamps = false;
+  std::optional<std::string> language;  // set by Whisper's generate(language=...)
+  std::optional<std::string> task;      // set by Whisper's generate(task=...)
   // Outputs
   std::int64_t num_return_sequences = 1;
   bool output_scores = false;

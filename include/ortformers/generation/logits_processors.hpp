@@ -322,6 +322,23 @@ class EtaLogitsWarper : public LogitsProcessor {
   std::int64_t min_tokens_to_keep_;
 };
 
+// ---- Whisper timestamps (processors/whisper.cpp): transformers 4.31's WhisperTimeStampLogitsProcessor, built from
+// the generation config (eos_token_id, no_timestamps_token_id, forced_decoder_ids, max_initial_timestamp_index).
+class WhisperTimeStampLogitsProcessor : public LogitsProcessor {
+ public:
+  explicit WhisperTimeStampLogitsProcessor(const GenerationConfig& generate_config);
+  std::string name() const override { return "WhisperTimeStampLogitsProcessor"; }
+  void operator()(const TokenMatrix& input_ids, ScoresRef scores, const ProcessorContext&) const override;
+  std::int64_t begin_index() const noexcept { return begin_index_; }
+
+ private:
+  std::int64_t eos_token_id_;
+  std::int64_t no_timestamps_token_id_;
+  std::int64_t timestamp_begin_;
+  std::int64_t begin_index_;
+  std::optional<std::int64_t> max_initial_timestamp_index_;
+};
+
 // ---- builders (processors/builder.cpp), as GenerationMixin._get_logits_processor / _get_logits_warper.
 // `input_ids_seq_length`: the prompt length (decoder-only) or decoder start length (encoder-decoder);
 // `encoder_input_ids`: the encoder's input_ids (encoder-decoder models; null otherwise); `extra`: the caller's
