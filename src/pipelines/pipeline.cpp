@@ -111,6 +111,7 @@ std::optional<DefaultModel> default_model(const std::string& task) {
       {"image-classification", {"google/vit-base-patch16-224", "5dca96d"}},
       {"image-segmentation", {"facebook/detr-resnet-50-panoptic", "fc15262"}},
       {"image-to-image", {"caidas/swin2SR-classical-sr-x2-64", "4aaedcb"}},
+      {"image-to-text", {"ydshieh/vit-gpt2-coco-en", "65636df"}},
       {"summarization", {"sshleifer/distilbart-cnn-12-6", "a4f8f3e"}},
       {"text2text-generation", {"t5-base", "686f1db"}},
       {"translation_en_to_fr", {"t5-base", "686f1db"}},

@@ -260,6 +260,8 @@ TEST_F(ModelServers, ImageAndAudioAsRawBodyOrBase64) {
   const std::vector<Case> cases = {
       {"onnx/vit-tiny-cls", "image-classification", "media/images/gradient_64x48.png", "image/png"},
       {"onnx/wav2vec2-tiny-audiocls", "audio-classification", "media/audio/speech_16k_mono.wav", "audio/wav"},
+      {"onnx/vit-gpt2-tiny", "image-to-text", "media/images/gradient_64x48.png", "image/png"},
+      {"onnx/pix2struct-tiny", "image-to-text", "media/images/scene_640x480.jpg", "image/jpeg"},
   };
   for (const auto& k : cases) {
     auto& s = fixture_server(k.folder);
@@ -279,6 +281,22 @@ TEST_F(ModelServers, ImageAndAudioAsRawBodyOrBase64) {
     EXPECT_LT(garbage.status, 500);
     EXPECT_EQ(c.get("/health").status, 200);
   }
+}
+
+// The Inference API's `parameters` reach the image-to-text pipeline (generate kwargs, prompt errors as 422).
+TEST_F(ModelServers, ImageToTextParameters) {
+  auto& s = fixture_server("onnx/vit-gpt2-tiny");
+  HttpClient c(s.port());
+  const fs::path file = fixtures_ / "media/images/shapes_37x53.png";
+  const Json kwargs{{"max_new_tokens", 4}, {"generate_kwargs", {{"num_beams", 2}}}};
+  const Json expected =
+      pipelines::pipeline("image-to-text", (fixtures_ / "onnx/vit-gpt2-tiny").string())->call(file.string(), kwargs);
+  auto r = c.post("/", {{"inputs", base64(read_bytes(file))}, {"parameters", kwargs}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json(), expected);
+  auto bad = c.post("/", {{"inputs", base64(read_bytes(file))}, {"parameters", {{"prompt", "a photo of"}}}});
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find("does not support conditional text generation"), std::string::npos) << bad.body;
 }
 
 TEST_F(ModelServers, ApiKeyGuardsEveryRouteButHealth) {

@@ -7,6 +7,8 @@
 // {"sequences": [[...]]} (for seq2seq models the decoder's sequences, starting with the decoder start token), with
 // output_scores=true also "scores" (per step, rows x vocab: the processed scores) and, for beam methods,
 // "sequences_scores"; -inf / inf / nan are written as the strings "-inf", "inf", "nan".
+// Image-to-text folders (ORTModelForVision2Seq / ORTModelForPix2Struct): {"images": [path, ...], "parameters": ...}
+// (see generate_images.hpp); the sequences start with the decoder start token.
 // --stream (one text input): prints the text as it is generated (TextStreamer), no JSON.
 #include <cmath>
 #include <iostream>
@@ -14,6 +16,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "generate_images.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/generation/streamers.hpp"
@@ -118,6 +121,10 @@ struct LoadedModel {
   std::filesystem::path dir;
 };
 LoadedModel load_generative(const cli::ModelArgs& m) {
+  if (cli::is_image_to_text_folder(m.model)) {
+    auto v2s = cli::load_image_to_text(m.model, m.model_options());
+    return {v2s, v2s->model_dir()};
+  }
   if (is_seq2seq_folder(m.model)) {
     models::Seq2SeqLMOptions so;
     so.base = m.model_options();
@@ -163,8 +170,9 @@ int generate_command(const GenerateArgs& a) {
     const std::string where = "generate: input " + std::to_string(lineno) + ": ";
     if (!line.is_object()) throw InvalidArgument(where + "each input line must be a JSON object, got " + line.dump());
     for (const auto& [key, value] : line.items()) {
-      if (key != "input_ids" && key != "attention_mask" && key != "text" && key != "parameters")
-        throw InvalidArgument(where + "unknown key '" + key + "' (known: input_ids, attention_mask, text, parameters)");
+      if (key != "input_ids" && key != "attention_mask" && key != "text" && key != "parameters" && key != "images")
+        throw InvalidArgument(where + "unknown key '" + key +
+                              "' (known: input_ids, attention_mask, text, images, parameters)");
     }
     Json kwargs = options;
     if (line.contains("parameters")) {
@@ -181,7 +189,14 @@ int generate_command(const GenerateArgs& a) {
                             " (note: typos in the generate arguments will also show up in this list)");
     }
     Tensor ids, mask;
-    if (line.contains("text")) {
+    TensorMap model_inputs;
+    if (line.contains("images")) {
+      if (line.contains("input_ids") || line.contains("text"))
+        throw InvalidArgument(where + "give `images` alone (the encoder's input), not with `input_ids` / `text`");
+      if (!cli::is_image_to_text_folder(a.m.model))
+        throw InvalidArgument(where + "`images` needs an image-to-text model (vision-encoder-decoder or pix2struct)");
+      model_inputs = cli::image_inputs(line.at("images"), loaded.dir, where);
+    } else if (line.contains("text")) {
       if (line.contains("input_ids")) throw InvalidArgument(where + "give `text` or `input_ids`, not both");
       const Json& t = line.at("text");
       std::vector<std::string> texts;
@@ -203,7 +218,7 @@ int generate_command(const GenerateArgs& a) {
                                 " does not match `input_ids` " + shape_to_string(ids.shape()));
       }
     } else {
-      throw InvalidArgument(where + "an input needs `input_ids` or `text`");
+      throw InvalidArgument(where + "an input needs `input_ids`, `text` or `images`");
     }
 
     std::vector<std::string> warnings;
@@ -216,7 +231,7 @@ int generate_command(const GenerateArgs& a) {
                                                             /*skip_special_tokens=*/true, &std::cout);
       go.streamer = streamer.get();
     }
-    TensorMap model_inputs{{"input_ids", ids}};
+    if (ids.defined()) model_inputs.emplace("input_ids", ids);
     if (mask.defined()) model_inputs.emplace("attention_mask", mask);
     const auto out = generation::generate(model, model_inputs, config, go);
     for (const auto& w : warnings)

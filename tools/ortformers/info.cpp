@@ -1,4 +1,5 @@
 // ortformers info --model DIR: config, graph inputs/outputs with dtypes and shapes, detected task.
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -6,7 +7,7 @@
 #include "commands.hpp"
 #include "ortformers/export/quantize.hpp"
 #include "ortformers/models/ort_model.hpp"
-#include "ortformers/models/seq2seq_lm.hpp"
+#include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/runtime/session.hpp"
 
@@ -32,42 +33,14 @@ Json describe(const std::vector<ortformers::runtime::TensorInfo>& infos) {
   return arr;
 }
 
-// A text encoder-decoder export (encoder_model.onnx taking input_ids): the encoder and the decoder optimum would
-// choose, as ORTModelForSeq2SeqLM loads them.
-bool is_text_encoder_decoder(const std::string& model) {
-  for (const fs::path& p : {fs::path(model) / "encoder_model.onnx", fs::path(model) / "onnx" / "encoder_model.onnx"}) {
-    if (fs::is_regular_file(p)) return ortformers::runtime::Session(p).has_input("input_ids");
-  }
-  return false;
-}
-
-int seq2seq_info(const std::string& model) {
-  using namespace ortformers;
-  const auto m = models::ORTModelForSeq2SeqLM::from_pretrained(model);
-  const auto& cfg = m.config();
-  Json out = {{"model_dir", m.model_dir().string()},
-              {"onnx_file", m.encoder_path().string()},
-              {"decoder_file", m.decoder_path().string()},
-              {"decoder_layout", models::layout_name(m.layout())},
-              {"onnx_runtime", runtime::ort_version()},
-              {"model_type", cfg.model_type()},
-              {"architectures", cfg.architectures()},
-              {"task", pipelines::detect_task(m)},
-              {"inputs", describe(m.session().inputs())},
-              {"outputs", describe(m.session().outputs())},
-              {"decoder_inputs", describe(m.decoder_session().inputs())},
-              {"decoder_outputs", describe(m.decoder_session().outputs())},
-              {"config", cfg.json()}};
-  if (m.layout() == models::DecoderLayout::Split) out["decoder_with_past_file"] = m.decoder_with_past_path().string();
-  std::cout << out.dump(2) << "\n";
-  return 0;
-}
-
 int info_command(const std::string& model) {
   using namespace ortformers;
-  if (fs::is_directory(model) && is_text_encoder_decoder(model)) return seq2seq_info(model);
   // A folder with only PyTorch weights: its native export (cached) for the task its config implies.
-  auto m = models::ORTModelForCustomTasks::from_pretrained(cli::exported_if_checkpoint_only(model, ""));
+  const std::string dir = cli::exported_if_checkpoint_only(model, "");
+  // optimum's generative exports hold several graphs: show the encoder (or first-step decoder) and list them all.
+  models::ModelOptions mo;
+  mo.file_name = models::probe_file_name(dir);
+  auto m = models::ORTModelForCustomTasks::from_pretrained(dir, mo);
   const auto& cfg = m.config();
   Json c = cfg.json();
   Json out = {{"model_dir", m.model_dir().string()},
@@ -79,6 +52,13 @@ int info_command(const std::string& model) {
               {"inputs", describe(m.session().inputs())},
               {"outputs", describe(m.session().outputs())},
               {"config", c}};
+  if (!mo.file_name.empty()) {
+    Json files = Json::array();
+    for (const auto& e : std::filesystem::directory_iterator(m.model_path().parent_path()))
+      if (e.path().extension() == ".onnx") files.push_back(e.path().filename().string());
+    std::sort(files.begin(), files.end());
+    out["onnx_files"] = files;
+  }
   // The int8 scheme of a graph quantized by `ortformers export --quantize` (export/quantize.hpp), and whether this CPU
   // runs u8 x s8 products without saturation (VNNI); an 8-bit u8s8 graph on a CPU without it gives degraded outputs.
   Ort::AllocatorWithDefaultOptions alloc;

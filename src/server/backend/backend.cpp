@@ -6,6 +6,7 @@
 
 #include "ortformers/core/error.hpp"
 #include "ortformers/export/export.hpp"
+#include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/feature_extraction.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
 #include "ortformers/runtime/session.hpp"
@@ -63,7 +64,9 @@ Backend::Backend(const ServerOptions& options) {
   // The task: given, or detected from the folder as `ortformers info` does.
   task_ = options.task;
   if (task_.empty()) {
-    auto probe = models::ORTModelForCustomTasks::from_pretrained(model, mo);
+    models::ModelOptions probe_options = mo;
+    if (probe_options.file_name.empty()) probe_options.file_name = models::probe_file_name(model);
+    auto probe = models::ORTModelForCustomTasks::from_pretrained(model, probe_options);
     task_ = pipelines::detect_task(probe);
   }
   if (task_ == "feature-extraction") task_ = "sentence-embeddings";  // TEI serves a base model as an embedding model
