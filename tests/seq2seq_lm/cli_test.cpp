@@ -100,8 +100,8 @@ TEST(Seq2SeqCli, RunReproducesPipelineEntries) {
   EXPECT_NE(bad.status, 0);
 }
 
-// `info` on a seq2seq export: the encoder, the decoder optimum chooses (merged), the detected task.
-TEST(Seq2SeqCli, InfoShowsEncoderAndDecoder) {
+// `info` on a seq2seq export: the encoder, every graph of the folder, the detected task.
+TEST(Seq2SeqCli, InfoShowsEncoderAndDecoders) {
   ORTFORMERS_REQUIRE_CLI();
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const auto r = run_cli("info --model " + shell_quote((fixtures / "onnx" / "bart-tiny").string()));
@@ -109,6 +109,5 @@ TEST(Seq2SeqCli, InfoShowsEncoderAndDecoder) {
   const Json info = Json::parse(r.raw);
   EXPECT_EQ(info.at("task"), "text2text-generation");
   EXPECT_NE(info.at("onnx_file").get<std::string>().find("encoder_model.onnx"), std::string::npos);
-  EXPECT_NE(info.at("decoder_file").get<std::string>().find("decoder_model_merged.onnx"), std::string::npos);
-  EXPECT_FALSE(info.at("decoder_inputs").empty());
+  EXPECT_NE(info.at("onnx_files").dump().find("decoder_model_merged.onnx"), std::string::npos) << info.dump();
 }

@@ -8,7 +8,6 @@
 #include "ortformers/export/quantize.hpp"
 #include "ortformers/models/ort_model.hpp"
 #include "ortformers/models/probe.hpp"
-#include "ortformers/models/seq2seq_lm.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/runtime/session.hpp"
 
@@ -34,40 +33,8 @@ Json describe(const std::vector<ortformers::runtime::TensorInfo>& infos) {
   return arr;
 }
 
-// A text encoder-decoder export (encoder_model.onnx taking input_ids): the encoder and the decoder optimum would
-// choose, as ORTModelForSeq2SeqLM loads them.
-bool is_text_encoder_decoder(const std::string& model) {
-  for (const fs::path& p : {fs::path(model) / "encoder_model.onnx", fs::path(model) / "onnx" / "encoder_model.onnx"}) {
-    if (fs::is_regular_file(p)) return ortformers::runtime::Session(p).has_input("input_ids");
-  }
-  return false;
-}
-
-int seq2seq_info(const std::string& model) {
-  using namespace ortformers;
-  const auto m = models::ORTModelForSeq2SeqLM::from_pretrained(model);
-  const auto& cfg = m.config();
-  Json out = {{"model_dir", m.model_dir().string()},
-              {"onnx_file", m.encoder_path().string()},
-              {"decoder_file", m.decoder_path().string()},
-              {"decoder_layout", models::layout_name(m.layout())},
-              {"onnx_runtime", runtime::ort_version()},
-              {"model_type", cfg.model_type()},
-              {"architectures", cfg.architectures()},
-              {"task", pipelines::detect_task(m)},
-              {"inputs", describe(m.session().inputs())},
-              {"outputs", describe(m.session().outputs())},
-              {"decoder_inputs", describe(m.decoder_session().inputs())},
-              {"decoder_outputs", describe(m.decoder_session().outputs())},
-              {"config", cfg.json()}};
-  if (m.layout() == models::DecoderLayout::Split) out["decoder_with_past_file"] = m.decoder_with_past_path().string();
-  std::cout << out.dump(2) << "\n";
-  return 0;
-}
-
 int info_command(const std::string& model) {
   using namespace ortformers;
-  if (fs::is_directory(model) && is_text_encoder_decoder(model)) return seq2seq_info(model);
   // A folder with only PyTorch weights: its native export (cached) for the task its config implies.
   const std::string dir = cli::exported_if_checkpoint_only(model, "");
   // optimum's generative exports hold several graphs: show the encoder (or first-step decoder) and list them all.
