@@ -42,13 +42,14 @@ run_pair whisper whisper-tiny "$WAV"
 run_pair seq2seq t5-tiny "$(ids t5-tiny)"
 run_pair seq2seq bart-tiny "$(ids bart-tiny)"
 printf '%s\n' "${lines[@]}"
-printf '%s\n' "${lines[@]}" | python3 -c '
+python3 - "${lines[@]}" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in sys.stdin if l.strip()]
+rows = [json.loads(l) for l in sys.argv[1:] if l.strip()]
 for model in dict.fromkeys(r["model"] for r in rows):
     ours = next(r for r in rows if r["model"] == model and r["engine"] == "ortformers")
     tjs = next(r for r in rows if r["model"] == model and r["engine"] == "transformers.js")
-    extra = f", rtf {ours[\"rtf\"]:.3f} vs {tjs[\"rtf\"]:.3f}" if "rtf" in ours else ""
-    print(f"{model}: ortformers {ours[\"tokens_per_s\"]:.1f} tokens/s, transformers.js {tjs[\"tokens_per_s\"]:.1f} tokens/s: "
-          f"{ours[\"tokens_per_s\"] / tjs[\"tokens_per_s\"]:.2f}x{extra} (ms per call {1000 * ours[\"seconds\"] / ours[\"rounds\"]:.0f} vs {1000 * tjs[\"seconds\"] / tjs[\"rounds\"]:.0f})")
-'
+    extra = f", rtf {ours['rtf']:.4f} vs {tjs['rtf']:.4f}" if "rtf" in ours else ""
+    print(f"{model}: ortformers {ours['tokens_per_s']:.1f} tokens/s, transformers.js {tjs['tokens_per_s']:.1f} tokens/s: "
+          f"{ours['tokens_per_s'] / tjs['tokens_per_s']:.2f}x{extra} (ms per call {1000 * ours['seconds'] / ours['rounds']:.1f}"
+          f" vs {1000 * tjs['seconds'] / tjs['rounds']:.1f})")
+PY
