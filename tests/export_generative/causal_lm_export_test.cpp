@@ -34,10 +34,7 @@ namespace {
 constexpr double kTol = 1e-4;
 
 const Json& reference(const fs::path& fixtures, const std::string& name) {
-  static std::map<std::string, Json> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, read_json_file(fixtures / "reference" / (name + ".json"))).first;
-  return it->second;
+  return ortformers::testing::cached_reference(fixtures, name);
 }
 
 const Json& forward_entry(const Json& ref, const std::string& id) {

@@ -12,14 +12,9 @@ using namespace ortformers;
 namespace fs = std::filesystem;
 using ortformers::testing::run_cli;
 using ortformers::testing::shell_quote;
+using ortformers::testing::write_lines;
 
 namespace {
-
-fs::path write_lines(const fs::path& dir, const std::string& name, const std::vector<Json>& lines) {
-  std::ofstream out(dir / name);
-  for (const auto& l : lines) out << l.dump() << "\n";
-  return dir / name;
-}
 
 Json image_paths(const Json& relative, const fs::path& fixtures) {
   Json out = Json::array();

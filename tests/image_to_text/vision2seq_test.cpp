@@ -27,21 +27,11 @@ namespace {
 constexpr double kTol = 1e-4;
 
 const Json& reference(const fs::path& fixtures, const std::string& name) {
-  static std::map<std::string, Json> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, read_json_file(fixtures / "reference" / (name + ".json"))).first;
-  return it->second;
+  return ortformers::testing::cached_reference(fixtures, name);
 }
 
-struct Layout {
-  const char* name;
-  bool use_cache;
-  std::optional<bool> use_merged;
-  DecoderLayout expected;
-};
-const Layout kLayouts[] = {{"merged", true, std::nullopt, DecoderLayout::Merged},
-                           {"split", true, false, DecoderLayout::Split},
-                           {"no_cache", false, std::nullopt, DecoderLayout::NoCache}};
+using Layout = ortformers::testing::DecoderLayoutCase;
+const auto& kLayouts = ortformers::testing::kDecoderLayouts;
 
 bool is_pix2struct(const std::string& name) {
   return name.rfind("pix2struct", 0) == 0;
@@ -83,13 +73,6 @@ Tensor row_of(const Tensor& t, std::int64_t r) {
   const std::size_t bytes = out.nbytes();
   std::memcpy(out.raw_data(), static_cast<const char*>(t.raw_data()) + static_cast<std::size_t>(r) * bytes, bytes);
   return out;
-}
-
-std::string param_name(const std::string& model, int layout) {
-  std::string n = model + "_" + kLayouts[layout].name;
-  for (auto& ch : n)
-    if (ch == '-') ch = '_';
-  return n;
 }
 
 class Vision2SeqForward : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
@@ -159,7 +142,10 @@ TEST_P(Vision2SeqForward, MatchesTransformers) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, Vision2SeqForward,
                          ::testing::Combine(::testing::Values("vit-gpt2-tiny", "pix2struct-tiny"),
                                             ::testing::Values(0, 1, 2)),
-                         [](const auto& info) { return param_name(std::get<0>(info.param), std::get<1>(info.param)); });
+                         [](const auto& info) {
+                           return ortformers::testing::layout_param_name(std::get<0>(info.param),
+                                                                         std::get<1>(info.param));
+                         });
 
 // Every generate case for every layout in Release; under the sanitizers (10x slower) the merged layout only: the
 // split and no-cache layouts share the generation path and are covered there by the forward tests.
@@ -202,7 +188,10 @@ TEST_P(Vision2SeqGenerate, EveryReferenceCase) {
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Vision2SeqGenerate,
                          ::testing::Combine(::testing::Values("vit-gpt2-tiny", "pix2struct-tiny"), kGenerateLayouts),
-                         [](const auto& info) { return param_name(std::get<0>(info.param), std::get<1>(info.param)); });
+                         [](const auto& info) {
+                           return ortformers::testing::layout_param_name(std::get<0>(info.param),
+                                                                         std::get<1>(info.param));
+                         });
 
 // Each image alone gives the same sequence as in the batch (greedy and beams).
 TEST(Vision2Seq, BatchEqualsOneAtATime) {

@@ -1,6 +1,6 @@
 // The seq2seq CLI: `ortformers generate` on the t5-tiny / bart-tiny exports reproduces every reference `generate`
-// case (sequences, decoder start included; T5's sequences_scores), with input_ids + attention_mask lines and with "text"
-// lines; `ortformers run text2text-generation | summarization | translation_en_to_de ...` the pipeline entries.
+// case (sequences, decoder start included; T5's sequences_scores), with input_ids + attention_mask lines and with
+// "text" lines; `ortformers run text2text-generation | summarization | translation_en_to_de ...` the pipeline entries.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,16 +13,9 @@ using namespace ortformers;
 namespace fs = std::filesystem;
 using ortformers::testing::run_cli;
 using ortformers::testing::shell_quote;
+using ortformers::testing::write_lines;
 
-namespace {
-
-fs::path write_lines(const fs::path& dir, const std::string& name, const std::vector<Json>& lines) {
-  std::ofstream out(dir / name);
-  for (const auto& l : lines) out << l.dump() << "\n";
-  return dir / name;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(Seq2SeqCli, GenerateReproducesEveryCase) {
   ORTFORMERS_REQUIRE_CLI();

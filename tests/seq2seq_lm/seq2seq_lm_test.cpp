@@ -23,21 +23,11 @@ namespace {
 constexpr double kTol = 1e-4;
 
 const Json& reference(const fs::path& fixtures, const std::string& name) {
-  static std::map<std::string, Json> cache;
-  auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, read_json_file(fixtures / "reference" / (name + ".json"))).first;
-  return it->second;
+  return ortformers::testing::cached_reference(fixtures, name);
 }
 
-struct Layout {
-  const char* name;
-  bool use_cache;
-  std::optional<bool> use_merged;
-  DecoderLayout expected;
-};
-const Layout kLayouts[] = {{"merged", true, std::nullopt, DecoderLayout::Merged},
-                           {"split", true, false, DecoderLayout::Split},
-                           {"no_cache", false, std::nullopt, DecoderLayout::NoCache}};
+using Layout = ortformers::testing::DecoderLayoutCase;
+const auto& kLayouts = ortformers::testing::kDecoderLayouts;
 
 ORTModelForSeq2SeqLM load(const fs::path& fixtures, const std::string& name, const Layout& l) {
   Seq2SeqLMOptions o;
@@ -118,10 +108,7 @@ TEST_P(Seq2SeqForward, MatchesTransformers) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, Seq2SeqForward,
                          ::testing::Combine(::testing::Values("t5-tiny", "bart-tiny"), ::testing::Values(0, 1, 2)),
                          [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + kLayouts[std::get<1>(info.param)].name;
-                           for (auto& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
+                           return layout_param_name(std::get<0>(info.param), std::get<1>(info.param));
                          });
 
 // Every generate case for every layout in Release; under the sanitizers (10x slower) the merged layout only: the
@@ -167,10 +154,7 @@ TEST_P(Seq2SeqGenerate, EveryReferenceCase) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, Seq2SeqGenerate,
                          ::testing::Combine(::testing::Values("t5-tiny", "bart-tiny"), kGenerateLayouts),
                          [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + kLayouts[std::get<1>(info.param)].name;
-                           for (auto& ch : n)
-                             if (ch == '-') ch = '_';
-                           return n;
+                           return layout_param_name(std::get<0>(info.param), std::get<1>(info.param));
                          });
 
 // Each row of the batch alone (its padding removed) gives the same sequence as in the batch, for greedy and beams.

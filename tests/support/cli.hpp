@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -35,6 +36,14 @@ inline CliResult run_cli(const std::string& args) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) r.lines.push_back(Json::parse(line, nullptr, false));
   return r;
+}
+
+// Writes `lines` as a JSON-lines file dir/name (the --inputs of the CLI) and returns its path.
+inline std::filesystem::path write_lines(const std::filesystem::path& dir, const std::string& name,
+                                         const std::vector<Json>& lines) {
+  std::ofstream out(dir / name);
+  for (const auto& l : lines) out << l.dump() << "\n";
+  return dir / name;
 }
 
 // `s` as one single-quoted shell word.

@@ -37,18 +37,18 @@ double max_abs_diff(const Tensor& actual, const RefTensor& expected);
 }  // namespace ortformers::testing
 
 // Use at the start of a test body: binds `var` to the fixtures folder, or skips/fails.
-#define ORTFORMERS_REQUIRE_FIXTURES(var)                                                         \
-  auto var##_opt = ::ortformers::testing::find_fixtures_dir();                                  \
-  if (!var##_opt) {                                                                             \
+#define ORTFORMERS_REQUIRE_FIXTURES(var)                                                       \
+  auto var##_opt = ::ortformers::testing::find_fixtures_dir();                                 \
+  if (!var##_opt) {                                                                            \
     if (::ortformers::testing::running_in_ci()) FAIL() << "fixtures folder missing (CI=true)"; \
-    GTEST_SKIP() << "fixtures folder not found (set ORTFORMERS_FIXTURES)";                      \
-  }                                                                                             \
+    GTEST_SKIP() << "fixtures folder not found (set ORTFORMERS_FIXTURES)";                     \
+  }                                                                                            \
   const std::filesystem::path var = *var##_opt
 
-#define ORTFORMERS_REQUIRE_REALMODELS(var)                                                          \
-  auto var##_opt = ::ortformers::testing::find_realmodels_dir();                                   \
-  if (!var##_opt) {                                                                                \
-    if (::ortformers::testing::running_in_ci()) FAIL() << "realmodels folder missing (CI=true)";  \
-    GTEST_SKIP() << "realmodels folder not found";                                                 \
-  }                                                                                                \
+#define ORTFORMERS_REQUIRE_REALMODELS(var)                                                       \
+  auto var##_opt = ::ortformers::testing::find_realmodels_dir();                                 \
+  if (!var##_opt) {                                                                              \
+    if (::ortformers::testing::running_in_ci()) FAIL() << "realmodels folder missing (CI=true)"; \
+    GTEST_SKIP() << "realmodels folder not found";                                               \
+  }                                                                                              \
   const std::filesystem::path var = *var##_opt

@@ -7,15 +7,46 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ortformers/core/json.hpp"
 #include "ortformers/core/tensor.hpp"
 #include "ortformers/generation/generate.hpp"
+#include "ortformers/models/encoder_decoder.hpp"
 
 namespace ortformers::testing {
+
+// reference/<name>.json under the fixtures folder, parsed once per test binary.
+inline const Json& cached_reference(const std::filesystem::path& fixtures, const std::string& name) {
+  static std::map<std::string, Json> cache;
+  auto it = cache.find(name);
+  if (it == cache.end()) it = cache.emplace(name, read_json_file(fixtures / "reference" / (name + ".json"))).first;
+  return it->second;
+}
+
+// The three decoder layouts of optimum's encoder-decoder exports, as the tests open them (use_cache, use_merged) and
+// the layout the model must then report.
+struct DecoderLayoutCase {
+  const char* name;
+  bool use_cache;
+  std::optional<bool> use_merged;
+  models::DecoderLayout expected;
+};
+inline const DecoderLayoutCase kDecoderLayouts[] = {{"merged", true, std::nullopt, models::DecoderLayout::Merged},
+                                                    {"split", true, false, models::DecoderLayout::Split},
+                                                    {"no_cache", false, std::nullopt, models::DecoderLayout::NoCache}};
+
+// A GoogleTest parameter name "<model>_<layout>" ('-' becomes '_').
+inline std::string layout_param_name(const std::string& model, int layout) {
+  std::string n = model + "_" + kDecoderLayouts[layout].name;
+  std::replace(n.begin(), n.end(), '-', '_');
+  return n;
+}
 
 // [[...], ...] -> int64 [rows, cols].
 inline Tensor int_tensor(const Json& rows) {

@@ -49,7 +49,8 @@ inline std::vector<ReferenceTokenizationResult> compare_reference_tokenizations(
     if (tokens != c.at("tokens")) r.diff += " tokens: expected " + c.at("tokens").dump() + " got " + tokens.dump();
     if (c.contains("decoded") && tok.decode(e.ids) != c.at("decoded").get<std::string>())
       r.diff += " decoded: expected " + c.at("decoded").dump() + " got " + Json(tok.decode(e.ids)).dump();
-    if (c.contains("decoded_skip_special") && tok.decode(e.ids, true) != c.at("decoded_skip_special").get<std::string>())
+    if (c.contains("decoded_skip_special") &&
+        tok.decode(e.ids, true) != c.at("decoded_skip_special").get<std::string>())
       r.diff += " decoded_skip_special: expected " + c.at("decoded_skip_special").dump() + " got " +
                 Json(tok.decode(e.ids, true)).dump();
     EXPECT_EQ(b.to_tensors().count("token_type_ids") > 0, c.contains("token_type_ids"))

@@ -23,15 +23,8 @@ namespace {
 
 constexpr double kTol = 1e-4;
 
-struct Layout {
-  const char* name;
-  bool use_cache;
-  std::optional<bool> use_merged;
-  DecoderLayout expected;
-};
-const Layout kLayouts[] = {{"merged", true, std::nullopt, DecoderLayout::Merged},
-                           {"split", true, false, DecoderLayout::Split},
-                           {"no_cache", false, std::nullopt, DecoderLayout::NoCache}};
+using Layout = ortformers::testing::DecoderLayoutCase;
+const auto& kLayouts = ortformers::testing::kDecoderLayouts;
 
 ORTModelForSpeechSeq2Seq load(const fs::path& fixtures, const Layout& l) {
   SpeechSeq2SeqOptions o;
