@@ -2,6 +2,7 @@
 import copy
 import json
 import os
+import warnings
 
 from . import _ortformers as _core
 
@@ -99,3 +100,26 @@ class TextStreamer(BaseStreamer):
 
 
 __all__ = ["GenerationConfig", "BaseStreamer", "TextStreamer"]
+
+
+def run_generate(model, feed, config, kwargs, streamer, use_torch):
+    """The shared end of the generative classes' generate(): the C++ generate (GIL released) on `feed` (int64 / float
+    arrays by name) with the GenerationConfig `config` and per-call `kwargs`, generate()'s warnings as UserWarnings,
+    torch tensors back when the inputs were, and transformers' result: the sequences, or with
+    return_dict_in_generate a GenerateOutput (sequences, scores, sequences_scores, beam_indices)."""
+    from . import modeling_outputs as mo
+    from ._tensors import import_torch
+    core_streamer = None
+    if streamer is not None:
+        core_streamer = streamer._core if isinstance(streamer, TextStreamer) else streamer
+    out = model._core.generate(feed, config.to_dict(), kwargs, core_streamer)
+    for w in out.pop("warnings"):
+        warnings.warn(w)
+    if use_torch:
+        torch = import_torch()
+        out = {k: tuple(torch.from_numpy(s) for s in v) if k == "scores" else torch.from_numpy(v)
+               for k, v in out.items()}
+    if dict(config.to_dict(), **kwargs).get("return_dict_in_generate"):
+        return mo.GenerateOutput(list(out.items()))
+    return out["sequences"]
+

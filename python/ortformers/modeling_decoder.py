@@ -1,14 +1,13 @@
 """optimum.onnxruntime's ORTModelForCausalLM: from_pretrained (optimum's file choice), forward with past_key_values,
 and transformers' generate() (every decoding strategy of the C++ generation stage)."""
 import os
-import warnings
 
 import numpy as np
 
 from . import _ortformers as _core
 from . import modeling_outputs as mo
 from ._tensors import import_torch, is_torch_tensor, to_numpy
-from .generation import GenerationConfig, TextStreamer
+from .generation import GenerationConfig, run_generate
 from .modeling_ort import ORTModel, model_options
 
 
@@ -88,20 +87,7 @@ class ORTModelForCausalLM(ORTModel):
                 a = a.astype(np.int64)
             feed[k] = np.ascontiguousarray(a)
         config = generation_config if generation_config is not None else self.generation_config
-        core_streamer = None
-        if streamer is not None:
-            core_streamer = streamer._core if isinstance(streamer, TextStreamer) else streamer
-        out = self._core.generate(feed, config.to_dict(), kwargs, core_streamer)
-        for w in out.pop("warnings"):
-            warnings.warn(w)
-        if use_torch:
-            torch = import_torch()
-            out = {k: tuple(torch.from_numpy(s) for s in v) if k == "scores" else torch.from_numpy(v)
-                   for k, v in out.items()}
-        merged = dict(config.to_dict(), **kwargs)
-        if merged.get("return_dict_in_generate"):
-            return mo.GenerateOutput(list(out.items()))
-        return out["sequences"]
+        return run_generate(self, feed, config, kwargs, streamer, use_torch)
 
 
 __all__ = ["ORTModelForCausalLM"]
