@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -29,12 +28,14 @@ struct ServeProcess {
   // Waits for "ready on http://HOST:PORT" (or the process to die); returns false on failure.
   bool wait_ready(std::chrono::seconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
-    const std::regex ready("ready on http://[0-9.]+:([0-9]+)");
     while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
+      // A complete "ready on http://HOST:PORT" line (no std::regex: libstdc++'s warns -Wmaybe-uninitialized at -O1).
       const std::string text = log_text();
-      if (std::regex_search(text, m, ready)) {
-        port = static_cast<unsigned short>(std::stoi(m[1]));
+      const auto at = text.find("ready on http://");
+      const auto colon = at == std::string::npos ? at : text.find(':', at + 16);
+      const auto eol = colon == std::string::npos ? colon : text.find('\n', colon);
+      if (eol != std::string::npos && eol > colon + 1 && text.find_first_not_of("0123456789", colon + 1) == eol) {
+        port = static_cast<unsigned short>(std::stoi(text.substr(colon + 1, eol - colon - 1)));
         return true;
       }
       int status = 0;
