@@ -16,6 +16,13 @@ using ortformers::testing::write_lines;
 
 namespace {
 
+// Under the sanitizers (every CLI process starts ~10x slower) a third of the cases run; all of them in Release.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kCaseStride = 3;
+#else
+constexpr std::size_t kCaseStride = 1;
+#endif
+
 Json image_paths(const Json& relative, const fs::path& fixtures) {
   Json out = Json::array();
   for (const auto& p : relative) out.push_back((fixtures / p.get<std::string>()).string());
@@ -31,7 +38,10 @@ TEST(ImageToTextCli, GenerateReproducesEveryCase) {
   for (const std::string name : {"vit-gpt2-tiny", "pix2struct-tiny"}) {
     const Json ref = read_json_file(fixtures / "reference" / (name + ".json"));
     std::vector<Json> lines;
-    for (const auto& c : ref.at("generate")) {
+    std::vector<Json> cases;
+    for (std::size_t i = 0; i < ref.at("generate").size(); i += kCaseStride) {
+      const Json& c = ref.at("generate")[i];
+      cases.push_back(c);
       lines.push_back(
           {{"images", image_paths(ref.at("generate_inputs").at(c.at("input").get<std::string>()), fixtures)},
            {"parameters", c.at("kwargs")}});
@@ -40,9 +50,9 @@ TEST(ImageToTextCli, GenerateReproducesEveryCase) {
     const auto r = run_cli("generate --model " + shell_quote((fixtures / "onnx" / name).string()) + " --inputs " +
                            shell_quote(file.string()));
     ASSERT_EQ(r.status, 0) << r.raw;
-    ASSERT_EQ(r.lines.size(), ref.at("generate").size());
+    ASSERT_EQ(r.lines.size(), cases.size());
     for (std::size_t i = 0; i < r.lines.size(); ++i) {
-      const Json& c = ref.at("generate")[i];
+      const Json& c = cases[i];
       EXPECT_EQ(r.lines[i].at("sequences"), c.at("sequences")) << name << " " << c.at("id") << " " << c.at("input");
     }
   }
@@ -68,7 +78,9 @@ TEST(ImageToTextCli, RunReproducesPipelineEntries) {
   int checked = 0;
   for (const std::string name : {"vit-gpt2-tiny", "pix2struct-tiny"}) {
     const Json ref = read_json_file(fixtures / "reference" / (name + ".json"));
+    std::size_t index = 0;
     for (const auto& c : ref.at("pipelines").at("image-to-text")) {
+      if (index++ % kCaseStride != 0) continue;
       // One image per entry with its kwargs (the list / batch cases are the API tests').
       if (!c.at("input").is_string() || (c.at("output").is_object() && c.at("output").contains("error"))) continue;
       std::string args = "run image-to-text --model " + shell_quote((fixtures / "onnx" / name).string());
@@ -88,5 +100,5 @@ TEST(ImageToTextCli, RunReproducesPipelineEntries) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 18);
+  EXPECT_GE(checked, kCaseStride == 1 ? 18 : 4);
 }
