@@ -11,12 +11,10 @@ from .generation import GenerationConfig, run_generate
 from .modeling_ort import ORTModel, model_options
 
 
-class ORTModelForSeq2SeqLM(ORTModel):
-    """A text encoder-decoder exported with optimum (encoder_model.onnx + decoder_model_merged.onnx, or
-    decoder_model.onnx + decoder_with_past_model.onnx, or decoder_model.onnx alone with use_cache=False)."""
-
-    _core_class = _core.ORTModelForSeq2SeqLM
-    _output_class = mo.Seq2SeqLMOutput
+class ORTModelForConditionalGeneration(ORTModel):
+    """optimum's encoder-decoder base: from_pretrained with the encoder / decoder file choice (use_cache, use_merged),
+    the files it chose, the folder's generation_config. ORTModelForSeq2SeqLM and the image-to-text classes build on
+    it."""
 
     def __init__(self, core, model_id=None):
         super().__init__(core, model_id)
@@ -24,8 +22,8 @@ class ORTModelForSeq2SeqLM(ORTModel):
 
     @classmethod
     def from_pretrained(cls, model_id, use_cache=True, use_merged=None, **kwargs):
-        core = _core.ORTModelForSeq2SeqLM.from_pretrained(os.fspath(model_id), model_options(**kwargs),
-                                                          bool(use_cache), use_merged)
+        core = cls._core_class.from_pretrained(os.fspath(model_id), model_options(**kwargs), bool(use_cache),
+                                               use_merged)
         return cls(core, os.fspath(model_id))
 
     @property
@@ -46,6 +44,14 @@ class ORTModelForSeq2SeqLM(ORTModel):
 
     def can_generate(self):
         return True
+
+
+class ORTModelForSeq2SeqLM(ORTModelForConditionalGeneration):
+    """A text encoder-decoder exported with optimum (encoder_model.onnx + decoder_model_merged.onnx, or
+    decoder_model.onnx + decoder_with_past_model.onnx, or decoder_model.onnx alone with use_cache=False)."""
+
+    _core_class = _core.ORTModelForSeq2SeqLM
+    _output_class = mo.Seq2SeqLMOutput
 
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None, encoder_outputs=None,
                 past_key_values=None, **kwargs):

@@ -1,15 +1,14 @@
 """optimum.onnxruntime's image-to-text classes: ORTModelForVision2Seq (VisionEncoderDecoder: ViT / DeiT + GPT-2, TrOCR)
 and ORTModelForPix2Struct, with optimum's encoder / decoder file choice, forward with encoder outputs reuse and
 past_key_values, and transformers' generate()."""
-import os
 
 import numpy as np
 
 from . import _ortformers as _core
 from . import modeling_outputs as mo
 from ._tensors import import_torch, is_torch_tensor, to_numpy
-from .generation import GenerationConfig, run_generate
-from .modeling_ort import ORTModel, model_options
+from .generation import run_generate
+from .modeling_seq2seq import ORTModelForConditionalGeneration
 
 
 def _encoder_state(encoder_outputs):
@@ -20,38 +19,9 @@ def _encoder_state(encoder_outputs):
     return to_numpy(encoder_outputs)
 
 
-class _ImageToTextModel(ORTModel):
+class _ImageToTextModel(ORTModelForConditionalGeneration):
     _output_class = mo.Seq2SeqLMOutput
     _encoder_inputs = ()  # (name, numpy dtype) the encoder takes
-
-    def __init__(self, core, model_id=None):
-        super().__init__(core, model_id)
-        self.generation_config = GenerationConfig(**core.generation_config)
-
-    @classmethod
-    def from_pretrained(cls, model_id, use_cache=True, use_merged=None, **kwargs):
-        core = cls._core_class.from_pretrained(os.fspath(model_id), model_options(**kwargs), bool(use_cache),
-                                               use_merged)
-        return cls(core, os.fspath(model_id))
-
-    @property
-    def use_cache(self):
-        return self._core.use_cache
-
-    @property
-    def use_merged(self):
-        return self._core.use_merged
-
-    @property
-    def encoder_path(self):
-        return str(self._core.encoder_path)
-
-    @property
-    def decoder_path(self):
-        return str(self._core.decoder_path)
-
-    def can_generate(self):
-        return True
 
     def _feed(self, values):
         feed = {}
