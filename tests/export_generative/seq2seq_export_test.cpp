@@ -176,7 +176,7 @@ TEST_P(ExportSeq2Seq, GenerateReproducesTransformers) {
             << ", max |sequences_scores diff| " << worst.sequences_scores << "\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, ExportSeq2Seq, ::testing::Values("t5-tiny"), [](const auto& info) {
+INSTANTIATE_TEST_SUITE_P(Fixtures, ExportSeq2Seq, ::testing::Values("t5-tiny", "bart-tiny"), [](const auto& info) {
   std::string n = info.param;
   std::replace(n.begin(), n.end(), '-', '_');
   return n;
@@ -223,6 +223,27 @@ TEST(ExportSeq2SeqT5, UntiedHeadHasNoRescale) {
   const Tensor ids = int_tensor(entry.at("inputs").at("input_ids"));
   const auto out = model.forward(ids, {}, int_tensor(entry.at("decoder_full").at("decoder_input_ids")));
   EXPECT_LE(compare_logits(out.logits, entry.at("decoder_full").at("logits")), kTol);
+}
+
+// The same export from pytorch_model.bin (t5-tiny has both files; torch.save keeps the tied names as views of one
+// storage) as from model.safetensors.
+TEST(ExportSeq2SeqT5, FromPytorchModelBin) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path dir = make_temp_dir("export-seq2seq-bin");
+  for (const char* f : {"config.json", "generation_config.json", "pytorch_model.bin"})
+    fs::create_symlink(fixtures / "models" / "t5-tiny" / f, dir / f);
+  exporters::ExportOptions o;
+  o.task = "text2text-generation-with-past";
+  exporters::export_model(dir, dir / "onnx", o);
+  const auto model = ORTModelForSeq2SeqLM::from_pretrained((dir / "onnx").string());
+  EXPECT_EQ(model.layout(), DecoderLayout::Merged);
+  const Json& entry = reference(fixtures, "t5-tiny").at("forward")[1];
+  const Tensor ids = int_tensor(entry.at("inputs").at("input_ids"));
+  const Tensor mask = int_tensor(entry.at("inputs").at("attention_mask"));
+  const auto out = model.forward(ids, mask, int_tensor(entry.at("decoder_full").at("decoder_input_ids")));
+  EXPECT_LE(compare_logits(out.logits, entry.at("decoder_full").at("logits")), kTol);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 // The v1.1 variant (feed_forward_proj "gated-gelu": gelu_new(wi_0 x) * wi_1 x -> wo) exports and runs; with wi_1 = 0
@@ -289,8 +310,9 @@ TEST(ExportSeq2SeqT5, RelativePositionBuckets) {
 TEST(ExportSeq2SeqErrors, BadConfigsNameTheField) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const fs::path out = make_temp_dir("export-seq2seq-bad");
-  auto expect_error = [&](const std::function<void(Json&)>& edit, const std::string& needle) {
-    auto d = derive(fixtures, "t5-tiny", edit, [](NamedTensors&) {});
+  auto expect_error = [&](const std::function<void(Json&)>& edit, const std::string& needle,
+                          const std::string& name = "t5-tiny") {
+    auto d = derive(fixtures, name, edit, [](NamedTensors&) {});
     exporters::ExportOptions o;
     o.task = "text2text-generation-with-past";
     try {
@@ -305,6 +327,10 @@ TEST(ExportSeq2SeqErrors, BadConfigsNameTheField) {
   expect_error([](Json& c) { c["d_kv"] = 0; }, "d_kv");
   expect_error([](Json& c) { c.erase("num_heads"); }, "num_heads");
   expect_error([](Json& c) { c["d_model"] = 48; }, "shared.weight");
+  expect_error([](Json& c) { c["decoder_attention_heads"] = 3; }, "d_model 32", "bart-tiny");
+  expect_error([](Json& c) { c["normalize_before"] = true; }, "normalize_before", "bart-tiny");
+  expect_error([](Json& c) { c["max_position_embeddings"] = 64; }, "embed_positions", "bart-tiny");
+  expect_error([](Json& c) { c["activation_function"] = "gelu_10"; }, "gelu_10", "bart-tiny");
   // A task of another family, --optimize.
   exporters::ExportOptions o;
   o.task = "text-generation-with-past";
