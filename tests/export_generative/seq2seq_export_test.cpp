@@ -6,6 +6,7 @@
 // past; T5's untied head; bad configs name the field.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -283,6 +284,57 @@ TEST(ExportSeq2SeqT5, GatedGeluVariant) {
   for (std::size_t i = 0; i < gated.size(); ++i)
     worst = std::max(worst, std::fabs(static_cast<double>(gated[i]) - zero_ff[i]));
   EXPECT_LE(worst, 1e-5);
+}
+
+// --quantize int8 / int4 on the encoder-decoder files: the plain graphs' weight MatMuls are quantised (dynamic int8
+// MatMulInteger / MatMulNBits), all four files load, the merged and split decoders agree, and the logits stay
+// close to the float ones (these tiny random models lose much more to int4 than real ones: sanity bounds).
+TEST(ExportSeq2SeqQuantized, Int8AndInt4) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const std::string name : {"t5-tiny", "bart-tiny"}) {
+    const Json& entry = reference(fixtures, name).at("forward")[1];
+    const Tensor ids = int_tensor(entry.at("inputs").at("input_ids"));
+    const Tensor mask = int_tensor(entry.at("inputs").at("attention_mask"));
+    const Tensor dec = int_tensor(entry.at("decoder_full").at("decoder_input_ids"));
+    const auto reference_logits = load(exported(fixtures, name), kDecoderLayouts[0]).forward(ids, mask, dec).logits;
+    const auto ref = reference_logits.to_float_vector();
+    const auto [lo, hi] = std::minmax_element(ref.begin(), ref.end());
+    for (const std::string scheme : {"int8", "int4"}) {
+      SCOPED_TRACE(name + " " + scheme);
+      const fs::path dir = make_temp_dir("export-seq2seq-" + scheme);
+      exporters::ExportOptions o;
+      o.task = "text2text-generation-with-past";
+      o.quantize = scheme;
+      exporters::export_model(fixtures / "models" / name, dir, o);
+      int quantized = 0;
+      for (const char* f : {"encoder_model.onnx", "decoder_model.onnx", "decoder_with_past_model.onnx"}) {
+        onnx::ModelProto m;
+        std::ifstream in(dir / f, std::ios::binary);
+        ASSERT_TRUE(m.ParseFromIstream(&in)) << f;
+        for (const auto& n : m.graph().node())
+          quantized +=
+              n.op_type() == "MatMulInteger" || n.op_type() == "DynamicQuantizeMatMul" || n.op_type() == "MatMulNBits";
+      }
+      EXPECT_GT(quantized, 0);
+      const auto merged = load(dir, kDecoderLayouts[0]);
+      const auto split = load(dir, kDecoderLayouts[1]);
+      const auto a = merged.forward(ids, mask, dec).logits.to_float_vector();
+      const auto b = split.forward(ids, mask, dec).logits.to_float_vector();
+      ASSERT_EQ(a.size(), b.size());
+      double merged_vs_split = 0;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        merged_vs_split = std::max(merged_vs_split, std::fabs(static_cast<double>(a[i]) - b[i]));
+      EXPECT_LE(merged_vs_split, 1e-4);  // same weights; MatMulNBits inside the If may take another kernel path
+      double worst = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - ref[i]));
+      std::cout << name << " " << scheme << ": " << quantized << " quantized MatMuls, max logit diff " << worst
+                << " (float range " << (*hi - *lo) << ")\n";
+      EXPECT_GT(worst, 0.0);
+      EXPECT_LT(worst, (scheme == "int8" ? 0.1 : 0.5) * (*hi - *lo));
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  }
 }
 
 // transformers' _relative_position_bucket on hand-computed values (t5-small's 32 buckets / 128).

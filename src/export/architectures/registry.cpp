@@ -40,6 +40,7 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_llama_architecture());
     r.push_back(make_t5_architecture());
     r.push_back(make_bart_architecture());
+    r.push_back(make_whisper_architecture());
     return r;
   }();
   return registry;
