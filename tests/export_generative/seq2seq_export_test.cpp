@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "ortformers/export/export.hpp"
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/models/seq2seq_lm.hpp"
+#include "ortformers/models/speech_seq2seq.hpp"
 #include "support/derived_checkpoint.hpp"
 #include "support/fixtures.hpp"
 #include "support/generative_reference.hpp"
@@ -335,6 +337,38 @@ TEST(ExportSeq2SeqQuantized, Int8AndInt4) {
       fs::remove_all(dir, ec);
     }
   }
+}
+
+// optimum's ORTModelForSeq2SeqLM / ORTModelForSpeechSeq2Seq.from_pretrained(checkpoint, export=True): exported
+// natively into $ORTFORMERS_CACHE with the -with-past task and loaded with the merged decoder.
+TEST(ExportSeq2SeqFromPretrained, ExportTrueLoadsTheCheckpoint) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path cache = make_temp_dir("export-seq2seq-cache");
+  const char* old = std::getenv("ORTFORMERS_CACHE");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("ORTFORMERS_CACHE", cache.c_str(), 1);
+  for (const std::string name : {"t5-tiny", "bart-tiny"}) {
+    SCOPED_TRACE(name);
+    Seq2SeqLMOptions o;
+    o.base.export_model = true;
+    const auto m = ORTModelForSeq2SeqLM::from_pretrained((fixtures / "models" / name).string(), o);
+    EXPECT_EQ(m.layout(), DecoderLayout::Merged);
+    const Json& entry = reference(fixtures, name).at("forward")[0];
+    const auto out = m.forward(int_tensor(entry.at("inputs").at("input_ids")), {},
+                               int_tensor(entry.at("decoder_full").at("decoder_input_ids")));
+    EXPECT_LE(compare_logits(out.logits, entry.at("decoder_full").at("logits")), kTol);
+  }
+  SpeechSeq2SeqOptions w;
+  w.base.export_model = true;
+  const auto whisper = ORTModelForSpeechSeq2Seq::from_pretrained((fixtures / "models" / "whisper-tiny").string(), w);
+  EXPECT_EQ(whisper.layout(), DecoderLayout::Merged);
+  EXPECT_TRUE(fs::exists(whisper.encoder_path()));
+  if (old != nullptr)
+    ::setenv("ORTFORMERS_CACHE", saved.c_str(), 1);
+  else
+    ::unsetenv("ORTFORMERS_CACHE");
+  std::error_code ec;
+  fs::remove_all(cache, ec);
 }
 
 // transformers' _relative_position_bucket on hand-computed values (t5-small's 32 buckets / 128).
