@@ -3,8 +3,8 @@
 // a bad --quantize name is refused by the CLI.
 #include <gtest/gtest.h>
 
-#include "ortformers/generation/generate.hpp"
 #include "ortformers/core/json.hpp"
+#include "ortformers/generation/generate.hpp"
 #include "ortformers/models/causal_lm.hpp"
 #include "ortformers/models/seq2seq_lm.hpp"
 #include "support/cli.hpp"

@@ -203,6 +203,29 @@ TEST(ExportSeq2SeqNoPast, LogitsOnlyDecoder) {
   EXPECT_LE(compare_logits(out.logits, entry.at("decoder_full").at("logits")), kTol);
 }
 
+// --opset 14 (optimum's default for BART and Whisper): LayerNormalization decomposed (T5 has none), same outputs.
+TEST(ExportSeq2SeqOpset, Opset14MatchesTransformers) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const std::string name : {"bart-tiny"}) {
+    SCOPED_TRACE(name);
+    const fs::path dir = make_temp_dir("export-seq2seq-opset14");
+    exporters::ExportOptions o;
+    o.task = "text2text-generation-with-past";
+    o.opset = 14;
+    exporters::export_model(fixtures / "models" / name, dir, o);
+    const auto model = load(dir, kDecoderLayouts[0]);
+    const Json& entry = reference(fixtures, name).at("forward")[1];
+    const Tensor ids = int_tensor(entry.at("inputs").at("input_ids"));
+    const Tensor mask = int_tensor(entry.at("inputs").at("attention_mask"));
+    const auto enc = model.encode({{"input_ids", ids}, {"attention_mask", mask}});
+    EXPECT_LE(max_abs_diff(enc.last_hidden_state, ref_tensor(entry.at("encoder_last_hidden_state"))), kTol);
+    const auto out = model.forward({}, {}, int_tensor(entry.at("decoder_full").at("decoder_input_ids")), {}, &enc);
+    EXPECT_LE(compare_logits(out.logits, entry.at("decoder_full").at("logits")), kTol);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+}
+
 // T5's LM head: tied (d_model ** -0.5 rescale, then the shared embeddings) vs untied with lm_head.weight = shared *
 // d_model ** -0.5 (no rescale): the same logits.
 TEST(ExportSeq2SeqT5, UntiedHeadHasNoRescale) {
