@@ -239,6 +239,13 @@ std::string normalize_task(const std::string& task) {
       {"causal-lm", "text-generation"},
       {"text-generation-with-past", "text-generation-with-past"},
       {"causal-lm-with-past", "text-generation-with-past"},
+      {"text2text-generation", "text2text-generation"},
+      {"seq2seq-lm", "text2text-generation"},
+      {"text2text-generation-with-past", "text2text-generation-with-past"},
+      {"seq2seq-lm-with-past", "text2text-generation-with-past"},
+      {"automatic-speech-recognition-with-past", "automatic-speech-recognition-with-past"},
+      {"speech2seq-lm", "automatic-speech-recognition"},
+      {"speech2seq-lm-with-past", "automatic-speech-recognition-with-past"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -256,7 +263,10 @@ std::string infer_task(const fs::path& model_dir) {
   if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) {
     auto t = arch->task_for_class(a);
     // optimum's main_export adds -with-past for a decoder whose config uses the cache (the default).
-    if (t == "text-generation-with-past" && !cfg.get<bool>("use_cache", true)) t = "text-generation";
+    const std::string suffix = "-with-past";
+    if (t.size() > suffix.size() && t.compare(t.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        !cfg.get<bool>("use_cache", true))
+      t.resize(t.size() - suffix.size());
     if (!t.empty()) return t;
   }
   auto ends = [&](const std::string& suf) {
@@ -279,6 +289,7 @@ const char* decoder_file_name(DecoderFile f) noexcept {
     case DecoderFile::Model: return "model.onnx";
     case DecoderFile::Decoder: return "decoder_model.onnx";
     case DecoderFile::DecoderWithPast: return "decoder_with_past_model.onnx";
+    case DecoderFile::Encoder: return "encoder_model.onnx";
   }
   return "model.onnx";
 }
@@ -344,7 +355,7 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   // int8 builds on the fused graph: its packed-QKV Attention becomes QAttention, faster than quantising the
   // decomposed attention at every shape measured (docs/export.md: 2.96x vs 2.71x at 1x16, 2.75x vs 2.42x at 32x128).
   // int4 quantises plain MatMuls only: the fused graph's Attention would keep its weights in float.
-  ctx.optimize = options.optimize || (options.quantize.has_value() && !int4);
+  ctx.optimize = (options.optimize || (options.quantize.has_value() && !int4)) && !arch->is_encoder_decoder();
   ctx.quantize = options.quantize.has_value();
   std::int64_t total_layers = cfg.get<std::int64_t>("num_hidden_layers", cfg.get<std::int64_t>("n_layers", 1));
   ctx.on_progress = [&](const std::string& m) {
@@ -359,7 +370,21 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     report(0.1 + 0.75 * frac, "building " + m);
   };
 
-  if (is_text_generation(task)) {
+  if (arch->is_encoder_decoder()) {
+    if (options.optimize)
+      throw UnsupportedError("--optimize is not available for " + task +
+                             " exports yet (export without it; --quantize works on the plain graph)");
+    const bool with_past = task.size() > 10 && task.compare(task.size() - 10, 10, "-with-past") == 0;
+    if (decoder_file == DecoderFile::Model)
+      throw InvalidArgument("a " + task + " export of model_type '" + cfg.model_type() +
+                            "' has encoder_model.onnx and decoder files, not model.onnx");
+    if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
+      throw InvalidArgument("decoder_with_past_model.onnx belongs to " + task + "-with-past exports, not " + task);
+    ctx.decoder.encoder = decoder_file == DecoderFile::Encoder;
+    ctx.decoder.position_ids = false;
+    ctx.decoder.past_inputs = decoder_file == DecoderFile::DecoderWithPast;
+    ctx.decoder.present_outputs = with_past && decoder_file != DecoderFile::Encoder;
+  } else if (is_text_generation(task)) {
     if (options.optimize)
       throw UnsupportedError("--optimize is not available for " + task +
                              " exports yet (export without it; --quantize int8 works on the plain graph)");
@@ -465,6 +490,7 @@ std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& 
                                 "vocab.txt",
                                 "vocab.json",
                                 "merges.txt",
+                                "normalizer.json",
                                 "added_tokens.json",
                                 "spiece.model",
                                 "sentencepiece.bpe.model",
@@ -501,9 +527,19 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
-  // One graph (model.onnx), or optimum's legacy decoder files for text-generation.
+  // One graph (model.onnx), optimum's legacy decoder files for text-generation, or the encoder and decoder files of
+  // an encoder-decoder export.
   std::vector<DecoderFile> files{DecoderFile::Model};
-  if (options.legacy) {
+  const Architecture* arch = nullptr;
+  if (fs::exists(model_dir / "config.json"))
+    arch = find_architecture(config::PretrainedConfig::from_pretrained(model_dir).model_type());
+  if (arch != nullptr && arch->is_encoder_decoder()) {
+    std::string task = normalize_task(options.task);
+    if (task == "auto") task = infer_task(model_dir);
+    files = {DecoderFile::Encoder, DecoderFile::Decoder};
+    if (task.size() > 10 && task.compare(task.size() - 10, 10, "-with-past") == 0)
+      files.push_back(DecoderFile::DecoderWithPast);
+  } else if (options.legacy) {
     std::string task = normalize_task(options.task);
     if (task == "auto") task = infer_task(model_dir);
     if (!is_text_generation(task))
@@ -517,21 +553,21 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   ExportResult r;
   r.out_dir = out_dir;
   BuiltModel built;
-  // The legacy decoders with past are also merged into decoder_model_merged.onnx (as optimum does): both graphs are
-  // then kept in memory, materialised.
-  const bool merge = files.size() == 2;
+  // The decoders with and without past are also merged into decoder_model_merged.onnx (as optimum does): both graphs
+  // are then kept in memory, materialised.
+  const bool merge = std::find(files.begin(), files.end(), DecoderFile::DecoderWithPast) != files.end();
   std::vector<onnx::ModelProto> kept;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const double f0 = static_cast<double>(i) / static_cast<double>(files.size() + (merge ? 1 : 0));
     const double span = 1.0 / static_cast<double>(files.size() + (merge ? 1 : 0));
     built = build_model(
         model_dir, options, [&](double f, const std::string& m) { bar.update(f0 + span * f, m); },
-        /*materialize=*/merge, files[i]);
+        /*materialize=*/merge && files[i] != DecoderFile::Encoder, files[i]);
     const fs::path path = out_dir / decoder_file_name(files[i]);
     bar.update(f0 + span * 0.95, std::string("writing ") + decoder_file_name(files[i]));
     r.onnx_bytes += save_model(built.model, built.deferred, path);
     r.onnx_paths.push_back(path);
-    if (merge) kept.push_back(built.model);
+    if (merge && files[i] != DecoderFile::Encoder) kept.push_back(built.model);
   }
   if (merge) {
     bar.update(0.9, "merging the decoders");

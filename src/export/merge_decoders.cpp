@@ -51,19 +51,58 @@ void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const st
   }
 }
 
+// Completes the outputs of `branch` (filled from `src`, whose outputs are a subset of `all`'s, in order) to those of
+// `all`: each missing one is a Constant of its element type with no elements (dimension 0 for the batch, the fixed
+// sizes where the output has them, 1 for other symbolic dimensions), as optimum's merge returns the cross-attention
+// presents from the cache branch.
+void add_empty_outputs(onnx::GraphProto& branch, const onnx::GraphProto& src, const onnx::GraphProto& all,
+                       const std::string& name) {
+  if (branch.output_size() == all.output_size()) return;
+  std::map<std::string, onnx::ValueInfoProto> have;  // by the output's name in `src`
+  for (int i = 0; i < src.output_size(); ++i) have[src.output(i).name()] = branch.output(i);
+  branch.clear_output();
+  for (const auto& o : all.output()) {
+    if (auto it = have.find(o.name()); it != have.end()) {
+      *branch.add_output() = it->second;
+      continue;
+    }
+    const auto& type = o.type().tensor_type();
+    auto* n = branch.add_node();
+    const std::string value = "/" + name + "/empty/" + o.name();
+    n->set_name(value + "/Constant");
+    n->set_op_type("Constant");
+    n->add_output(value);
+    auto* at = n->add_attribute();
+    at->set_name("value");
+    at->set_type(onnx::AttributeProto::TENSOR);
+    auto* t = at->mutable_t();
+    t->set_data_type(type.elem_type());
+    for (int d = 0; d < type.shape().dim_size(); ++d) {
+      const auto& dim = type.shape().dim(d);
+      t->add_dims(d == 0 ? 0 : dim.has_dim_value() ? dim.dim_value() : 1);
+    }
+    t->set_raw_data("");
+    auto* vi = branch.add_output();
+    *vi = o;
+    vi->set_name(value);
+  }
+}
+
 }  // namespace
 
 onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past) {
   const auto& a = no_past.graph();
   const auto& b = with_past.graph();
-  if (a.output_size() != b.output_size())
-    throw RuntimeError("internal: merge_decoders needs graphs with the same outputs (" +
-                       std::to_string(a.output_size()) + " vs " + std::to_string(b.output_size()) + ")");
-  for (int i = 0; i < a.output_size(); ++i)
-    if (a.output(i).name() != b.output(i).name())
-      throw RuntimeError("internal: merge_decoders: output " + std::to_string(i) + " is '" + a.output(i).name() +
-                         "' in one graph and '" + b.output(i).name() + "' in the other");
-
+  // The outputs of `b` must be those of `a` in the same order, some possibly missing (given empty by the branch).
+  {
+    int j = 0;
+    for (int i = 0; i < a.output_size() && j < b.output_size(); ++i)
+      if (a.output(i).name() == b.output(j).name()) ++j;
+    if (j != b.output_size())
+      throw RuntimeError("internal: merge_decoders: output '" + b.output(j).name() +
+                         "' of the decoder with past is not an output of the decoder without past (in the same "
+                         "order)");
+  }
   onnx::ModelProto merged;
   merged.set_ir_version(std::max(no_past.ir_version(), with_past.ir_version()));
   merged.set_producer_name(with_past.producer_name());
@@ -124,7 +163,7 @@ onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::Mod
   node->set_name("optimum::if");
   node->set_op_type("If");
   node->add_input("use_cache_branch");
-  for (const auto& o : b.output()) {
+  for (const auto& o : a.output()) {
     node->add_output(o.name());
     *g->add_output() = o;
   }
@@ -134,6 +173,7 @@ onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::Mod
   then_attr->set_name("then_branch");
   then_attr->set_type(onnx::AttributeProto::GRAPH);
   fill_branch(*then_attr->mutable_g(), b, "with_past", outer_values, renames_b);
+  add_empty_outputs(*then_attr->mutable_g(), b, a, "with_past");
   auto* else_attr = node->add_attribute();
   else_attr->set_name("else_branch");
   else_attr->set_type(onnx::AttributeProto::GRAPH);

@@ -55,11 +55,13 @@ struct BuildContext {
                           // transposed MatMul copy the quantiser can replace
   std::function<void(const std::string&)> on_progress;  // optional, called per layer
 
-  // Decoder-only graphs (text-generation): which form to build (see architectures/decoder_family.hpp).
+  // Decoder-only graphs (text-generation, architectures/decoder_family.hpp) and encoder-decoder graphs
+  // (architectures/encoder_decoder_family.hpp): which form to build.
   struct DecoderForm {
     bool past_inputs = true;      // past_key_values.<i>.key/value inputs
     bool present_outputs = true;  // present.<i>.key/value outputs
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
+    bool encoder = false;         // encoder-decoder exports: build encoder_model.onnx (else a decoder file)
   } decoder;
 
   // Values computed once per graph.
