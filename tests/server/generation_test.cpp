@@ -88,13 +88,19 @@ class RawStream {
   // Reads until `n` SSE data events arrived (or the connection ended); returns how many.
   std::size_t read_events(std::size_t n) {
     char buf[4096];
-    while (sse_data(data_).size() < n) {
+    while (events() < n) {
       boost::system::error_code ec;
       const std::size_t got = socket_.read_some(boost::asio::buffer(buf), ec);
       if (ec) break;
       data_.append(buf, got);
     }
-    return sse_data(data_).size();
+    return events();
+  }
+  // Events so far (the raw bytes hold chunk-size lines between them).
+  std::size_t events() const {
+    std::size_t count = 0;
+    for (std::size_t at = data_.find("data: "); at != std::string::npos; at = data_.find("data: ", at + 1)) ++count;
+    return count;
   }
   void close() {
     boost::system::error_code ec;
