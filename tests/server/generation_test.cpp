@@ -6,11 +6,18 @@
 // drains.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <future>
+#include <iterator>
+#include <set>
 #include <thread>
 
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
@@ -564,4 +571,66 @@ TEST(GenerativeServer, StopMidStreamDrains) {
     // Finished (details) or ended with a final error event: never cut silently.
     EXPECT_TRUE(last.contains("error") || (last.contains("details") && !last.at("details").is_null())) << events.back();
   }
+}
+
+// A real client no one here wrote: the official OpenAI Node SDK (pinned in tests/server_deploy/openai-client, installed
+// there by scripts/setup.sh; ORTFORMERS_OPENAI_SDK_DIR overrides) on chat completions, streamed and not, and on
+// completions.
+TEST(GenerativeServer, OpenAiNodeSdkChatAndCompletions) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const char* env_sdk = std::getenv("ORTFORMERS_OPENAI_SDK_DIR");
+  const fs::path source = ORTFORMERS_SOURCE_DIR;
+  const fs::path sdk =
+      env_sdk ? fs::path(env_sdk) : source / "tests" / "server_deploy" / "openai-client" / "node_modules" / "openai";
+  std::string node;
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream dirs(path);
+    std::string d;
+    while (node.empty() && std::getline(dirs, d, ':'))
+      if (!d.empty() && ::access((fs::path(d) / "node").c_str(), X_OK) == 0) node = (fs::path(d) / "node").string();
+  }
+  if (node.empty() || !fs::exists(sdk / "index.mjs")) {
+    const std::string why = node.empty() ? "node not found" : "the openai SDK is not installed at " + sdk.string();
+    if (running_in_ci()) FAIL() << why << " (CI=true)";
+    GTEST_SKIP() << why;
+  }
+  auto& s = gen_server("gpt2-tiny");
+  const fs::path err = make_temp_dir("openai-gen") / "node.err";
+  const std::string cmd = "timeout 60 '" + node + "' '" +
+                          (source / "tests" / "server" / "openai-client" / "generation.mjs").string() + "' '" +
+                          sdk.string() + "' http://127.0.0.1:" + std::to_string(s.port()) + "/v1 gpt2-tiny 2>'" +
+                          err.string() + "'";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int rc = ::pclose(p);
+  std::ifstream errs(err);
+  const std::string err_text((std::istreambuf_iterator<char>(errs)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(rc, 0) << err_text;
+  const Json j = Json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out << err_text;
+  // What the SDK got equals what the routes answer over plain HTTP.
+  HttpClient c(s.port());
+  const Json messages = Json::array(
+      {{{"role", "system"}, {"content", "You are terse."}}, {{"role", "user"}, {"content", "Name a colour."}}});
+  const auto chat = c.post("/v1/chat/completions", {{"messages", messages}, {"max_tokens", 8}, {"temperature", 0}});
+  const auto gen =
+      c.post("/generate", {{"inputs", "Hello, my dog is cute and"}, {"parameters", {{"max_new_tokens", 10}}}});
+  ASSERT_EQ(chat.status, 200);
+  ASSERT_EQ(gen.status, 200);
+  EXPECT_EQ(j.at("chat"), chat.json().at("choices")[0].at("message").at("content"));
+  EXPECT_EQ(j.at("chat_role"), "assistant");
+  EXPECT_EQ(j.at("chat_finish"), "length");
+  EXPECT_EQ(j.at("chat_usage").at("completion_tokens"), 8);
+  EXPECT_EQ(j.at("streamed"), j.at("chat"));
+  EXPECT_EQ(j.at("stream_role"), "assistant");
+  EXPECT_EQ(j.at("stream_finish"), "length");
+  EXPECT_EQ(j.at("stream_usage").at("completion_tokens"), 8);
+  EXPECT_EQ(j.at("completion"), gen.json().at("generated_text"));
+  EXPECT_EQ(j.at("completion_streamed"), j.at("completion"));
+  EXPECT_EQ(j.at("completion_finish"), "length");
+  EXPECT_EQ(j.at("error").at("status"), 422);
+  EXPECT_NE(j.at("error").at("message").get<std::string>().find("wizard"), std::string::npos);
 }
