@@ -212,6 +212,7 @@ void Api::generate_tgi(const CallPtr& call, bool stream) {
           call->request.connection->write(sse(e));
           end_sse(call, true);
         };
+        scheduler_->check(*g);  // 422 / 429 as a status, before the stream's header
         begin_sse(call);
         try {
           scheduler_->submit(g);
@@ -398,6 +399,7 @@ void Api::openai_generate(const CallPtr& call, bool chat) {
           reqs.push_back(g);
         }
       }
+      for (const auto& g : reqs) scheduler_->check(*g);  // 422 / 429 as a status, before any stream begins
       if (run->stream) begin_sse(call);
       for (auto& g : reqs) {
         try {

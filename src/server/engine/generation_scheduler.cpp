@@ -66,15 +66,24 @@ std::size_t GenerationScheduler::queue_size() const {
   return waiting_.size();
 }
 
-void GenerationScheduler::submit(std::shared_ptr<GenerationRequest> request) {
-  const std::size_t need = request->prompt.size() + static_cast<std::size_t>(request->params.max_new_tokens);
+void GenerationScheduler::check(const GenerationRequest& r) const {
+  const std::size_t need = r.prompt.size() + static_cast<std::size_t>(r.params.max_new_tokens);
   if (need > options_.max_batch_total_tokens) {
     throw ServerError(
-        ErrorType::Validation,
+        ErrorType::Deserialize,
         "`inputs` tokens + `max_new_tokens` must be <= " + std::to_string(options_.max_batch_total_tokens) +
-            ". Given: " + std::to_string(request->prompt.size()) + " `inputs` tokens and " +
-            std::to_string(request->params.max_new_tokens) + " `max_new_tokens`");
+            ". Given: " + std::to_string(r.prompt.size()) + " `inputs` tokens and " +
+            std::to_string(r.params.max_new_tokens) + " `max_new_tokens`");
   }
+  std::lock_guard lk(mu_);
+  if (stopping_) throw ServerError(ErrorType::Unhealthy, "the server is shutting down");
+  if (!waiting_.empty() && waiting_tokens_ + need > options_.max_batch_total_tokens)
+    throw ServerError(ErrorType::Overloaded, "Model is overloaded");
+}
+
+void GenerationScheduler::submit(std::shared_ptr<GenerationRequest> request) {
+  check(*request);
+  const std::size_t need = request->prompt.size() + static_cast<std::size_t>(request->params.max_new_tokens);
   request->enqueued = Clock::now();
   const std::size_t prompt_tokens = request->prompt.size();
   {

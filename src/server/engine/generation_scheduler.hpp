@@ -44,6 +44,8 @@ class GenerationScheduler {
   // Queues a request. ServerError Overloaded when the queue's token budget is full, Validation when it could
   // never run (prompt + max_new_tokens over the budget); Unhealthy after stop().
   void submit(std::shared_ptr<GenerationRequest> request);
+  // The checks of submit without queuing (a stream's answer begins only once they pass; submit still decides).
+  void check(const GenerationRequest& request) const;
   // Ends every request (on_done with FinishReason::Error, overloaded = true) and joins the thread.
   void stop();
 
