@@ -154,7 +154,6 @@ Json tgi_top(const tokenizers::PreTrainedTokenizer& tok, const GeneratedToken& t
     GeneratedToken g;
     g.id = a.id;
     g.logprob = a.logprob;
-    const auto s = tok.convert_ids_to_tokens(std::span<const std::int64_t>(&a.id, 1));
     g.text = tok.decode(std::span<const std::int64_t>(&a.id, 1), false, false);
     top.push_back(tgi_token(tok, g));
   }
@@ -164,12 +163,10 @@ Json tgi_top(const tokenizers::PreTrainedTokenizer& tok, const GeneratedToken& t
 
 void Api::generate_tgi(const CallPtr& call, bool stream) {
   begin_generation(call);
-  auto req = std::make_shared<TgiGenerateRequest>(parse_tgi_generate_request(parse_body(call->request.body)));
-  if (call->request.body.find("\"stream\"") != std::string::npos) {
-    const Json b = parse_body(call->request.body);
-    if (b.contains("stream") && b.at("stream").is_boolean() && b.at("stream").get<bool>() != stream && !stream)
-      throw ServerError(ErrorType::Deserialize, "`stream` true: use /generate_stream");
-  }
+  const Json body = parse_body(call->request.body);
+  auto req = std::make_shared<TgiGenerateRequest>(parse_tgi_generate_request(body));
+  if (!stream && body.contains("stream") && body.at("stream") == true)
+    throw ServerError(ErrorType::Deserialize, "`stream` true: use /generate_stream");
   call->inputs = 1;
   engine_->post([this, call, req, stream] {
     try {

@@ -261,7 +261,12 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   void on_watch(beast::error_code ec, std::size_t n) {
     watching_ = false;
     if (!ec && n > 0) {
-      // Bytes of a pipelined next request: kept for it.
+      // Bytes of a pipelined next request: kept for it (more than the read buffer holds while a request is being
+      // answered: the connection is dropped).
+      if (buffer_.max_size() - buffer_.size() < n) {
+        if (peer_closed_) peer_closed_->store(true);
+        return close();
+      }
       auto room = buffer_.prepare(n);
       std::memcpy(room.data(), watch_buf_.data(), n);
       buffer_.commit(n);
