@@ -505,6 +505,8 @@ TEST_P(Generative, ModelsInfoAndMetrics) {
   const Json info = c.get("/info").json();
   EXPECT_EQ(info.at("model_pipeline_tag"), "text-generation");
   EXPECT_EQ(info.at("max_total_tokens"), model == "gpt2-tiny" ? 128 : 256);
+  EXPECT_EQ(info.at("is_encoder_decoder"), false);
+  EXPECT_EQ(info.at("chat_template"), true);  // --chat-template given
   c.post("/generate", {{"inputs", "hi"}, {"parameters", {{"max_new_tokens", 2}}}});
   const std::string text = c.get("/metrics").body;
   for (const char* name :

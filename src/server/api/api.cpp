@@ -322,6 +322,11 @@ Json Api::info() const {
     j["max_batch_total_tokens"] = options_.max_batch_tokens;
     j["max_waiting_tokens"] = options_.max_batch_tokens;
     j["validation_workers"] = options_.tokenization_workers;
+    j["is_encoder_decoder"] = backend_->generative_model()->is_encoder_decoder();
+    // Whether /v1/chat/completions has a template to render (the tokenizer's, or --chat-template).
+    const Json& t = backend_->tokenizer().chat_template();
+    j["chat_template"] = !options_.chat_template.empty() || (t.is_string() && !t.get<std::string>().empty()) ||
+                         (t.is_array() && !t.empty());
   }
   switch (backend_->kind()) {
     case ModelKind::Embedding:
