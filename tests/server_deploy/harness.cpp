@@ -191,6 +191,36 @@ std::string render_nginx_conf(const std::string& shipped, const std::vector<std:
   return out.str();
 }
 
+NginxFront start_nginx(const std::string& nginx, const fs::path& prefix, const std::vector<std::uint16_t>& upstreams) {
+  fs::create_directories(prefix / "logs");
+  fs::create_directories(prefix / "temp");
+  // nginx's workers may run as another user when the tests run as root: the folders must be traversable.
+  for (const fs::path& p : {prefix.parent_path(), prefix})
+    fs::permissions(p, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  const std::string shipped = read_file_or_empty(fs::path(ORTFORMERS_SOURCE_DIR) / "deploy" / "nginx.conf");
+  if (shipped.empty()) throw std::runtime_error("deploy/nginx.conf missing");
+  NginxFront front;
+  front.port = free_loopback_port();
+  front.logs = prefix / "logs";
+  std::ofstream(prefix / "nginx.conf") << render_nginx_conf(shipped, upstreams, front.port);
+  front.process = std::make_unique<ChildProcess>(
+      std::vector<std::string>{nginx, "-p", prefix.string() + "/", "-c", (prefix / "nginx.conf").string(), "-e",
+                               (front.logs / "startup.log").string(), "-g", "daemon off; master_process off;"},
+      front.logs / "stdout.log");
+  if (!wait_healthy(front.port, *front.process, 20s, "/nginx-health")) {
+    throw std::runtime_error("nginx did not start:\n" + front.process->log_text() +
+                             read_file_or_empty(front.logs / "startup.log") +
+                             read_file_or_empty(front.logs / "error.log"));
+  }
+  return front;
+}
+
+std::string NginxFront::stop_and_read_access_log() {
+  process->signal(SIGQUIT);
+  if (!process->wait(10s)) process->stop();
+  return read_file_or_empty(logs / "access.log");
+}
+
 fs::path make_minilm_tiny_st_folder(const fs::path& fixtures, const fs::path& dir) {
   fs::create_directories(dir);
   const fs::path models = fixtures / "models" / "minilm-tiny-st";

@@ -68,6 +68,21 @@ std::string find_nginx();
 std::string render_nginx_conf(const std::string& shipped, const std::vector<std::uint16_t>& upstreams,
                               std::uint16_t listen_port);
 
+// nginx with the shipped deploy/nginx.conf (rendered by render_nginx_conf) in front of `upstreams`, not daemonised,
+// with a private prefix `prefix` (pid, logs, temp files). master_process off: one process, so that the SIGKILL sent
+// when the test process dies (PR_SET_PDEATHSIG) stops all of nginx (workers of a killed master would live on).
+struct NginxFront {
+  std::uint16_t port = 0;
+  std::filesystem::path logs;  // prefix/logs: access.log, error.log, startup.log
+  std::unique_ptr<ChildProcess> process;
+  // Stops nginx gracefully (SIGQUIT: it finishes what it is doing, and writes a request's log line only after its
+  // response was sent) and returns its access log.
+  std::string stop_and_read_access_log();
+};
+// Throws std::runtime_error with nginx's own messages when it does not answer /nginx-health within 20 s.
+NginxFront start_nginx(const std::string& nginx, const std::filesystem::path& prefix,
+                       const std::vector<std::uint16_t>& upstreams);
+
 // The MiniLM-shaped sentence-transformers fixture as one folder: the optimum export onnx/minilm-tiny-st/model.onnx
 // (token_embeddings + sentence_embedding) with the tokenizer and sentence-transformers files of
 // models/minilm-tiny-st, linked into `dir`.

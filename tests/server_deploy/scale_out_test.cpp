@@ -75,33 +75,17 @@ class ScaleOut : public ::testing::Test {
       ASSERT_TRUE(wait_healthy(r.port, *r.process, 60s)) << "replica on port " << r.port << " not healthy:\n"
                                                          << r.process->log_text();
     }
-    // nginx, not daemonised, with a private prefix (pid, logs, temp files) and the shipped configuration.
-    // master_process off: one process, so that the SIGKILL sent when this test process dies (PR_SET_PDEATHSIG)
-    // stops all of nginx (workers of a killed master would live on).
-    const fs::path prefix = dir_ / "nginx";
-    fs::create_directories(prefix / "logs");
-    fs::create_directories(prefix / "temp");
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    fs::permissions(prefix, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    const std::string shipped = read_file_or_empty(fs::path(ORTFORMERS_SOURCE_DIR) / "deploy" / "nginx.conf");
-    ASSERT_FALSE(shipped.empty()) << "deploy/nginx.conf missing";
-    nginx_port_ = free_loopback_port();
-    std::ofstream(prefix / "nginx.conf") << render_nginx_conf(shipped, {replicas_[0].port, replicas_[1].port},
-                                                              nginx_port_);
-    nginx_log_ = prefix / "logs";
-    nginx_proc_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{nginx_, "-p", prefix.string() + "/", "-c", (prefix / "nginx.conf").string(), "-e",
-                                 (prefix / "logs" / "startup.log").string(), "-g", "daemon off; master_process off;"},
-        prefix / "logs" / "stdout.log");
-    ASSERT_TRUE(wait_healthy(nginx_port_, *nginx_proc_, 20s, "/nginx-health"))
-        << "nginx did not start:\n"
-        << nginx_proc_->log_text() << read_file_or_empty(nginx_log_ / "startup.log")
-        << read_file_or_empty(nginx_log_ / "error.log");
+    try {
+      nginx_front_ = start_nginx(nginx_, dir_ / "nginx", {replicas_[0].port, replicas_[1].port});
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+    nginx_port_ = nginx_front_.port;
     ASSERT_EQ(http_request(nginx_port_, "GET", "/health").status, 200);
   }
 
   void TearDown() override {
-    if (nginx_proc_) nginx_proc_->stop();
+    if (nginx_front_.process) nginx_front_.process->stop();
     for (auto& r : replicas_) r.process->stop();
     if (!HasFailure() && !dir_.empty()) fs::remove_all(dir_);
   }
@@ -151,20 +135,16 @@ class ScaleOut : public ::testing::Test {
     return result;
   }
 
-  // Stops nginx first, gracefully (SIGQUIT: it finishes what it is doing): it writes a request's log line after
-  // sending the response, so a client can see its answer before the line is there.
-  AccessLog access_log() {
-    nginx_proc_->signal(SIGQUIT);
-    if (!nginx_proc_->wait(10s)) nginx_proc_->stop();
-    return parse_access_log(read_file_or_empty(nginx_log_ / "access.log"));
-  }
+  // Stops nginx first (see NginxFront::stop_and_read_access_log): a client can see its answer before its log line
+  // is there.
+  AccessLog access_log() { return parse_access_log(nginx_front_.stop_and_read_access_log()); }
 
-  fs::path fixtures_, dir_, nginx_log_;
+  fs::path fixtures_, dir_;
   std::string nginx_;
   StReference ref_;
   std::vector<ServeReplica> replicas_;
   std::uint16_t nginx_port_ = 0;
-  std::unique_ptr<ChildProcess> nginx_proc_;
+  NginxFront nginx_front_;
 };
 
 std::string first_failures(const std::vector<std::string>& f) {

@@ -761,6 +761,281 @@ function pipelineView(info) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Generative models: a chat (POST /v1/chat/completions) and a completion (TGI's POST /generate_stream), both streamed
+// as server-sent events and shown token by token; Stop closes the connection, which frees the server's slot.
+
+// POSTs `body` and calls onEvent(parsed JSON) for every `data:` event until `[DONE]` or the end of the stream. A non-2xx
+// answer throws an ApiError with the server's message; an `error` event (a stream the server had to end) throws too.
+async function streamEvents(path, body, onEvent, abort) {
+  const headers = {'Content-Type': 'application/json', Accept: 'text/event-stream'};
+  if (apiKey) headers.Authorization = 'Bearer ' + apiKey;
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await fetch(path, {method: 'POST', headers, body: JSON.stringify(body), signal: abort.signal});
+  } catch (e) {
+    if (e.name === 'AbortError') return 'stopped';
+    showLatency('POST', path, performance.now() - t0, null, null);
+    throw new ApiError(0, 'Network', `POST ${path}: the server did not answer (${e.message}).`);
+  }
+  showLatency('POST', path, performance.now() - t0, res.status, res.headers);
+  if (!res.ok) {
+    const text = await res.text();
+    let message = text.trim() || res.statusText;
+    let type = '';
+    try {
+      const data = JSON.parse(text);
+      if (typeof data.error === 'string') {
+        message = data.error;
+        type = data.error_type || '';
+      } else if (data.error && typeof data.error === 'object') {
+        message = data.error.message || message;
+        type = data.error.type || data.error.code || '';
+      }
+    } catch (e) {
+      // not JSON: the text itself
+    }
+    throw new ApiError(res.status, type, message);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let finished = false;
+  const handle = (block) => {
+    const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).replace(/^ /, '')).join('\n');
+    if (!data) return;
+    if (data === '[DONE]') {
+      finished = true;
+      return;
+    }
+    let event;
+    try {
+      event = JSON.parse(data);
+    } catch (e) {
+      throw new ApiError(res.status, 'Stream', `POST ${path}: an event is not JSON (${data.slice(0, 80)}).`);
+    }
+    if (event.error) {
+      const message = typeof event.error === 'string' ? event.error : event.error.message || JSON.stringify(event.error);
+      throw new ApiError(res.status, event.error_type || 'Stream', message);
+    }
+    onEvent(event);
+  };
+  try {
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, {stream: true}).replace(/\r\n/g, '\n');
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        handle(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+      }
+    }
+  } catch (e) {
+    if (e.name === 'AbortError') return 'stopped';
+    throw e;
+  }
+  if (buffer.trim()) handle(buffer);
+  return finished ? 'done' : 'ended';
+}
+
+// Number inputs of the generation views; empty = the server's default.
+function numberInput(id, value, attrs) {
+  return el('input', Object.assign({type: 'number', id, value}, attrs || {}));
+}
+function optionalNumber(input) {
+  const v = input.value.trim();
+  if (v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${input.id}: not a number (${v}).`);
+  return n;
+}
+
+// Streaming figures under an answer: time to first token, tokens and tokens/s after it.
+function streamStats(t0, tFirst, tokens) {
+  const now = performance.now();
+  const parts = [];
+  if (tFirst !== null) parts.push(`first token ${(tFirst - t0).toFixed(0)} ms`);
+  parts.push(`${tokens} token${tokens === 1 ? '' : 's'}`);
+  if (tFirst !== null && tokens > 1 && now > tFirst) parts.push(`${((tokens - 1) / ((now - tFirst) / 1000)).toFixed(1)} tokens/s`);
+  return parts.join(' · ');
+}
+
+// Runs `work(abort)` with the Send button turned into Stop while it streams.
+function wireStream(form, button, stop, work) {
+  let abort = null;
+  stop.addEventListener('click', () => abort && abort.abort());
+  wire(form, button, async () => {
+    abort = new AbortController();
+    stop.disabled = false;
+    try {
+      await work(abort);
+    } finally {
+      stop.disabled = true;
+      abort = null;
+    }
+  });
+}
+
+function chatView(info) {
+  const system = el('input', {type: 'text', id: 'system', placeholder: 'optional: a system message'});
+  const log = el('ol', {id: 'chat-log', class: 'chat', 'aria-live': 'polite'});
+  const message = el('textarea', {id: 'message', rows: 3});
+  message.value = 'Hello! What can you do?';
+  const maxTokens = numberInput('max-tokens', 64, {min: 1, step: 1});
+  const temperature = numberInput('temperature', 0, {min: 0, max: 2, step: 0.1});
+  const seed = numberInput('seed', '', {min: 0, step: 1, placeholder: 'random'});
+  const button = el('button', {type: 'button', id: 'run'}, 'Send');
+  const stop = el('button', {type: 'button', id: 'stop', class: 'secondary', disabled: true}, 'Stop');
+  const clear = el('button', {type: 'button', id: 'clear', class: 'secondary'}, 'New chat');
+  const out = results();
+  const history = [];  // {role, content} of the turns so far
+  const bubble = (role, text) => el('li', {class: 'msg', 'data-role': role}, el('span', {class: 'role'}, role), el('div', {class: 'content'}, text));
+  clear.addEventListener('click', () => {
+    history.length = 0;
+    log.replaceChildren();
+    out.replaceChildren();
+    delete out.dataset.ready;
+  });
+  const form = panel(`Chat with ${info.served_model_name || info.model_id || 'the model'}`, ...field('System', system), log,
+      ...field('Message', message, 'Ctrl+Enter sends'),
+      el('div', {class: 'grid3'}, el('div', {}, ...field('max_tokens', maxTokens)),
+          el('div', {}, ...field('temperature', temperature, '0 = greedy')), el('div', {}, ...field('seed', seed))),
+      el('div', {class: 'actions'}, button, stop, clear));
+  wireStream(form, button, stop, async (abort) => {
+    const text = message.value.trim();
+    if (!text) throw new Error('Enter a message.');
+    delete out.dataset.ready;
+    const messages = [];
+    if (system.value.trim()) messages.push({role: 'system', content: system.value.trim()});
+    messages.push(...history, {role: 'user', content: text});
+    const body = {model: info.served_model_name || info.model_id, messages, stream: true, stream_options: {include_usage: true}};
+    const maxT = optionalNumber(maxTokens);
+    if (maxT !== undefined) body.max_tokens = maxT;
+    const temp = optionalNumber(temperature);
+    if (temp !== undefined) body.temperature = temp;
+    const s = optionalNumber(seed);
+    if (s !== undefined) body.seed = s;
+    log.append(bubble('user', text));
+    const answer = bubble('assistant', '');
+    const content = answer.querySelector('.content');
+    log.append(answer);
+    message.value = '';
+    const t0 = performance.now();
+    let tFirst = null;
+    let tokens = 0;
+    let finish = null;
+    let usage = null;
+    let reply = '';
+    const stats = el('p', {class: 'hint', id: 'stream-stats'});
+    out.replaceChildren(stats);
+    let how;
+    try {
+      how = await streamEvents('/v1/chat/completions', body, (ev) => {
+        if (ev.usage) usage = ev.usage;
+        for (const c of ev.choices || []) {
+          const piece = (c.delta && c.delta.content) || '';
+          if (piece) {
+            if (tFirst === null) tFirst = performance.now();
+            reply += piece;
+            content.textContent = reply;
+          }
+          if (c.delta && c.delta.content !== undefined && !c.delta.role) tokens += 1;
+          if (c.finish_reason) finish = c.finish_reason;
+        }
+        stats.textContent = streamStats(t0, tFirst, tokens);
+      }, abort);
+    } catch (e) {
+      answer.remove();
+      log.lastChild && log.lastChild.remove();
+      message.value = text;
+      throw e;
+    }
+    if (how === 'stopped') finish = 'stopped';
+    else if (how !== 'done') throw new ApiError(0, 'Stream', 'The stream ended before its [DONE] event (the server stopped?).');
+    history.push({role: 'user', content: text}, {role: 'assistant', content: reply});
+    answer.dataset.finishReason = finish || '';
+    const tail = [streamStats(t0, tFirst, usage ? usage.completion_tokens : tokens)];
+    if (finish) tail.push(`finish_reason ${finish}`);
+    if (usage) tail.push(`${usage.prompt_tokens} prompt tokens`);
+    stats.textContent = tail.join(' · ');
+    out.dataset.finishReason = finish || '';
+    out.dataset.reply = reply;
+    out.dataset.ready = 'chat';
+  });
+  return [form, out];
+}
+
+function completeView(info) {
+  const prompt = el('textarea', {id: 'prompt', rows: 4});
+  prompt.value = 'Once upon a time';
+  const maxNew = numberInput('max-new-tokens', 32, {min: 1, step: 1});
+  const sample = checkbox('do-sample', 'sample (do_sample)', false);
+  const temperature = numberInput('temperature', '', {min: 0, step: 0.1, placeholder: '1.0'});
+  const topP = numberInput('top-p', '', {min: 0, max: 1, step: 0.05, placeholder: '1.0'});
+  const seed = numberInput('seed', '', {min: 0, step: 1, placeholder: 'random'});
+  const button = el('button', {type: 'button', id: 'run'}, 'Generate');
+  const stop = el('button', {type: 'button', id: 'stop', class: 'secondary', disabled: true}, 'Stop');
+  const out = results();
+  const form = panel(`Generate with ${info.served_model_name || info.model_id || 'the model'}`,
+      ...field('Prompt', prompt, 'Ctrl+Enter runs'),
+      el('div', {class: 'grid3'}, el('div', {}, ...field('max_new_tokens', maxNew)),
+          el('div', {}, ...field('temperature', temperature)), el('div', {}, ...field('top_p', topP)),
+          el('div', {}, ...field('seed', seed))),
+      el('div', {class: 'actions'}, button, stop, sample.node));
+  wireStream(form, button, stop, async (abort) => {
+    const inputs = prompt.value;
+    if (!inputs.trim()) throw new Error('Enter a prompt.');
+    delete out.dataset.ready;
+    const parameters = {details: true, do_sample: sample.box.checked};
+    const m = optionalNumber(maxNew);
+    if (m !== undefined) parameters.max_new_tokens = m;
+    const t = optionalNumber(temperature);
+    if (t !== undefined) parameters.temperature = t;
+    const p = optionalNumber(topP);
+    if (p !== undefined) parameters.top_p = p;
+    const s = optionalNumber(seed);
+    if (s !== undefined) parameters.seed = s;
+    const generated = el('span', {class: 'generated', id: 'generated'});
+    const stats = el('p', {class: 'hint', id: 'stream-stats'});
+    const tokenList = el('ol', {class: 'tokens', id: 'tokens'});
+    const shown = info.is_encoder_decoder ? el('pre', {class: 'completion'}, generated)
+        : el('pre', {class: 'completion'}, el('span', {class: 'prompt'}, inputs), generated);
+    out.replaceChildren(panel('Output', shown, stats), panel('Tokens', tokenList));
+    const t0 = performance.now();
+    let tFirst = null;
+    let tokens = 0;
+    let text = '';
+    let final = null;
+    const how = await streamEvents('/generate_stream', {inputs, parameters}, (ev) => {
+      if (ev.token) {
+        if (tFirst === null) tFirst = performance.now();
+        tokens += 1;
+        if (!ev.token.special) text += ev.token.text;
+        generated.textContent = text;
+        const lp = typeof ev.token.logprob === 'number' ? ev.token.logprob.toFixed(3) : '';
+        tokenList.append(el('li', {'data-id': ev.token.id, title: `id ${ev.token.id}${lp ? ', logprob ' + lp : ''}`},
+            JSON.stringify(ev.token.text)));
+      }
+      if (ev.generated_text !== null && ev.generated_text !== undefined) final = ev;
+      stats.textContent = streamStats(t0, tFirst, tokens);
+    }, abort);
+    if (how === 'stopped') {
+      stats.textContent = streamStats(t0, tFirst, tokens) + ' · stopped';
+      out.dataset.finishReason = 'stopped';
+    } else {
+      if (final === null) throw new ApiError(0, 'Stream', 'The stream ended without its final event (the server stopped?).');
+      const d = final.details || {};
+      stats.textContent = streamStats(t0, tFirst, tokens) + (d.finish_reason ? ` · finish_reason ${d.finish_reason}` : '');
+      out.dataset.finishReason = d.finish_reason || '';
+      out.dataset.generatedText = final.generated_text;
+    }
+    out.dataset.ready = 'complete';
+  });
+  return [form, out];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Which views a model gets: the ortformers task of /info when it has one, else TEI's model_type.
 
 const TASK_VIEWS = {
@@ -781,16 +1056,24 @@ const TASK_VIEWS = {
   'automatic-speech-recognition': ['audio'],
   'audio-frame-classification': ['audio'],
   'audio-xvector': ['audio'],
+  'text-generation': ['chat', 'complete'],
+  'text2text-generation': ['complete', 'pipeline'],
+  'summarization': ['complete', 'pipeline'],
+  'translation': ['complete', 'pipeline'],
 };
 const VIEW_NAMES = {
   'embeddings': 'Similarity', 'classify': 'Classify', 'rerank': 'Rerank', 'zero-shot': 'Zero-shot', 'entities': 'Entities',
   'fill-mask': 'Fill mask', 'qa': 'Question answering', 'image': 'Image', 'audio': 'Audio', 'pipeline': 'Pipeline',
+  'chat': 'Chat', 'complete': 'Complete',
 };
 
 function viewsFor(info) {
   const mt = info.model_type || {};
   const task = info.task || info.pipeline_tag;
   let views = (task && TASK_VIEWS[task]) ? TASK_VIEWS[task].slice() : [];
+  if (task && task.startsWith('translation')) views = TASK_VIEWS.translation.slice();
+  // a decoder without a chat template (/info's chat_template false) completes text only
+  if (info.chat_template === false) views = views.filter((v) => v !== 'chat');
   if (views.length === 0 && task && !mt.embedding && !mt.reranker) views = ['pipeline'];
   if (views.length === 0) {
     if (mt.embedding) views = ['embeddings'];
@@ -804,7 +1087,7 @@ function render(info, view) {
   const builders = {
     'embeddings': embeddingsView, 'classify': classifyView, 'rerank': rerankView, 'zero-shot': zeroShotView,
     'entities': entitiesView, 'fill-mask': fillMaskView, 'qa': qaView, 'image': () => mediaView('image'),
-    'audio': () => mediaView('audio'), 'pipeline': pipelineView,
+    'audio': () => mediaView('audio'), 'pipeline': pipelineView, 'chat': chatView, 'complete': completeView,
   };
   showError(null);
   $('view').replaceChildren(...builders[view](info));
