@@ -102,6 +102,88 @@ class CausalLMStep final : public DecoderStep {
   std::int64_t rows() const override { return rows_; }
   std::int64_t past_length() const override { return past_; }
 
+  void append_rows(DecoderStep& other_step) override {
+    auto* other = dynamic_cast<CausalLMStep*>(&other_step);
+    if (!other || other->g_ != g_) {
+      throw UnsupportedError("DecoderStep.append_rows: the other state is not a state of the same ORTModelForCausalLM");
+    }
+    if (other == this) throw InvalidArgument("DecoderStep.append_rows: a state cannot be appended to itself");
+    if (other->rows_ == 0) return;
+    if (rows_ == 0) {
+      take(*other);
+      return;
+    }
+    if (other->past_ != past_ && !positions_from_mask()) {
+      throw UnsupportedError("DecoderStep.append_rows: past lengths " + std::to_string(past_) + " and " +
+                             std::to_string(other->past_) +
+                             " differ and the graph takes no position_ids (left padding would shift positions)");
+    }
+    const std::int64_t past = std::max(past_, other->past_), rows = rows_ + other->rows_;
+    if (!g_->caches()) {
+      std::vector<std::int64_t> ids(static_cast<std::size_t>(rows * past), 0);
+      auto place = [&](const std::vector<std::int64_t>& src, std::int64_t n, std::int64_t p, std::int64_t at) {
+        for (std::int64_t r = 0; r < n; ++r)
+          std::copy(src.begin() + r * p, src.begin() + (r + 1) * p, ids.begin() + (at + r) * past + (past - p));
+      };
+      place(ids_, rows_, past_, 0);
+      place(other->ids_, other->rows_, other->past_, rows_);
+      ids_ = std::move(ids);
+    } else {
+      const std::size_t elem = dtype_size(g_->cache_dtype);
+      const std::size_t line = static_cast<std::size_t>(g_->head_dim) * elem;  // one position of one head
+      for (std::size_t i = 0; i < cache_.size(); ++i) {
+        Tensor dst = fresh_cache(i, rows, past);
+        auto* out = static_cast<std::byte*>(dst.raw_data());
+        std::memset(out, 0, static_cast<std::size_t>(rows * g_->kv_heads * past) * line);
+        auto place = [&](const Tensor& src, std::int64_t n, std::int64_t p, std::int64_t at) {
+          const auto* in = static_cast<const std::byte*>(src.raw_data());
+          for (std::int64_t r = 0; r < n; ++r)
+            for (std::int64_t h = 0; h < g_->kv_heads; ++h) {
+              const std::size_t bytes = static_cast<std::size_t>(p) * line;
+              if (bytes == 0) continue;
+              std::memcpy(out + static_cast<std::size_t>(((at + r) * g_->kv_heads + h) * past + (past - p)) * line,
+                          in + static_cast<std::size_t>((r * g_->kv_heads + h) * p) * line, bytes);
+            }
+        };
+        place(cache_[i], rows_, past_, 0);
+        place(other->cache_[i], other->rows_, other->past_, rows_);
+        cache_[i] = std::move(dst);
+      }
+    }
+    rows_ = rows;
+    past_ = past;
+    other->clear();
+  }
+
+  void trim_past(std::int64_t count) override {
+    if (count < 0 || count > past_) {
+      throw InvalidArgument("DecoderStep.trim_past: count " + std::to_string(count) + " out of range [0, " +
+                            std::to_string(past_) + "]");
+    }
+    if (count == 0) return;
+    const std::int64_t past = past_ - count;
+    if (!g_->caches()) {
+      std::vector<std::int64_t> ids;
+      ids.reserve(static_cast<std::size_t>(rows_ * past));
+      for (std::int64_t r = 0; r < rows_; ++r)
+        ids.insert(ids.end(), ids_.begin() + r * past_ + count, ids_.begin() + (r + 1) * past_);
+      ids_ = std::move(ids);
+    } else {
+      const std::size_t line = static_cast<std::size_t>(g_->head_dim) * dtype_size(g_->cache_dtype);
+      for (std::size_t i = 0; i < cache_.size(); ++i) {
+        Tensor dst = fresh_cache(i, rows_, past);
+        auto* out = static_cast<std::byte*>(dst.raw_data());
+        const auto* in = static_cast<const std::byte*>(cache_[i].raw_data());
+        const std::size_t bytes = static_cast<std::size_t>(past) * line;
+        for (std::int64_t rh = 0; bytes && rh < rows_ * g_->kv_heads; ++rh)
+          std::memcpy(out + static_cast<std::size_t>(rh * past) * line,
+                      in + static_cast<std::size_t>(rh * past_ + count) * line, bytes);
+        cache_[i] = std::move(dst);
+      }
+    }
+    past_ = past;
+  }
+
  private:
   Tensor run_cached(const Tensor& ids, const Tensor& mask, std::int64_t new_len) {
     runtime::Session& s = g_->session_for(past_);
@@ -153,6 +235,55 @@ class CausalLMStep final : public DecoderStep {
     std::swap(current_, spare_);
     cache_ = std::move(presents);
     return Tensor::from_ort(std::move(outputs.at(0)));
+  }
+
+  bool positions_from_mask() const { return g_->session_for(1).has_input("position_ids"); }
+
+  // A [rows, kv_heads, length, head_dim] tensor for cache entry i, written next: in the spare buffer (which then
+  // becomes the current one) with IO binding, else freshly allocated.
+  Tensor fresh_cache(std::size_t i, std::int64_t rows, std::int64_t length) {
+    if (!io_binding_) return Tensor::zeros(g_->cache_dtype, g_->cache_shape(rows, length));
+    spare_[i].reserve(static_cast<std::size_t>(rows * g_->kv_heads * length * g_->head_dim) *
+                      dtype_size(g_->cache_dtype));
+    Tensor t =
+        Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(rows, length), spare_[i].data);
+    std::swap(current_[i], spare_[i]);
+    return t;
+  }
+
+  // Takes the whole state of `other` (this one has no rows), leaving `other` empty.
+  void take(CausalLMStep& other) {
+    rows_ = other.rows_;
+    past_ = other.past_;
+    ids_ = std::move(other.ids_);
+    if (!g_->caches()) {
+      other.clear();
+      return;
+    }
+    if (io_binding_ == other.io_binding_) {
+      cache_ = std::move(other.cache_);
+      std::swap(current_, other.current_);
+      std::swap(spare_, other.spare_);
+    } else {
+      cache_.resize(other.cache_.size());
+      for (std::size_t i = 0; i < other.cache_.size(); ++i) {
+        Tensor dst = fresh_cache(i, rows_, past_);
+        if (dst.nbytes()) std::memcpy(dst.raw_data(), other.cache_[i].raw_data(), dst.nbytes());
+        cache_[i] = std::move(dst);
+      }
+    }
+    other.clear();
+  }
+
+  void clear() {
+    rows_ = 0;
+    past_ = 0;
+    ids_.clear();
+    cache_.clear();
+    if (io_binding_) {
+      current_.assign(g_->past_names.size(), Buffer{});
+      spare_.assign(g_->past_names.size(), Buffer{});
+    }
   }
 
   Tensor take(TensorMap& out, const std::string& name, const runtime::Session& s, std::int64_t rows,

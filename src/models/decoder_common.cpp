@@ -4,8 +4,17 @@
 #include <cstring>
 
 #include "ortformers/core/error.hpp"
+#include "ortformers/models/decoder_step.hpp"
 
 namespace ortformers::models {
+
+void DecoderStep::append_rows(DecoderStep&) {
+  throw UnsupportedError("DecoderStep.append_rows: this model's decoding state cannot join another one");
+}
+
+void DecoderStep::trim_past(std::int64_t) {
+  throw UnsupportedError("DecoderStep.trim_past: this model's decoding state cannot drop cached positions");
+}
 
 namespace fs = std::filesystem;
 

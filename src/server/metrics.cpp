@@ -55,6 +55,21 @@ Metrics::Metrics() {
   histogram("te_batch_next_size", "Sequences per model batch", size_buckets(4096));
   histogram("te_batch_next_tokens", "Padded tokens per model batch", size_buckets(1 << 20));
   histogram("te_request_input_length", "Tokens per input", size_buckets(1 << 16));
+  // Generative models (TGI's names).
+  gauge("tgi_queue_size", "Generation requests waiting to join the running batch");
+  gauge("tgi_batch_current_size", "Sequences in the running generation batch");
+  gauge("tgi_batch_current_max_tokens", "KV tokens reserved by the running batch (prompt + max_new_tokens per row)");
+  counter("tgi_request_failure", "Generation requests that ended without an answer, by reason");
+  histogram("tgi_batch_inference_duration", "Time of one prefill or decode step in seconds, by method",
+            duration_buckets());
+  histogram("tgi_request_input_length", "Prompt tokens per generation request", size_buckets(1 << 16));
+  histogram("tgi_request_generated_tokens", "Tokens generated per request", size_buckets(1 << 16));
+  histogram("tgi_request_queue_duration", "Time a generation request waited before its prefill in seconds",
+            duration_buckets());
+  histogram("tgi_request_first_token_duration", "Time to first token in seconds (queue + prefill)", duration_buckets());
+  histogram("tgi_request_mean_time_per_token_duration", "Mean inter-token latency of a request in seconds",
+            duration_buckets());
+  histogram("tgi_request_inference_duration", "Time from prefill to the last token in seconds", duration_buckets());
   counters_["te_request_count"];
 }
 

@@ -7,6 +7,7 @@
 #include "server/api/api.hpp"
 #include "server/backend/backend.hpp"
 #include "server/engine/engine.hpp"
+#include "server/engine/generation_scheduler.hpp"
 #include "server/errors.hpp"
 #include "server/http/http_server.hpp"
 #include "server/metrics.hpp"
@@ -20,6 +21,7 @@ struct Server::Impl {
   Api api;
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<GenerationScheduler> scheduler;  // generative models
   std::unique_ptr<http::HttpServer> http;
   bool stopped = false;
 };
@@ -52,6 +54,15 @@ void Server::start() {
   }
   s.engine = std::make_unique<Engine>(*s.backend, s.options, s.metrics);
   s.api.attach(s.backend.get(), s.engine.get());
+  if (const auto* model = s.backend->generative_model()) {
+    SchedulerOptions so;
+    so.max_batch_total_tokens = s.options.max_batch_tokens;
+    so.max_batch_requests = s.options.max_batch_requests.value_or(256);
+    so.eos_token_id = s.backend->eos_token_ids();
+    so.max_positions = model->max_positions();
+    s.scheduler = std::make_unique<GenerationScheduler>(*model, s.backend->tokenizer(), so, s.metrics);
+    s.api.attach_generation(s.scheduler.get());
+  }
   // Warm-up: one inference before reporting ready (ORT allocates and tunes on the first run).
   if (s.backend->kind() != ModelKind::Pipeline) {
     Sequence seq;
@@ -103,6 +114,14 @@ bool Server::stop() {
     drained = s.http->active_requests() == 0;
   }
   s.api.set_ready(false);
+  if (s.scheduler) {
+    // Streams still running after the drain end with a final error event; give their last writes a moment.
+    s.scheduler->stop();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (s.http && s.http->active_requests() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
   if (s.engine) s.engine->stop();
   if (s.http) s.http->stop();
   return drained;

@@ -61,6 +61,8 @@ void register_serve(CLI::App& app) {
       ->envname("THREADS");
   cmd->add_flag("--export", o.export_model, "export the PyTorch checkpoint natively first (cached)");
   cmd->add_option("--file-name", o.file_name, "ONNX file inside the model folder");
+  cmd->add_option("--chat-template", o.chat_template,
+                  "a Jinja chat template (file or text) for /v1/chat/completions instead of the tokenizer's");
   cmd->add_option("--quantize", o.quantize,
                   "export + serve the dynamic int8 graph (int8, avx2, avx512, avx512_vnni, arm64)")
       ->check(CLI::IsMember(ortformers::exporters::quantization_preset_names()));

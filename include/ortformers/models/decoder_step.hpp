@@ -30,6 +30,18 @@ class DecoderStep {
 
   virtual std::int64_t rows() const = 0;         // current number of rows
   virtual std::int64_t past_length() const = 0;  // tokens in the cache
+
+  // Continuous batching (the server's scheduler: sequences join a running batch and leave it at any step).
+  // append_rows: the rows of `other` (a state of the same model) follow this state's rows; `other` is left with 0
+  // rows. When the past lengths differ, the shorter past is left-padded with zeros to the longer one: the caller masks
+  // the padded positions (attention_mask 0 there), and since decoder-only position ids come from the mask, every row's
+  // next logits equal those of its own state. A state with 0 rows takes `other` as it is. UnsupportedError when the
+  // model cannot (a graph without position_ids counts padding as positions, so only equal past lengths join; the
+  // encoder-decoder states do not implement it).
+  virtual void append_rows(DecoderStep& other);
+  // Drops the first `count` cached positions of every row (left padding that every row masks), so past_length()
+  // shrinks by count. The caller drops the same columns of its attention mask.
+  virtual void trim_past(std::int64_t count);
 };
 
 // Everything that can make a DecoderStep: what generation::generate() takes.

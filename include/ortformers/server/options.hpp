@@ -19,6 +19,9 @@ struct ServerOptions {
   int threads = 0;                // --threads: intra-op threads of the ONNX Runtime session (0 = ORT default)
   std::string served_model_name;  // --served-model-name ("" = model_id)
   bool ort_cache = true;          // keep the optimised graph in ORT format, as `ortformers run`
+  // --chat-template: a Jinja file (or the template itself) for /v1/chat/completions when the tokenizer has none
+  // or another one is wanted (vLLM's flag).
+  std::string chat_template;
 
   // Router
   std::string host = "0.0.0.0";  // --hostname / HOSTNAME

@@ -2,8 +2,11 @@
 
 #include <atomic>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <sstream>
 
@@ -62,13 +65,33 @@ void Api::attach(Backend* backend, Engine* engine) {
   engine_ = engine;
 }
 
+void Api::attach_generation(GenerationScheduler* scheduler) {
+  scheduler_ = scheduler;
+  if (!options_.chat_template.empty()) {
+    // A file, else the template itself (vLLM's --chat-template).
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(options_.chat_template, ec)) {
+      std::ifstream in(options_.chat_template, std::ios::binary);
+      chat_template_source_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } else {
+      chat_template_source_ = options_.chat_template;
+    }
+  }
+}
+
+namespace {
+bool is_openai_generation_route(const std::string& name) {
+  return name == "completions" || name == "chat_completions" || name == "models";
+}
+}  // namespace
+
 bool is_api_route(const std::string& name) {
   return name != "health" && name != "info" && name != "metrics" && name != "static" && name != "unknown";
 }
 
 namespace {
 bool is_model_route(const std::string& name) {
-  return is_api_route(name) && name != "tokenize" && name != "decode";
+  return is_api_route(name) && name != "tokenize" && name != "decode" && name != "models";
 }
 }  // namespace
 
@@ -93,8 +116,12 @@ std::optional<http::Response> Api::reject_early(const http::Request& head) {
   const std::string message = "Model is overloaded";
   http::Response r;
   r.status = http_status(ErrorType::Overloaded);
-  r.body = route->name == "openai" ? Json{{"message", message}, {"code", r.status}, {"error_type", "Overloaded"}}.dump()
-                                   : Json{{"error", message}, {"error_type", "Overloaded"}}.dump();
+  r.body =
+      route->name == "openai" ? Json{{"message", message}, {"code", r.status}, {"error_type", "Overloaded"}}.dump()
+      : is_openai_generation_route(route->name)
+          ? Json{{"error", {{"message", message}, {"type", "rate_limit_error"}, {"param", nullptr}, {"code", nullptr}}}}
+                .dump()
+          : Json{{"error", message}, {"error_type", "Overloaded"}}.dump();
   r.headers.emplace_back("x-request-id", head.request_id.empty() ? generate_request_id() : head.request_id);
   log_rejected(head);
   return r;
@@ -212,6 +239,18 @@ void Api::respond_error(const CallPtr& call, std::exception_ptr error) {
   if (is_api_route(call->route))
     metrics_.increment("te_request_failure", "err=\"" + std::string(to_string(type)) + "\"");
   const int status = http_status(type);
+  if (is_openai_generation_route(call->route)) {
+    // OpenAI's error body (what its SDKs read).
+    http::Response r;
+    r.status = status;
+    const char* kind = status == 429   ? "rate_limit_error"
+                       : status == 401 ? "authentication_error"
+                       : status >= 500 ? "server_error"
+                                       : "invalid_request_error";
+    r.body = Json{{"error", {{"message", message}, {"type", kind}, {"param", nullptr}, {"code", nullptr}}}}.dump(
+        -1, ' ', false, Json::error_handler_t::replace);
+    return respond(call, std::move(r));
+  }
   if (call->route == "openai") {
     http::Response r;
     r.status = status;
@@ -272,6 +311,23 @@ Json Api::info() const {
     }
     return Json{{"id2label", id2label}, {"label2id", label2id}};
   };
+  if (backend_->generative_model()) {
+    // TGI's /info fields of a generative model.
+    const std::int64_t positions = backend_->generative_model()->max_positions();
+    j["model_pipeline_tag"] = backend_->task();
+    j["max_total_tokens"] = positions;
+    j["max_input_tokens"] = positions > 0 ? positions - 1 : 0;
+    j["max_best_of"] = 1;
+    j["max_stop_sequences"] = 4;
+    j["max_batch_total_tokens"] = options_.max_batch_tokens;
+    j["max_waiting_tokens"] = options_.max_batch_tokens;
+    j["validation_workers"] = options_.tokenization_workers;
+    j["is_encoder_decoder"] = backend_->generative_model()->is_encoder_decoder();
+    // Whether /v1/chat/completions has a template to render (the tokenizer's, or --chat-template).
+    const Json& t = backend_->tokenizer().chat_template();
+    j["chat_template"] = !options_.chat_template.empty() || (t.is_string() && !t.get<std::string>().empty()) ||
+                         (t.is_array() && !t.empty());
+  }
   switch (backend_->kind()) {
     case ModelKind::Embedding:
     case ModelKind::Sparse: j["model_type"] = {{"embedding", {{"pooling", backend_->pooling_name()}}}}; break;

@@ -12,12 +12,14 @@
 #include "ortformers/server/options.hpp"
 #include "server/backend/backend.hpp"
 #include "server/engine/engine.hpp"
+#include "server/engine/generation_request.hpp"
 #include "server/http/http_server.hpp"
 #include "server/metrics.hpp"
 
 namespace ortformers::server {
 
 class Api;
+class GenerationScheduler;
 
 // One request being answered. respond() may be called from any thread, once.
 struct Call {
@@ -46,6 +48,8 @@ class Api {
   Api(Metrics& metrics, const ServerOptions& options);
   // The model and engine, once loaded (until then every model route answers 503 Unhealthy).
   void attach(Backend* backend, Engine* engine);
+  // The generation scheduler, for a text-generation model (the generation routes answer 424 without it).
+  void attach_generation(GenerationScheduler* scheduler);
 
   void handle(http::Request request, http::Reply reply);
   // The overload check made on a request's header, before its body is read or parsed: 429 Overloaded for a model
@@ -70,11 +74,21 @@ class Api {
   void decode(const CallPtr& call);
   void openai_embeddings(const CallPtr& call);
   void pipeline(const CallPtr& call);
+  // Generative models (generation_routes.cpp).
+  void generate(const CallPtr& call);
+  void generate_stream(const CallPtr& call);
+  void completions(const CallPtr& call);
+  void chat_completions(const CallPtr& call);
+  void openai_models(const CallPtr& call);
 
   void respond(const CallPtr& call, http::Response response);
   void respond_json(const CallPtr& call, const Json& body);
   // Maps an exception to TEI's body (or OpenAI's for /v1/embeddings) and responds.
   void respond_error(const CallPtr& call, std::exception_ptr error);
+
+  // A server-sent-events answer: the header now, events through call->request.connection, end_sse once.
+  void begin_sse(const CallPtr& call);
+  void end_sse(const CallPtr& call, bool ok);
 
   Backend& backend() { return *backend_; }
   Engine& engine() { return *engine_; }
@@ -84,12 +98,21 @@ class Api {
   // Admission + the checks every model route shares (ready, model kind).
   bool begin_inference(const CallPtr& call, std::initializer_list<ModelKind> kinds);
   void log(const Call& call, int status) const;
+  bool is_generative() const;
+  void begin_generation(const CallPtr& call);
+  std::vector<std::int64_t> prompt_ids(const std::string& text, bool add_special_tokens) const;
+  void fit_lengths(std::size_t prompt, GenerationParams& params, bool given, std::int64_t fallback) const;
+  std::string served_model_name() const;
+  void generate_tgi(const CallPtr& call, bool stream);
+  void openai_generate(const CallPtr& call, bool chat);
   // Early 429s are logged as one line per second with their count, not one line each (an overload is thousands).
   void log_rejected(const http::Request& head);
   const Route* find_route(const std::string& method, const std::string& target, bool* path_known = nullptr) const;
 
   Backend* backend_ = nullptr;
   Engine* engine_ = nullptr;
+  GenerationScheduler* scheduler_ = nullptr;
+  std::string chat_template_source_;  // --chat-template, read
   Metrics& metrics_;
   ServerOptions options_;
   std::atomic<bool> ready_{false};

@@ -32,6 +32,11 @@ std::vector<Route> default_routes() {
       {"POST", "/tokenize", "tokenize", &Api::tokenize},
       {"POST", "/decode", "decode", &Api::decode},
       {"POST", "/v1/embeddings", "openai", &Api::openai_embeddings},
+      {"POST", "/generate", "generate", &Api::generate},
+      {"POST", "/generate_stream", "generate_stream", &Api::generate_stream},
+      {"POST", "/v1/completions", "completions", &Api::completions},
+      {"POST", "/v1/chat/completions", "chat_completions", &Api::chat_completions},
+      {"GET", "/v1/models", "models", &Api::openai_models},
       {"POST", "/", "pipeline", &Api::pipeline},
       {"POST", "/pipeline", "pipeline", &Api::pipeline},
       page_route("/"),  // the playground and API docs pages (static_assets.cpp, docs/playground.md)

@@ -9,6 +9,7 @@
 #include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/feature_extraction.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
+#include "ortformers/pipelines/text_generation.hpp"
 #include "ortformers/runtime/session.hpp"
 
 namespace ortformers::server {
@@ -106,6 +107,10 @@ Backend::Backend(const ServerOptions& options) {
   } else {
     kind_ = ModelKind::Pipeline;
     if (!options.pooling.empty()) throw InvalidArgument("serve: --pooling does not apply to task " + task_);
+    if (const auto* tg = dynamic_cast<const pipelines::TextGenerationPipeline*>(pipeline_.get())) {
+      generative_ = dynamic_cast<const models::GenerativeModel*>(&tg->model());
+      generation_config_ = tg->generation_config();
+    }
   }
   st_ = embeddings_ ? embeddings_->st_config() : pipelines::SentenceTransformerConfig::from_pretrained(m.model_dir());
   const auto& st = st_;
@@ -137,6 +142,14 @@ Backend::Backend(const ServerOptions& options) {
       default_prompt_name_ = j["default_prompt_name"].get<std::string>();
     }
   }
+}
+
+std::vector<std::int64_t> Backend::eos_token_ids() const {
+  std::vector<std::int64_t> eos = generation_config_.eos_token_id;
+  if (eos.empty() && has_tokenizer_) {
+    if (auto id = tokenizer_.special_token_id("eos_token")) eos.push_back(*id);
+  }
+  return eos;
 }
 
 const config::PretrainedConfig& Backend::config() const {

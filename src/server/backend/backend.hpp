@@ -11,6 +11,8 @@
 #include "ortformers/config/pretrained_config.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/core/json.hpp"
+#include "ortformers/generation/generation_config.hpp"
+#include "ortformers/models/decoder_step.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/pipelines/pooling.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
@@ -63,6 +65,12 @@ class Backend {
   const std::map<std::string, std::string>& prompts() const noexcept { return prompts_; }
   const std::string& default_prompt_name() const noexcept { return default_prompt_name_; }
 
+  // Generative models (task text-generation: a decoder-only model the scheduler drives): the model, its
+  // generation_config.json and the eos ids generation stops at; null / empty for every other task.
+  const models::GenerativeModel* generative_model() const noexcept { return generative_; }
+  const generation::GenerationConfig& generation_config() const noexcept { return generation_config_; }
+  std::vector<std::int64_t> eos_token_ids() const;
+
   // One padded batch through the session; one output vector per sequence, in order. BackendError on failure.
   virtual std::vector<std::vector<float>> run(const std::vector<const Sequence*>& batch);
   // The task pipeline on one Inference-API input: exactly what `ortformers run` prints for it.
@@ -86,6 +94,8 @@ class Backend {
   std::map<std::string, std::string> prompts_;
   std::string default_prompt_name_;
   std::vector<std::string> graph_inputs_;
+  const models::GenerativeModel* generative_ = nullptr;
+  generation::GenerationConfig generation_config_;
 };
 
 }  // namespace ortformers::server

@@ -1,5 +1,6 @@
 #include "server/http/http_server.hpp"
 
+#include <array>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -7,6 +8,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstring>
+#include <deque>
 #include <optional>
 
 #include "ortformers/core/error.hpp"
@@ -150,6 +154,11 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     server_.active_.fetch_add(1);
     auto self = shared_from_this();
     auto replied = std::make_shared<std::atomic<bool>>(false);
+    peer_closed_ = std::make_shared<std::atomic<bool>>(false);
+    r.connection = std::make_shared<StreamConnection>(self, replied, peer_closed_);
+    // Watch the socket while the request is answered: a client that goes away is seen at once (closed()).
+    stream_.expires_never();
+    start_watch();
     Reply reply = [self, replied](Response res) {
       if (replied->exchange(true)) return;
       asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
@@ -174,10 +183,139 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     msg->prepare_payload();
     stream_.expires_after(server_.options_.keep_alive_timeout);
     bhttp::async_write(stream_, *msg, [self = shared_from_this(), msg, keep_alive](beast::error_code ec, std::size_t) {
-      if (ec || !keep_alive) return self->close();
+      if (ec || !keep_alive || (self->peer_closed_ && self->peer_closed_->load())) return self->close();
+      if (self->watching_) {
+        // The watch read must end before the next request is read: cancel it, go on in its handler.
+        self->resume_after_watch_ = true;
+        beast::error_code ignored;
+        self->stream_.socket().cancel(ignored);
+        return;
+      }
       self->wait_for_request();
     });
   }
+
+ public:
+  // Server-sent events and other chunked bodies (Connection::begin_stream / write / end); on the strand.
+  void begin_stream(Response head) {
+    std::string h = "HTTP/1.1 " + std::to_string(head.status) + " " +
+                    std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(head.status))) +
+                    "\r\nServer: ortformers\r\nContent-Type: " + head.content_type +
+                    "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n";
+    for (const auto& [k, v] : head.headers) h += k + ": " + v + "\r\n";
+    h += "\r\n";
+    queue_raw(std::move(h));
+  }
+  void write_chunk(std::string data) {
+    if (data.empty()) return;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+    queue_raw(size + data + "\r\n");
+  }
+  void end_stream() {
+    server_.active_.fetch_sub(1);
+    ending_ = true;
+    queue_raw("0\r\n\r\n");
+  }
+
+ private:
+  void queue_raw(std::string bytes) {
+    if (write_failed_) {
+      if (ending_) close();
+      return;
+    }
+    out_.push_back(std::move(bytes));
+    if (!writing_) write_next();
+  }
+  void write_next() {
+    if (out_.empty()) {
+      writing_ = false;
+      if (ending_) close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(
+        stream_.socket(), asio::buffer(out_.front()),
+        asio::bind_executor(stream_.get_executor(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) {
+            self->write_failed_ = true;
+            if (self->peer_closed_) self->peer_closed_->store(true);
+            self->out_.clear();
+            self->writing_ = false;
+            self->close();
+            return;
+          }
+          self->out_.pop_front();
+          self->write_next();
+        }));
+  }
+
+  void start_watch() {
+    watching_ = true;
+    stream_.socket().async_read_some(
+        asio::buffer(watch_buf_),
+        asio::bind_executor(stream_.get_executor(), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+          self->on_watch(ec, n);
+        }));
+  }
+  void on_watch(beast::error_code ec, std::size_t n) {
+    watching_ = false;
+    if (!ec && n > 0) {
+      // Bytes of a pipelined next request: kept for it (more than the read buffer holds while a request is being
+      // answered: the connection is dropped).
+      if (buffer_.max_size() - buffer_.size() < n) {
+        if (peer_closed_) peer_closed_->store(true);
+        return close();
+      }
+      auto room = buffer_.prepare(n);
+      std::memcpy(room.data(), watch_buf_.data(), n);
+      buffer_.commit(n);
+      if (resume_after_watch_) {
+        resume_after_watch_ = false;
+        return wait_for_request();
+      }
+      return start_watch();
+    }
+    if (ec == asio::error::operation_aborted && resume_after_watch_) {
+      resume_after_watch_ = false;
+      return wait_for_request();
+    }
+    if (peer_closed_) peer_closed_->store(true);  // end of stream, reset: the client went away
+    if (resume_after_watch_) {
+      resume_after_watch_ = false;
+      close();
+    }
+  }
+
+  class StreamConnection : public Connection {
+   public:
+    StreamConnection(std::shared_ptr<Session> session, std::shared_ptr<std::atomic<bool>> replied,
+                     std::shared_ptr<std::atomic<bool>> closed)
+        : session_(std::move(session)), replied_(std::move(replied)), closed_(std::move(closed)) {}
+    bool closed() const noexcept override { return closed_->load(); }
+    void begin_stream(Response head) override {
+      if (replied_->exchange(true)) return;
+      started_ = true;
+      asio::post(session_->stream_.get_executor(),
+                 [s = session_, head = std::move(head)]() mutable { s->begin_stream(std::move(head)); });
+    }
+    void write(std::string chunk) override {
+      if (!started_ || ended_ || closed()) return;
+      asio::post(session_->stream_.get_executor(),
+                 [s = session_, chunk = std::move(chunk)]() mutable { s->write_chunk(std::move(chunk)); });
+    }
+    void end() override {
+      if (!started_ || ended_.exchange(true)) return;
+      asio::post(session_->stream_.get_executor(), [s = session_] { s->end_stream(); });
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+    std::shared_ptr<std::atomic<bool>> replied_;
+    std::shared_ptr<std::atomic<bool>> closed_;
+    std::atomic<bool> started_{false};
+    std::atomic<bool> ended_{false};
+  };
 
   void close() {
     beast::error_code ec;
@@ -192,6 +330,14 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   std::optional<Response> early_;  // the response decided from the header (overload), sent once the body is read
   bool keep_alive_ = true;
   std::string remote_;
+  std::shared_ptr<std::atomic<bool>> peer_closed_;  // of the request being answered
+  std::array<char, 4096> watch_buf_{};
+  bool watching_ = false;
+  bool resume_after_watch_ = false;
+  std::deque<std::string> out_;  // chunked body being written
+  bool writing_ = false;
+  bool ending_ = false;
+  bool write_failed_ = false;
 };
 
 HttpServer::HttpServer(const ServerOptions& options, Handler handler)

@@ -18,6 +18,22 @@
 
 namespace ortformers::server::http {
 
+struct Response;
+
+// The connection a request came on, as its handler sees it. closed(): the client closed or reset the connection (a
+// read that the server keeps pending while the request is answered sees it at once). A streamed answer (server-sent
+// events) is begin_stream(head) + write(chunk)... + end(), instead of the Reply: the header goes out with
+// Transfer-Encoding: chunked and Connection: close, each write as one chunk, end() sends the last chunk and closes
+// the connection. Any thread; writes after closed() are dropped.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual bool closed() const noexcept = 0;
+  virtual void begin_stream(Response head) = 0;
+  virtual void write(std::string chunk) = 0;
+  virtual void end() = 0;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path (query string removed)
@@ -25,8 +41,9 @@ struct Request {
   std::string body;
   std::string content_type;
   std::string authorization;
-  std::string request_id;  // x-request-id header ("" when absent)
-  std::string remote;      // peer address
+  std::string request_id;                  // x-request-id header ("" when absent)
+  std::string remote;                      // peer address
+  std::shared_ptr<Connection> connection;  // set for requests handed to the handler
 };
 
 struct Response {

@@ -1,0 +1,70 @@
+#pragma once
+// What a generation route hands the scheduler (one sequence: tokenized prompt, sampling parameters, callbacks) and
+// what comes back (tokens as they are chosen, then the result). Parameters are named as TGI's `parameters` and
+// transformers' GenerationConfig; presence / frequency penalties as OpenAI defines them.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ortformers::server {
+
+struct GenerationParams {
+  std::int64_t max_new_tokens = 20;
+  bool do_sample = false;  // multinomial sampling (else greedy: the first maximum)
+  double temperature = 1.0;
+  std::optional<std::int64_t> top_k;  // unset / 0 = off (TGI's default, not transformers' 50)
+  double top_p = 1.0;
+  double typical_p = 1.0;
+  double repetition_penalty = 1.0;  // transformers' RepetitionPenaltyLogitsProcessor (prompt + generated tokens)
+  double presence_penalty = 0.0;    // OpenAI: logit -= presence if the token was generated
+  double frequency_penalty = 0.0;   // OpenAI: logit -= frequency x times the token was generated
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> stop;  // stop strings, found in the decoded new text
+  std::int64_t top_n_tokens = 0;  // alternatives (id, logprob) reported per token
+};
+
+struct TokenLogprob {
+  std::int64_t id = 0;
+  float logprob = 0;
+};
+
+struct GeneratedToken {
+  std::int64_t id = 0;
+  std::string text;   // the text this token adds to generated_text (held-back bytes come with a later token)
+  float logprob = 0;  // log-softmax of the scores it was chosen from (after processors and warpers)
+  bool special = false;
+  std::vector<TokenLogprob> top;  // top_n_tokens best alternatives, best first
+};
+
+enum class FinishReason { Length, EosToken, StopSequence, Cancelled, Error };
+const char* to_string(FinishReason reason) noexcept;  // TGI's: "length", "eos_token", "stop_sequence", ...
+
+struct GenerationResult {
+  std::vector<GeneratedToken> tokens;
+  std::string generated_text;  // decode(new tokens, skip_special_tokens) = the concatenation of the token texts
+  FinishReason finish_reason = FinishReason::Length;
+  std::string stop_sequence;          // the stop string found (StopSequence)
+  std::size_t stop_position = 0;      // where it starts in generated_text
+  std::optional<std::uint64_t> seed;  // the seed used when sampling
+  std::size_t prompt_tokens = 0;
+  std::string error;        // FinishReason::Error: what failed
+  bool overloaded = false;  // Error because the server stopped or was overloaded
+  double queue_seconds = 0, first_token_seconds = 0, total_seconds = 0;
+};
+
+struct GenerationRequest {
+  std::vector<std::int64_t> prompt;
+  GenerationParams params;
+  // Polled once per step: true stops the row (a client that went away).
+  std::function<bool()> cancelled;
+  // Each chosen token, in order, on the scheduler thread (`last` for the final one). May be empty.
+  std::function<void(const GeneratedToken& token, bool last)> on_token;
+  // Exactly once, on the scheduler thread (or the caller's, when the request is refused by submit).
+  std::function<void(GenerationResult)> on_done;
+  std::chrono::steady_clock::time_point enqueued{};
+};
+
+}  // namespace ortformers::server

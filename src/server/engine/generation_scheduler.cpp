@@ -1,0 +1,376 @@
+#include "server/engine/generation_scheduler.hpp"
+
+#include <algorithm>
+
+#include "ortformers/core/error.hpp"
+#include "ortformers/tokenizers/decode_stream.hpp"
+#include "server/engine/token_chooser.hpp"
+#include "server/errors.hpp"
+
+namespace ortformers::server {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+}  // namespace
+
+const char* to_string(FinishReason reason) noexcept {
+  switch (reason) {
+    case FinishReason::Length: return "length";
+    case FinishReason::EosToken: return "eos_token";
+    case FinishReason::StopSequence: return "stop_sequence";
+    case FinishReason::Cancelled: return "cancelled";
+    case FinishReason::Error: return "error";
+  }
+  return "error";
+}
+
+struct GenerationScheduler::Row {
+  std::shared_ptr<GenerationRequest> req;
+  std::unique_ptr<TokenChooser> chooser;
+  std::unique_ptr<tokenizers::DecodeStream> stream;
+  GenerationResult result;
+  std::int64_t pad = 0;   // leading masked positions of this row in its group's cache
+  std::int64_t last = 0;  // the token to feed next
+  std::size_t reserved = 0;
+  std::size_t longest_stop = 0;
+  Clock::time_point first_token{};
+  bool done = false;
+  std::int64_t remaining() const {
+    return req->params.max_new_tokens - static_cast<std::int64_t>(result.tokens.size());
+  }
+};
+
+struct GenerationScheduler::Group {
+  std::unique_ptr<models::DecoderStep> state;
+  std::vector<std::unique_ptr<Row>> rows;
+};
+
+GenerationScheduler::GenerationScheduler(const models::GenerativeModel& model,
+                                         const tokenizers::PreTrainedTokenizer& tokenizer, SchedulerOptions options,
+                                         Metrics& metrics)
+    : model_(model), tokenizer_(tokenizer), options_(std::move(options)), metrics_(metrics) {
+  special_ids_ = tokenizer_.all_special_ids();
+  std::sort(special_ids_.begin(), special_ids_.end());
+  thread_ = std::thread([this] { loop(); });
+}
+
+GenerationScheduler::~GenerationScheduler() {
+  stop();
+}
+
+std::size_t GenerationScheduler::queue_size() const {
+  std::lock_guard lk(mu_);
+  return waiting_.size();
+}
+
+void GenerationScheduler::check(const GenerationRequest& r) const {
+  const std::size_t need = r.prompt.size() + static_cast<std::size_t>(r.params.max_new_tokens);
+  if (need > options_.max_batch_total_tokens) {
+    throw ServerError(
+        ErrorType::Deserialize,
+        "`inputs` tokens + `max_new_tokens` must be <= " + std::to_string(options_.max_batch_total_tokens) +
+            ". Given: " + std::to_string(r.prompt.size()) + " `inputs` tokens and " +
+            std::to_string(r.params.max_new_tokens) + " `max_new_tokens`");
+  }
+  std::lock_guard lk(mu_);
+  if (stopping_) throw ServerError(ErrorType::Unhealthy, "the server is shutting down");
+  if (!waiting_.empty() && waiting_tokens_ + need > options_.max_batch_total_tokens)
+    throw ServerError(ErrorType::Overloaded, "Model is overloaded");
+}
+
+void GenerationScheduler::submit(std::shared_ptr<GenerationRequest> request) {
+  check(*request);
+  const std::size_t need = request->prompt.size() + static_cast<std::size_t>(request->params.max_new_tokens);
+  request->enqueued = Clock::now();
+  const std::size_t prompt_tokens = request->prompt.size();
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) throw ServerError(ErrorType::Unhealthy, "the server is shutting down");
+    if (!waiting_.empty() && waiting_tokens_ + need > options_.max_batch_total_tokens)
+      throw ServerError(ErrorType::Overloaded, "Model is overloaded");
+    waiting_.push_back(std::move(request));
+    waiting_tokens_ += need;
+  }
+  metrics_.observe("tgi_request_input_length", static_cast<double>(prompt_tokens));
+  cv_.notify_one();
+}
+
+void GenerationScheduler::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void GenerationScheduler::publish_gauges() {
+  metrics_.set_gauge("tgi_queue_size", static_cast<double>(queue_size()));
+  metrics_.set_gauge("tgi_batch_current_size", static_cast<double>(running_.load()));
+  metrics_.set_gauge("tgi_batch_current_max_tokens", static_cast<double>(reserved_tokens_));
+}
+
+void GenerationScheduler::loop() {
+  while (true) {
+    std::vector<std::shared_ptr<GenerationRequest>> incoming;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return stopping_ || !waiting_.empty() || running_.load() > 0; });
+      if (stopping_) break;
+      std::size_t rows = running_.load();
+      while (!waiting_.empty() && rows + incoming.size() < options_.max_batch_requests) {
+        const auto& r = waiting_.front();
+        const std::size_t need = r->prompt.size() + static_cast<std::size_t>(r->params.max_new_tokens);
+        if (reserved_tokens_ + need > options_.max_batch_total_tokens) break;
+        reserved_tokens_ += need;
+        waiting_tokens_ -= need;
+        incoming.push_back(std::move(waiting_.front()));
+        waiting_.pop_front();
+      }
+    }
+    // 1. Rows whose client went away.
+    for (auto& g : groups_) {
+      for (auto& row : g->rows) {
+        if (!row->done && row->req->cancelled && row->req->cancelled()) finish(*row, FinishReason::Cancelled);
+      }
+    }
+    // 2. Prefill the admitted requests; 3. one decode step for the rows that were running.
+    const std::size_t running_groups = groups_.size();
+    admit(incoming);
+    for (std::size_t i = 0; i < running_groups && i < groups_.size(); ++i) decode(*groups_[i]);
+    // 4. Retire.
+    for (auto& g : groups_) {
+      std::vector<std::int64_t> keep;
+      for (std::size_t k = 0; k < g->rows.size(); ++k)
+        if (!g->rows[k]->done) keep.push_back(static_cast<std::int64_t>(k));
+      if (keep.size() == g->rows.size()) continue;
+      std::vector<std::unique_ptr<Row>> rows;
+      for (auto k : keep) rows.push_back(std::move(g->rows[static_cast<std::size_t>(k)]));
+      g->rows = std::move(rows);
+      if (g->rows.empty()) continue;
+      try {
+        g->state->select_rows(keep);
+        std::int64_t common = g->state->past_length();
+        for (auto& r : g->rows) common = std::min(common, r->pad);
+        if (common > 0) {
+          g->state->trim_past(common);
+          for (auto& r : g->rows) r->pad -= common;
+        }
+      } catch (const std::exception& e) {
+        for (auto& r : g->rows) finish(*r, FinishReason::Error, e.what());
+        g->rows.clear();
+      }
+    }
+    groups_.erase(std::remove_if(groups_.begin(), groups_.end(), [](const auto& g) { return g->rows.empty(); }),
+                  groups_.end());
+    std::size_t n = 0;
+    for (auto& g : groups_) n += g->rows.size();
+    running_ = n;
+    publish_gauges();
+  }
+  // Stopping: every request still here ends with an error.
+  std::deque<std::shared_ptr<GenerationRequest>> waiting;
+  {
+    std::lock_guard lk(mu_);
+    waiting.swap(waiting_);
+    waiting_tokens_ = 0;
+  }
+  for (auto& g : groups_)
+    for (auto& r : g->rows)
+      if (!r->done) {
+        r->result.overloaded = true;
+        finish(*r, FinishReason::Error, "the server is shutting down");
+      }
+  groups_.clear();
+  for (auto& req : waiting) {
+    GenerationResult res;
+    res.finish_reason = FinishReason::Error;
+    res.error = "the server is shutting down";
+    res.overloaded = true;
+    res.prompt_tokens = req->prompt.size();
+    try {
+      if (req->on_done) req->on_done(std::move(res));
+    } catch (...) {
+    }
+  }
+  running_ = 0;
+  publish_gauges();
+}
+
+void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>& incoming) {
+  const std::int64_t vocab = model_.vocab_size();
+  for (auto& req : incoming) {
+    auto row = std::make_unique<Row>();
+    row->req = req;
+    row->reserved = req->prompt.size() + static_cast<std::size_t>(req->params.max_new_tokens);
+    row->result.prompt_tokens = req->prompt.size();
+    row->result.queue_seconds = seconds_since(req->enqueued);
+    metrics_.observe("tgi_request_queue_duration", row->result.queue_seconds);
+    for (const auto& s : req->params.stop) row->longest_stop = std::max(row->longest_stop, s.size());
+    if (req->cancelled && req->cancelled()) {
+      finish(*row, FinishReason::Cancelled);
+      continue;
+    }
+    std::unique_ptr<models::DecoderStep> state;
+    Tensor logits;
+    try {
+      row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab);
+      if (row->chooser->sampling()) row->result.seed = row->chooser->seed();
+      row->stream = std::make_unique<tokenizers::DecodeStream>(tokenizer_, true, false);
+      const auto n = static_cast<std::int64_t>(req->prompt.size());
+      const auto start = Clock::now();
+      state = model_.start();
+      logits = state->step(Tensor::from_vector(req->prompt, {1, n}),
+                           Tensor::from_vector(std::vector<std::int64_t>(req->prompt.size(), 1), {1, n}));
+      if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);
+      metrics_.observe("tgi_batch_inference_duration", seconds_since(start), "method=\"prefill\"");
+    } catch (const std::exception& e) {
+      finish(*row, FinishReason::Error, e.what());
+      continue;
+    }
+    if (emit(*row, row->chooser->choose(logits.data<float>()))) continue;
+    // Join a running group: the first whose past, padded, stays within the model's positions.
+    const std::int64_t past = state->past_length();
+    bool joined = false;
+    for (auto& g : groups_) {
+      std::int64_t remaining = row->remaining();
+      for (auto& r : g->rows) remaining = std::max(remaining, r->remaining());
+      const std::int64_t merged = std::max(g->state->past_length(), past);
+      if (options_.max_positions > 0 && merged + remaining > options_.max_positions) continue;
+      const std::int64_t before = g->state->past_length();
+      try {
+        g->state->append_rows(*state);
+      } catch (const UnsupportedError&) {
+        continue;
+      } catch (const std::exception& e) {
+        finish(*row, FinishReason::Error, e.what());
+        joined = true;
+        break;
+      }
+      const std::int64_t after = g->state->past_length();
+      for (auto& r : g->rows) r->pad += after - before;
+      row->pad = after - past;
+      g->rows.push_back(std::move(row));
+      joined = true;
+      break;
+    }
+    if (!joined) {
+      auto g = std::make_unique<Group>();
+      g->state = std::move(state);
+      g->rows.push_back(std::move(row));
+      groups_.push_back(std::move(g));
+    }
+  }
+  incoming.clear();
+}
+
+void GenerationScheduler::decode(Group& g) {
+  std::vector<Row*> live;
+  for (auto& r : g.rows)
+    if (!r->done) live.push_back(r.get());
+  if (live.empty()) return;
+  const std::int64_t rows = static_cast<std::int64_t>(g.rows.size()), total = g.state->past_length() + 1;
+  std::vector<std::int64_t> ids, mask;
+  ids.reserve(static_cast<std::size_t>(rows));
+  mask.reserve(static_cast<std::size_t>(rows * total));
+  for (auto& r : g.rows) {
+    ids.push_back(r->last);
+    for (std::int64_t c = 0; c < total; ++c) mask.push_back(c < r->pad ? 0 : 1);
+  }
+  Tensor logits;
+  try {
+    const auto start = Clock::now();
+    logits = g.state->step(Tensor::from_vector(std::move(ids), {rows, 1}),
+                           Tensor::from_vector(std::move(mask), {rows, total}));
+    if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);
+    metrics_.observe("tgi_batch_inference_duration", seconds_since(start), "method=\"decode\"");
+  } catch (const std::exception& e) {
+    for (auto* r : live) finish(*r, FinishReason::Error, e.what());
+    return;
+  }
+  const std::int64_t vocab = logits.dim(1);
+  for (std::int64_t k = 0; k < rows; ++k) {
+    Row& r = *g.rows[static_cast<std::size_t>(k)];
+    if (r.done) continue;  // cancelled this step: its logits are dropped
+    emit(r, r.chooser->choose(logits.data<float>() + k * vocab));
+  }
+}
+
+bool GenerationScheduler::emit(Row& row, GeneratedToken token) {
+  token.special = std::binary_search(special_ids_.begin(), special_ids_.end(), token.id);
+  token.text = row.stream->step(token.id);
+  GenerationResult& res = row.result;
+  const std::size_t before = res.generated_text.size();
+  res.generated_text += token.text;
+  if (res.tokens.empty()) {
+    row.first_token = Clock::now();
+    res.first_token_seconds = seconds_since(row.req->enqueued);
+    metrics_.observe("tgi_request_first_token_duration", res.first_token_seconds);
+  }
+  std::optional<FinishReason> reason;
+  const auto& eos = options_.eos_token_id;
+  if (std::find(eos.begin(), eos.end(), token.id) != eos.end()) reason = FinishReason::EosToken;
+  if (!reason && !row.req->params.stop.empty()) {
+    const std::size_t from = before >= row.longest_stop ? before - row.longest_stop + 1 : 0;
+    std::size_t best = std::string::npos;
+    for (const auto& s : row.req->params.stop) {
+      if (s.empty()) continue;
+      const std::size_t at = res.generated_text.find(s, from);
+      if (at != std::string::npos && at < best) {
+        best = at;
+        res.stop_sequence = s;
+      }
+    }
+    if (best != std::string::npos) {
+      reason = FinishReason::StopSequence;
+      res.stop_position = best;
+    }
+  }
+  const auto generated = static_cast<std::int64_t>(res.tokens.size()) + 1;
+  if (!reason && generated >= row.req->params.max_new_tokens) reason = FinishReason::Length;
+  if (!reason && options_.max_positions > 0 &&
+      static_cast<std::int64_t>(row.req->prompt.size()) + generated >= options_.max_positions)
+    reason = FinishReason::Length;
+  if (reason) {
+    const std::string rest = row.stream->flush();
+    token.text += rest;
+    res.generated_text += rest;
+  }
+  row.last = token.id;
+  res.tokens.push_back(token);
+  try {
+    if (row.req->on_token) row.req->on_token(res.tokens.back(), reason.has_value());
+  } catch (...) {
+  }
+  if (reason) finish(row, *reason);
+  return reason.has_value();
+}
+
+void GenerationScheduler::finish(Row& row, FinishReason reason, const std::string& error) {
+  if (row.done) return;
+  row.done = true;
+  reserved_tokens_ -= std::min(reserved_tokens_, row.reserved);
+  GenerationResult& res = row.result;
+  res.finish_reason = reason;
+  res.error = error;
+  res.total_seconds = seconds_since(row.req->enqueued);
+  const auto n = res.tokens.size();
+  metrics_.observe("tgi_request_generated_tokens", static_cast<double>(n));
+  if (n > 1) {
+    metrics_.observe("tgi_request_mean_time_per_token_duration",
+                     seconds_since(row.first_token) / static_cast<double>(n - 1));
+  }
+  metrics_.observe("tgi_request_inference_duration", res.total_seconds - res.queue_seconds);
+  if (reason == FinishReason::Cancelled) metrics_.increment("tgi_request_failure", "err=\"cancelled\"");
+  if (reason == FinishReason::Error) metrics_.increment("tgi_request_failure", "err=\"generation\"");
+  try {
+    if (row.req->on_done) row.req->on_done(std::move(res));
+  } catch (...) {
+  }
+}
+
+}  // namespace ortformers::server

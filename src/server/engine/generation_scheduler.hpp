@@ -1,0 +1,83 @@
+#pragma once
+// Continuous batching for generative models (TGI's router + batcher, llama.cpp's server slots): one scheduler thread
+// owns the running batch of a GenerativeModel. At every step it
+//   1. retires rows whose client went away (cancelled) before spending a step on them,
+//   2. admits waiting requests while the token budget allows (each row reserves prompt + max_new_tokens of KV cache,
+//      --max-batch-tokens in all; --max-batch-requests rows at most), runs each one's prefill alone and appends its
+//      state to the running one (DecoderStep::append_rows: left-padded, masked, so every row's logits are those of
+//      its solo run),
+//   3. runs one decode step for every running row, chooses each row's token with its own TokenChooser, streams it,
+//   4. retires finished rows at once (eos, max_new_tokens, stop string, the model's last position) and drops the
+//      left padding no remaining row needs.
+// Rows of graphs that cannot left-pad (no position_ids input) run in groups of equal past length instead.
+// Requests are refused with ServerError Overloaded (429) when the waiting requests already hold a whole budget.
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ortformers/models/decoder_step.hpp"
+#include "ortformers/tokenizers/pretrained_tokenizer.hpp"
+#include "server/engine/generation_request.hpp"
+#include "server/metrics.hpp"
+
+namespace ortformers::server {
+
+struct SchedulerOptions {
+  std::size_t max_batch_total_tokens = 16384;  // KV tokens (prompt + max_new_tokens per row) of the running batch
+  std::size_t max_batch_requests = 256;        // rows of the running batch
+  std::vector<std::int64_t> eos_token_id;      // generation_config.json's, else the tokenizer's eos
+  std::int64_t max_positions = 0;              // the model's positions (0 = unknown)
+};
+
+class GenerationScheduler {
+ public:
+  GenerationScheduler(const models::GenerativeModel& model, const tokenizers::PreTrainedTokenizer& tokenizer,
+                      SchedulerOptions options, Metrics& metrics);
+  ~GenerationScheduler();
+  GenerationScheduler(const GenerationScheduler&) = delete;
+  GenerationScheduler& operator=(const GenerationScheduler&) = delete;
+
+  // Queues a request. ServerError Overloaded when the queue's token budget is full, Validation when it could
+  // never run (prompt + max_new_tokens over the budget); Unhealthy after stop().
+  void submit(std::shared_ptr<GenerationRequest> request);
+  // The checks of submit without queuing (a stream's answer begins only once they pass; submit still decides).
+  void check(const GenerationRequest& request) const;
+  // Ends every request (on_done with FinishReason::Error, overloaded = true) and joins the thread.
+  void stop();
+
+  const SchedulerOptions& options() const noexcept { return options_; }
+  std::size_t queue_size() const;
+  std::size_t batch_size() const noexcept { return running_.load(); }
+
+ private:
+  struct Row;
+  struct Group;
+  void loop();
+  void admit(std::vector<std::shared_ptr<GenerationRequest>>& incoming);
+  void decode(Group& group);
+  // Emits `token` for `row`; true when the row is finished (on_done called).
+  bool emit(Row& row, GeneratedToken token);
+  void finish(Row& row, FinishReason reason, const std::string& error = "");
+  void publish_gauges();
+
+  const models::GenerativeModel& model_;
+  const tokenizers::PreTrainedTokenizer& tokenizer_;
+  SchedulerOptions options_;
+  Metrics& metrics_;
+  std::vector<std::int64_t> special_ids_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<GenerationRequest>> waiting_;
+  std::size_t waiting_tokens_ = 0;
+  bool stopping_ = false;
+  std::vector<std::unique_ptr<Group>> groups_;  // scheduler thread only
+  std::size_t reserved_tokens_ = 0;             // scheduler thread only
+  std::atomic<std::size_t> running_{0};
+  std::thread thread_;
+};
+
+}  // namespace ortformers::server

@@ -1,0 +1,268 @@
+// GenerationScheduler on a scripted model (its next token is a function of the row's last token; a gate holds its
+// steps): the token budget (admission waits for room, 429 when the waiting requests hold a whole budget, 422 for a
+// request that could never fit), rows joining and leaving a running batch keep their own sequences and attention
+// masks (every mask has exactly the row's own tokens set), cancellation, stop.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "ortformers/core/error.hpp"
+#include "server/engine/generation_scheduler.hpp"
+#include "server/errors.hpp"
+#include "support/fixtures.hpp"
+
+using namespace ortformers;
+using namespace ortformers::server;
+
+namespace {
+
+constexpr std::int64_t kVocab = 50257;  // gpt2-tiny's tokenizer decodes the ids
+std::int64_t next_of(std::int64_t id) {
+  return (id * 7 + 3) % 1000 + 1000;  // never the eos id (50256)
+}
+
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = true;
+  std::size_t max_rows = 0;
+  std::size_t steps = 0;
+  std::string error;  // a broken invariant seen by a step
+  void wait() {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return open; });
+  }
+  void set(bool o) {
+    {
+      std::lock_guard lk(mu);
+      open = o;
+    }
+    cv.notify_all();
+  }
+};
+
+class ScriptedStep : public models::DecoderStep {
+ public:
+  explicit ScriptedStep(Gate& gate) : gate_(gate) {}
+  Tensor step(const Tensor& input_ids, const Tensor& attention_mask) override {
+    gate_.wait();
+    const std::int64_t rows = input_ids.dim(0), n = input_ids.dim(1);
+    if (lengths_.empty()) lengths_.assign(static_cast<std::size_t>(rows), 0);
+    std::vector<float> logits(static_cast<std::size_t>(rows * kVocab), 0.f);
+    const auto ids = input_ids.span<std::int64_t>();
+    const auto mask = attention_mask.span<std::int64_t>();
+    const std::int64_t total = attention_mask.dim(1);
+    {
+      std::lock_guard lk(gate_.mu);
+      gate_.max_rows = std::max(gate_.max_rows, static_cast<std::size_t>(rows));
+      gate_.steps++;
+      if (total != past_ + n) gate_.error = "mask width " + std::to_string(total);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t ones = 0;
+        for (std::int64_t c = 0; c < total; ++c) ones += mask[static_cast<std::size_t>(r * total + c)];
+        lengths_[static_cast<std::size_t>(r)] += n;
+        if (ones != lengths_[static_cast<std::size_t>(r)])
+          gate_.error = "row mask has " + std::to_string(ones) + " ones";
+      }
+    }
+    for (std::int64_t r = 0; r < rows; ++r)
+      logits[static_cast<std::size_t>(r * kVocab + next_of(ids[static_cast<std::size_t>(r * n + n - 1)]))] = 10.f;
+    past_ += n;
+    return Tensor::from_vector(std::move(logits), {rows, kVocab});
+  }
+  void select_rows(std::span<const std::int64_t> rows) override {
+    std::vector<std::int64_t> l;
+    for (auto r : rows) l.push_back(lengths_.at(static_cast<std::size_t>(r)));
+    lengths_ = std::move(l);
+  }
+  void append_rows(DecoderStep& other) override {
+    auto& o = dynamic_cast<ScriptedStep&>(other);
+    past_ = std::max(past_, o.past_);
+    lengths_.insert(lengths_.end(), o.lengths_.begin(), o.lengths_.end());
+    o.lengths_.clear();
+    o.past_ = 0;
+  }
+  void trim_past(std::int64_t count) override { past_ -= count; }
+  std::int64_t rows() const override { return static_cast<std::int64_t>(lengths_.size()); }
+  std::int64_t past_length() const override { return past_; }
+
+ private:
+  Gate& gate_;
+  std::int64_t past_ = 0;
+  std::vector<std::int64_t> lengths_;
+};
+
+class ScriptedModel : public models::GenerativeModel {
+ public:
+  explicit ScriptedModel(Gate& gate) : gate_(gate) {}
+  std::unique_ptr<models::DecoderStep> start(const TensorMap&) const override {
+    return std::make_unique<ScriptedStep>(gate_);
+  }
+  bool is_encoder_decoder() const override { return false; }
+  std::int64_t vocab_size() const override { return kVocab; }
+
+ private:
+  Gate& gate_;
+};
+
+struct Outcome {
+  std::promise<GenerationResult> promise;
+  std::vector<std::int64_t> streamed;  // read after the promise is set
+  std::atomic<std::size_t> count{0};
+};
+
+std::shared_ptr<GenerationRequest> request(std::vector<std::int64_t> prompt, std::int64_t max_new,
+                                           std::shared_ptr<Outcome> out) {
+  auto r = std::make_shared<GenerationRequest>();
+  r->prompt = std::move(prompt);
+  r->params.max_new_tokens = max_new;
+  r->on_token = [out](const GeneratedToken& t, bool) {
+    out->streamed.push_back(t.id);
+    out->count.fetch_add(1);
+  };
+  r->on_done = [out](GenerationResult res) { out->promise.set_value(std::move(res)); };
+  return r;
+}
+
+std::vector<std::int64_t> expected(std::int64_t last, std::int64_t n) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t i = 0; i < n; ++i) out.push_back(last = next_of(last));
+  return out;
+}
+
+std::vector<std::int64_t> ids_of(const GenerationResult& r) {
+  std::vector<std::int64_t> ids;
+  for (const auto& t : r.tokens) ids.push_back(t.id);
+  return ids;
+}
+
+const tokenizers::PreTrainedTokenizer& gpt2_tokenizer(const std::filesystem::path& fixtures) {
+  static const auto tok = tokenizers::AutoTokenizer::from_pretrained(fixtures / "onnx" / "gpt2-tiny");
+  return tok;
+}
+
+}  // namespace
+
+TEST(GenerationScheduler, RowsJoinAndLeaveWithTheirOwnSequences) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  GenerationScheduler s(model, gpt2_tokenizer(fixtures), SchedulerOptions{.eos_token_id = {50256}}, metrics);
+  std::vector<std::shared_ptr<Outcome>> outs;
+  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
+      {{5, 6, 7}, 12}, {{9}, 3}, {{11, 12, 13, 14, 15, 16}, 20}, {{2, 3}, 7}, {{40}, 1}};
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    outs.push_back(std::make_shared<Outcome>());
+    s.submit(request(reqs[i].first, reqs[i].second, outs.back()));
+    if (i == 1) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // later ones join a running batch
+  }
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const GenerationResult r = outs[i]->promise.get_future().get();
+    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
+    EXPECT_EQ(outs[i]->streamed, ids_of(r));
+    EXPECT_EQ(r.finish_reason, FinishReason::Length);
+    EXPECT_EQ(r.prompt_tokens, reqs[i].first.size());
+  }
+  std::lock_guard lk(gate.mu);
+  EXPECT_EQ(gate.error, "");
+  EXPECT_GE(gate.max_rows, 2u);
+}
+
+TEST(GenerationScheduler, TokenBudgetQueuesThenRefuses) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  SchedulerOptions o;
+  o.max_batch_total_tokens = 64;
+  GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
+  gate.set(false);
+  auto a = std::make_shared<Outcome>(), b = std::make_shared<Outcome>(), c = std::make_shared<Outcome>();
+  s.submit(request({1, 2, 3, 4}, 50, a));  // 54 tokens: runs (its prefill waits at the gate)
+  while (s.batch_size() == 0 && s.queue_size() != 0) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  s.submit(request({5, 6, 7, 8}, 50, b));  // 54: no room beside a, waits
+  try {
+    s.submit(request({9, 10, 11, 12}, 50, c));  // the waiting requests would hold more than the budget
+    ADD_FAILURE() << "expected 429";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(e.type, ErrorType::Overloaded);
+    EXPECT_EQ(http_status(e.type), 429);
+  }
+  try {
+    s.submit(request({1}, 64, c));  // 65 > 64: could never run
+    ADD_FAILURE() << "expected 422";
+  } catch (const ServerError& e) {
+    EXPECT_EQ(http_status(e.type), 422);
+  }
+  gate.set(true);
+  const auto ra = a->promise.get_future().get(), rb = b->promise.get_future().get();
+  EXPECT_EQ(ids_of(ra), expected(4, 50));
+  EXPECT_EQ(ids_of(rb), expected(8, 50));
+  std::lock_guard lk(gate.mu);
+  EXPECT_EQ(gate.max_rows, 1u);  // never both at once: the budget holds one of them
+  EXPECT_EQ(gate.error, "");
+}
+
+TEST(GenerationScheduler, CancelledRowsLeaveAndStopEndsTheRest) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  auto s = std::make_unique<GenerationScheduler>(model, gpt2_tokenizer(fixtures), SchedulerOptions{}, metrics);
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  auto a = std::make_shared<Outcome>(), b = std::make_shared<Outcome>();
+  auto ra = request({1, 2}, 1000, a);
+  ra->cancelled = [cancel] { return cancel->load(); };
+  s->submit(ra);
+  s->submit(request({3}, 15000, b));
+  while (a->count.load() < 3) std::this_thread::yield();
+  cancel->store(true);
+  const auto res = a->promise.get_future().get();
+  EXPECT_EQ(res.finish_reason, FinishReason::Cancelled);
+  EXPECT_LT(res.tokens.size(), 1000u);
+  // b is still running: hold its step, ask for the stop, then let the step end.
+  gate.set(false);
+  std::thread stopper([&] { s->stop(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  gate.set(true);
+  stopper.join();
+  const auto rb = b->promise.get_future().get();
+  EXPECT_EQ(rb.finish_reason, FinishReason::Error);
+  EXPECT_TRUE(rb.overloaded);
+  EXPECT_THROW(s->submit(request({1}, 2, std::make_shared<Outcome>())), ServerError);
+  EXPECT_EQ(metrics.counter("tgi_request_failure", "err=\"cancelled\""), 1);
+}
+
+TEST(GenerationScheduler, StopStringsAndEos) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  const auto& tok = gpt2_tokenizer(fixtures);
+  // eos: the scripted model's 2nd token after 5 is next_of(next_of(5)); call that one eos.
+  const std::int64_t second = next_of(next_of(5));
+  GenerationScheduler s(model, tok, SchedulerOptions{.eos_token_id = {second}}, metrics);
+  auto a = std::make_shared<Outcome>();
+  s.submit(request({5}, 10, a));
+  const auto ra = a->promise.get_future().get();
+  EXPECT_EQ(ra.finish_reason, FinishReason::EosToken);
+  EXPECT_EQ(ra.tokens.size(), 2u);
+  // A stop string: the text of the 3rd and 4th tokens after 7.
+  const auto e = expected(7, 6);
+  const std::string stop = tok.decode(std::vector<std::int64_t>{e[2], e[3]}, true, false);
+  auto b = std::make_shared<Outcome>();
+  auto rb = request({7}, 6, b);
+  rb->params.stop = {stop};
+  s.submit(rb);
+  const auto res = b->promise.get_future().get();
+  EXPECT_EQ(res.finish_reason, FinishReason::StopSequence);
+  EXPECT_EQ(res.stop_sequence, stop);
+  EXPECT_LE(res.tokens.size(), 4u);
+  EXPECT_EQ(res.generated_text.substr(res.stop_position), stop);
+}
