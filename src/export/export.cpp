@@ -239,6 +239,8 @@ std::string normalize_task(const std::string& task) {
       {"causal-lm", "text-generation"},
       {"text-generation-with-past", "text-generation-with-past"},
       {"causal-lm-with-past", "text-generation-with-past"},
+      {"image-to-text", "image-to-text"},
+      {"image-to-text-with-past", "image-to-text-with-past"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -279,6 +281,7 @@ const char* decoder_file_name(DecoderFile f) noexcept {
     case DecoderFile::Model: return "model.onnx";
     case DecoderFile::Decoder: return "decoder_model.onnx";
     case DecoderFile::DecoderWithPast: return "decoder_with_past_model.onnx";
+    case DecoderFile::Encoder: return "encoder_model.onnx";
   }
   return "model.onnx";
 }
@@ -286,6 +289,9 @@ const char* decoder_file_name(DecoderFile f) noexcept {
 namespace {
 bool is_text_generation(const std::string& task) {
   return task == "text-generation" || task == "text-generation-with-past";
+}
+bool is_image_to_text(const std::string& task) {
+  return task == "image-to-text" || task == "image-to-text-with-past";
 }
 }  // namespace
 
@@ -359,7 +365,23 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     report(0.1 + 0.75 * frac, "building " + m);
   };
 
-  if (is_text_generation(task)) {
+  ctx.model_dir = model_dir;
+  if (is_image_to_text(task)) {
+    if (options.optimize || options.quantize)
+      throw UnsupportedError(std::string(options.optimize ? "--optimize" : "--quantize") + " is not available for " +
+                             task + " exports yet (export without it)");
+    const bool with_past = task == "image-to-text-with-past";
+    if (decoder_file == DecoderFile::Model)
+      throw InvalidArgument(task + " exports are encoder_model.onnx and decoder_model.onnx, not model.onnx");
+    if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
+      throw InvalidArgument("decoder_with_past_model.onnx is an image-to-text-with-past graph, not " + task);
+    ctx.decoder.encoder = decoder_file == DecoderFile::Encoder;
+    ctx.decoder.position_ids = false;
+    ctx.decoder.past_inputs = decoder_file == DecoderFile::DecoderWithPast;
+    ctx.decoder.present_outputs = with_past;
+  } else if (is_text_generation(task)) {
+    if (decoder_file == DecoderFile::Encoder)
+      throw InvalidArgument(std::string("encoder_model.onnx is an image-to-text graph, not ") + task);
     if (options.optimize)
       throw UnsupportedError("--optimize is not available for " + task +
                              " exports yet (export without it; --quantize int8 works on the plain graph)");
@@ -501,15 +523,26 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
-  // One graph (model.onnx), or optimum's legacy decoder files for text-generation.
+  // One graph (model.onnx), optimum's legacy decoder files for text-generation, or an encoder-decoder's files.
   std::vector<DecoderFile> files{DecoderFile::Model};
+  std::string task = normalize_task(options.task);
+  if (task == "auto" && options.legacy) task = infer_task(model_dir);
+  if (task == "auto") {
+    // The file set depends on the task; a folder whose task cannot be inferred gets build_model's error (which
+    // checks the folder and the model_type first).
+    try {
+      task = infer_task(model_dir);
+    } catch (const Error&) {
+    }
+  }
   if (options.legacy) {
-    std::string task = normalize_task(options.task);
-    if (task == "auto") task = infer_task(model_dir);
     if (!is_text_generation(task))
       throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task);
     files = {DecoderFile::Decoder};
     if (task == "text-generation-with-past") files.push_back(DecoderFile::DecoderWithPast);
+  } else if (is_image_to_text(task)) {
+    files = {DecoderFile::Encoder, DecoderFile::Decoder};
+    if (task == "image-to-text-with-past") files.push_back(DecoderFile::DecoderWithPast);
   }
   std::error_code ec;
   fs::create_directories(out_dir, ec);
@@ -517,21 +550,21 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   ExportResult r;
   r.out_dir = out_dir;
   BuiltModel built;
-  // The legacy decoders with past are also merged into decoder_model_merged.onnx (as optimum does): both graphs are
-  // then kept in memory, materialised.
-  const bool merge = files.size() == 2;
+  // The decoders with and without past are also merged into decoder_model_merged.onnx (as optimum does): both graphs
+  // are then kept in memory, materialised.
+  const bool merge = std::find(files.begin(), files.end(), DecoderFile::DecoderWithPast) != files.end();
   std::vector<onnx::ModelProto> kept;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const double f0 = static_cast<double>(i) / static_cast<double>(files.size() + (merge ? 1 : 0));
     const double span = 1.0 / static_cast<double>(files.size() + (merge ? 1 : 0));
     built = build_model(
         model_dir, options, [&](double f, const std::string& m) { bar.update(f0 + span * f, m); },
-        /*materialize=*/merge, files[i]);
+        /*materialize=*/merge && files[i] != DecoderFile::Encoder, files[i]);
     const fs::path path = out_dir / decoder_file_name(files[i]);
     bar.update(f0 + span * 0.95, std::string("writing ") + decoder_file_name(files[i]));
     r.onnx_bytes += save_model(built.model, built.deferred, path);
     r.onnx_paths.push_back(path);
-    if (merge) kept.push_back(built.model);
+    if (merge && files[i] != DecoderFile::Encoder) kept.push_back(built.model);
   }
   if (merge) {
     bar.update(0.9, "merging the decoders");

@@ -24,11 +24,13 @@ struct BuiltModel {
   std::vector<std::string> input_names, output_names;
 };
 
-// Which graph of a text-generation export to build (other tasks have one graph: Model).
+// Which graph of a text-generation or image-to-text export to build (other tasks have one graph: Model).
 //   Model            model.onnx: position_ids input; past inputs + present outputs for text-generation-with-past
 //   Decoder          legacy decoder_model.onnx: no past inputs (presents out for -with-past), no position_ids
 //   DecoderWithPast  legacy decoder_with_past_model.onnx: past inputs, presents out, no position_ids
-enum class DecoderFile { Model, Decoder, DecoderWithPast };
+//   Encoder          encoder_model.onnx of an encoder-decoder export (image-to-text), whose decoders are Decoder and
+//                    DecoderWithPast
+enum class DecoderFile { Model, Decoder, DecoderWithPast, Encoder };
 const char* decoder_file_name(DecoderFile f) noexcept;
 
 // Reads config + checkpoint from `model_dir` and builds the graph (checked, shapes inferred; quantised when
@@ -38,8 +40,10 @@ BuiltModel build_model(const std::filesystem::path& model_dir, const ExportOptio
                        const std::function<void(double, const std::string&)>& progress = {}, bool materialize = true,
                        DecoderFile decoder_file = DecoderFile::Model);
 
-// optimum's decoder_model_merged.onnx from the materialised decoder without past and the decoder with past (same
-// outputs): an If on the boolean input use_cache_branch [1] (then: with past), shared weights stored once.
+// optimum's decoder_model_merged.onnx from the materialised decoder without past and the decoder with past: an If on
+// the boolean input use_cache_branch [1] (then: with past), shared weights stored once. The outputs are those of the
+// decoder without past; those the decoder with past lacks (an encoder-decoder's cross-attention presents) are empty
+// (batch 0) in its branch, as optimum writes them.
 onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past);
 
 }  // namespace ortformers::exporters

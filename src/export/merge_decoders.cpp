@@ -22,10 +22,13 @@ bool same_tensor(const onnx::TensorProto& a, const onnx::TensorProto& b) {
           b.int32_data_size() == 0 && a.external_data_size() == 0 && b.external_data_size() == 0);
 }
 
-// The nodes and outputs of `src` as the branch subgraph `branch`: values outside `outer` are prefixed, initializers
-// renamed as `renames` says.
+// The nodes of `src` as the branch subgraph `branch`, whose outputs are `outputs` (the If node's): values outside
+// `outer` are prefixed, initializers renamed as `renames` says. An output `src` does not compute (the encoder
+// key/values a decoder with past takes instead of computing) is a Constant of zeros with batch 0, the fixed dims
+// kept and the symbolic ones 1, as optimum's _unify_onnx_outputs writes it (the caller keeps the first step's).
 void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const std::string& name,
-                 const std::set<std::string>& outer, const std::map<std::string, std::string>& renames) {
+                 const std::set<std::string>& outer, const std::map<std::string, std::string>& renames,
+                 const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& outputs) {
   const std::string prefix = "/" + name;
   auto rn = [&](const std::string& v) -> std::string {
     if (v.empty()) return v;
@@ -44,10 +47,32 @@ void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const st
       if (a.has_g() || a.graphs_size() > 0)
         throw RuntimeError("internal: merge_decoders does not handle nested subgraphs (node " + n.name() + ")");
   }
-  for (const auto& o : src.output()) {
+  std::map<std::string, const onnx::ValueInfoProto*> computed;
+  for (const auto& o : src.output()) computed[o.name()] = &o;
+  for (const auto& o : outputs) {
     auto* vi = branch.add_output();
+    if (auto it = computed.find(o.name()); it != computed.end()) {
+      *vi = *it->second;
+      vi->set_name(rn(o.name()));
+      continue;
+    }
     *vi = o;
     vi->set_name(rn(o.name()));
+    const auto& shape = o.type().tensor_type().shape();
+    if (shape.dim_size() == 0 || shape.dim(0).has_dim_value())
+      throw RuntimeError("internal: merge_decoders: output '" + o.name() + "' has no symbolic batch dimension");
+    auto* c = branch.add_node();
+    c->set_name(prefix + "/empty/" + o.name());
+    c->set_op_type("Constant");
+    c->add_output(vi->name());
+    auto* at = c->add_attribute();
+    at->set_name("value");
+    at->set_type(onnx::AttributeProto::TENSOR);
+    auto* t = at->mutable_t();
+    t->set_data_type(o.type().tensor_type().elem_type());
+    t->add_dims(0);
+    for (int d = 1; d < shape.dim_size(); ++d) t->add_dims(shape.dim(d).has_dim_value() ? shape.dim(d).dim_value() : 1);
+    t->set_raw_data(std::string());
   }
 }
 
@@ -56,13 +81,13 @@ void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const st
 onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past) {
   const auto& a = no_past.graph();
   const auto& b = with_past.graph();
-  if (a.output_size() != b.output_size())
-    throw RuntimeError("internal: merge_decoders needs graphs with the same outputs (" +
-                       std::to_string(a.output_size()) + " vs " + std::to_string(b.output_size()) + ")");
-  for (int i = 0; i < a.output_size(); ++i)
-    if (a.output(i).name() != b.output(i).name())
-      throw RuntimeError("internal: merge_decoders: output " + std::to_string(i) + " is '" + a.output(i).name() +
-                         "' in one graph and '" + b.output(i).name() + "' in the other");
+  // The merged outputs are those of the decoder without past; the decoder with past computes all or some of them.
+  std::set<std::string> a_outputs;
+  for (const auto& o : a.output()) a_outputs.insert(o.name());
+  for (const auto& o : b.output())
+    if (a_outputs.count(o.name()) == 0)
+      throw RuntimeError("internal: merge_decoders: output '" + o.name() +
+                         "' of the decoder with past is not an output of the decoder without past");
 
   onnx::ModelProto merged;
   merged.set_ir_version(std::max(no_past.ir_version(), with_past.ir_version()));
@@ -124,7 +149,7 @@ onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::Mod
   node->set_name("optimum::if");
   node->set_op_type("If");
   node->add_input("use_cache_branch");
-  for (const auto& o : b.output()) {
+  for (const auto& o : a.output()) {
     node->add_output(o.name());
     *g->add_output() = o;
   }
@@ -133,11 +158,11 @@ onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::Mod
   auto* then_attr = node->add_attribute();
   then_attr->set_name("then_branch");
   then_attr->set_type(onnx::AttributeProto::GRAPH);
-  fill_branch(*then_attr->mutable_g(), b, "with_past", outer_values, renames_b);
+  fill_branch(*then_attr->mutable_g(), b, "with_past", outer_values, renames_b, a.output());
   auto* else_attr = node->add_attribute();
   else_attr->set_name("else_branch");
   else_attr->set_type(onnx::AttributeProto::GRAPH);
-  fill_branch(*else_attr->mutable_g(), a, "no_past", outer_values, {});
+  fill_branch(*else_attr->mutable_g(), a, "no_past", outer_values, {}, a.output());
   return merged;
 }
 

@@ -90,5 +90,7 @@ std::unique_ptr<Architecture> make_wavlm_architecture();
 std::unique_ptr<Architecture> make_ast_architecture();
 std::unique_ptr<Architecture> make_gpt2_architecture();
 std::unique_ptr<Architecture> make_llama_architecture();
+std::unique_ptr<Architecture> make_vision_encoder_decoder_architecture();
+std::unique_ptr<Architecture> make_pix2struct_architecture();
 
 }  // namespace ortformers::exporters

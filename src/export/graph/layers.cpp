@@ -56,6 +56,8 @@ const Tensor* Weights::find(const std::string& name) const {
 }
 
 const Tensor* Weights::find_head(const std::string& name) const {
+  if (!head_prefix_.empty())
+    if (const auto* t = lookup(head_prefix_ + "." + name)) return t;
   return lookup(name);
 }
 
@@ -248,6 +250,18 @@ std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::s
   auto gi = ctx.weight(head ? wn : ctx.w.resolve(wn), w);
   auto bi = ctx.weight(head ? bn : ctx.w.resolve(bn), b);
   return layer_norm_values(ctx, scope, x, gi, bi, eps);
+}
+
+std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                     std::int64_t dim, float eps) {
+  auto& g = ctx.g;
+  const std::string wn = prefix + ".weight";
+  auto w = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {dim}));
+  auto sq = g.node(scope, "Pow", {x, g.scalar_f32(2.0f)});
+  auto var = g.node(scope, "ReduceMean", {sq}, {attr("axes", std::vector<std::int64_t>{-1}), attr("keepdims", 1)});
+  auto r = g.node(scope, "Sqrt", {g.node(scope, "Add", {var, g.scalar_f32(eps)})});
+  auto n = g.node(scope, "Mul", {x, g.node(scope, "Reciprocal", {r})});
+  return g.node(scope, "Mul", {w, n});
 }
 
 namespace {

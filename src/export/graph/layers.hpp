@@ -3,6 +3,7 @@
 // activations, embeddings, multi-head self-attention and the post-LN transformer layer, each in a plain form
 // (standard ONNX ops, as the PyTorch exporter writes them) and an --optimize form (ONNX Runtime contrib ops).
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,7 +20,10 @@ namespace ortformers::exporters {
 // names (gamma/beta) transformers still accepts. Shapes are checked against what the config implies.
 class Weights {
  public:
-  Weights(const StateDict& state_dict, std::string prefix) : sd_(state_dict), prefix_(std::move(prefix)) {}
+  // `head_prefix`: where the head tensors are when the model is part of a bigger checkpoint ("decoder" for the
+  // decoder of a VisionEncoderDecoderModel: "decoder.lm_head.weight"); tried before the plain name.
+  Weights(const StateDict& state_dict, std::string prefix, std::string head_prefix = "")
+      : sd_(state_dict), prefix_(std::move(prefix)), head_prefix_(std::move(head_prefix)) {}
   // The tensor for a base-model name (tried as "<prefix>.<name>", then "<name>"), or nullptr.
   const Tensor* find(const std::string& name) const;
   // The same for a head tensor (no prefix).
@@ -35,7 +39,7 @@ class Weights {
   const Tensor* lookup(const std::string& full) const;
   const Tensor& checked(const Tensor* t, const std::string& name, const Shape& expected) const;
   const StateDict& sd_;
-  std::string prefix_;
+  std::string prefix_, head_prefix_;
 };
 
 // A weight reference: checkpoint name (as resolved), tensor.
@@ -60,7 +64,11 @@ struct BuildContext {
     bool past_inputs = true;      // past_key_values.<i>.key/value inputs
     bool present_outputs = true;  // present.<i>.key/value outputs
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
+    bool encoder = false;         // encoder-decoder exports (image-to-text): build encoder_model.onnx
   } decoder;
+  // The checkpoint folder (architectures that read more than config.json, e.g. Pix2Struct's max_patches from
+  // preprocessor_config.json); may be empty.
+  std::filesystem::path model_dir;
 
   // Values computed once per graph.
   std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent
@@ -107,6 +115,10 @@ std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::s
                        std::int64_t dim, float eps, bool head = false);
 std::string layer_norm_values(BuildContext& ctx, const std::string& scope, const std::string& x,
                               const std::string& gamma, const std::string& beta, float eps);
+// RMS norm without bias or mean subtraction (LlamaRMSNorm, T5LayerNorm, Pix2StructLayerNorm):
+// `prefix`.weight * (x * 1 / sqrt(mean(x^2) + eps)).
+std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                     std::int64_t dim, float eps);
 // Activation by transformers' ACT2FN name: gelu (erf), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh), relu,
 // tanh, silu/swish. UnsupportedError otherwise.
 std::string activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& act);
