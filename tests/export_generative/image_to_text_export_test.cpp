@@ -7,6 +7,9 @@
 // past; the task inferred; bad configs and options name what is wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -194,3 +197,182 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ExportImageToTextForward,
                          [](const auto& info) {
                            return layout_param_name(std::get<0>(info.param), std::get<1>(info.param));
                          });
+
+// image-to-text (no past): encoder_model.onnx + decoder_model.onnx without presents (optimum's files for that task),
+// loaded with use_cache=false; the first step and the greedy sequence of the reference.
+TEST(ExportImageToTextNoPast, TwoFilesWithoutPresents) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  for (const std::string name : {"vit-gpt2-tiny", "pix2struct-tiny"}) {
+    SCOPED_TRACE(name);
+    const fs::path dir = exported(fixtures, name, "image-to-text");
+    EXPECT_TRUE(fs::exists(dir / "encoder_model.onnx"));
+    EXPECT_TRUE(fs::exists(dir / "decoder_model.onnx"));
+    EXPECT_FALSE(fs::exists(dir / "decoder_with_past_model.onnx"));
+    EXPECT_FALSE(fs::exists(dir / "decoder_model_merged.onnx"));
+    onnx::ModelProto decoder;
+    std::ifstream in(dir / "decoder_model.onnx", std::ios::binary);
+    ASSERT_TRUE(decoder.ParseFromIstream(&in));
+    ASSERT_EQ(decoder.graph().output_size(), 1);
+    EXPECT_EQ(decoder.graph().output(0).name(), "logits");
+    const auto model = load(dir, name, kDecoderLayouts[2]);
+    EXPECT_EQ(model->layout(), DecoderLayout::NoCache);
+    const Json& ref = cached_reference(fixtures, name);
+    const Json& entry = ref.at("forward")[0];
+    const TensorMap inputs = image_to_text_inputs(fixtures, name, entry.at("input").get<std::string>());
+    const EncoderOutput enc = model->encode(inputs);
+    const Json& step = entry.at("steps")[0];
+    EXPECT_LE(compare_logits(model->decode(int_tensor(step.at("decoder_input_ids")), enc, {}, ones_mask(1, 1)).logits,
+                             step.at("logits")),
+              1e-4);
+    for (const auto& c : ref.at("generate")) {
+      if (c.at("id") != "greedy") continue;
+      const std::string key = c.at("input").get<std::string>();
+      auto config = generation::GenerationConfig::from_pretrained(fixtures / "models" / name);
+      config.update(c.at("kwargs"));
+      const auto out = generation::generate(*model, image_to_text_inputs(fixtures, name, key), config);
+      EXPECT_EQ(out.sequences.to_vector<std::int64_t>(), [&] {
+        std::vector<std::int64_t> flat;
+        for (const auto& r : c.at("sequences"))
+          for (const auto& v : r) flat.push_back(v.get<std::int64_t>());
+        return flat;
+      }()) << key;
+    }
+  }
+}
+
+// optimum's main_export makes -with-past the default for these classes.
+TEST(ExportImageToTextTask, InferredFromTheCheckpoint) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  EXPECT_EQ(exporters::infer_task(fixtures / "models" / "vit-gpt2-tiny"), "image-to-text-with-past");
+  EXPECT_EQ(exporters::infer_task(fixtures / "models" / "pix2struct-tiny"), "image-to-text-with-past");
+  EXPECT_EQ(exporters::normalize_task("image-to-text"), "image-to-text");
+}
+
+// --- bad input ------------------------------------------------------------------------------------------------
+
+namespace {
+
+template <class E>
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& needles) {
+  try {
+    fn();
+    ADD_FAILURE() << "no error (expected one mentioning '" << needles.front() << "')";
+  } catch (const E& e) {
+    for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong error type: " << e.what();
+  }
+}
+
+void build(const fs::path& dir, const std::string& task = "image-to-text-with-past",
+           exporters::DecoderFile file = exporters::DecoderFile::Decoder, bool optimize = false) {
+  exporters::ExportOptions o;
+  o.task = task;
+  o.optimize = optimize;
+  (void)exporters::build_model(dir, o, {}, true, file);
+}
+
+}  // namespace
+
+TEST(ExportImageToTextErrors, UnsupportedConfigsAndOptionsSayWhat) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const auto keep = [](NamedTensors&) {};
+  const fs::path vit_gpt2 = fixtures / "models" / "vit-gpt2-tiny", p2s = fixtures / "models" / "pix2struct-tiny";
+  {
+    auto d = derive(
+        fixtures, "vit-gpt2-tiny", [](Json& c) { c["decoder"]["model_type"] = "bert"; }, keep);
+    expect_error<UnsupportedError>([&] { build(d->dir); }, {"decoder model_type 'bert'", "gpt2"});
+  }
+  {
+    auto d = derive(
+        fixtures, "vit-gpt2-tiny", [](Json& c) { c["encoder"]["model_type"] = "swin"; }, keep);
+    expect_error<UnsupportedError>([&] { build(d->dir, "image-to-text", exporters::DecoderFile::Encoder); },
+                                   {"encoder model_type 'swin'", "vit, deit"});
+  }
+  {
+    auto d = derive(
+        fixtures, "vit-gpt2-tiny", [](Json& c) { c.erase("decoder"); }, keep);
+    expect_error<InvalidArgument>([&] { build(d->dir); }, {"\"decoder\""});
+  }
+  {
+    // Widths that differ need VisionEncoderDecoderModel's enc_to_dec_proj.
+    auto d = derive(
+        fixtures, "vit-gpt2-tiny", [](Json& c) { c["encoder"]["hidden_size"] = 48; }, keep);
+    expect_error<UnsupportedError>([&] { build(d->dir); }, {"hidden_size 48", "enc_to_dec_proj"});
+  }
+  {
+    auto d = derive(
+        fixtures, "vit-gpt2-tiny", [](Json&) {},
+        [](NamedTensors& t) {
+          drop_if(t, [](const std::string& n) { return n == "decoder.transformer.h.1.crossattention.q_attn.weight"; });
+        });
+    expect_error<NotFoundError>([&] { build(d->dir); }, {"h.1.crossattention.q_attn.weight"});
+  }
+  {
+    auto d = derive(
+        fixtures, "pix2struct-tiny", [](Json&) {},
+        [](NamedTensors& t) {
+          drop_if(t, [](const std::string& n) { return n.find("relative_attention_bias") != std::string::npos; });
+        });
+    expect_error<NotFoundError>([&] { build(d->dir); }, {"relative_attention_bias"});
+  }
+  {
+    auto d = derive(
+        fixtures, "pix2struct-tiny", [](Json& c) { c["text_config"]["num_heads"] = 0; }, keep);
+    expect_error<InvalidArgument>([&] { build(d->dir); }, {"text_config", "num_heads must be a positive integer"});
+  }
+  expect_error<UnsupportedError>([&] { build(vit_gpt2, "text-generation", exporters::DecoderFile::Model); },
+                                 {"text-generation", "vision-encoder-decoder", "image-to-text"});
+  expect_error<UnsupportedError>([&] { build(fixtures / "models" / "gpt2-tiny"); }, {"image-to-text", "gpt2"});
+  expect_error<UnsupportedError>([&] { build(p2s, "image-to-text-with-past", exporters::DecoderFile::Decoder, true); },
+                                 {"--optimize"});
+  expect_error<InvalidArgument>([&] { build(p2s, "image-to-text", exporters::DecoderFile::DecoderWithPast); },
+                                {"decoder_with_past_model.onnx"});
+  expect_error<InvalidArgument>([&] { build(p2s, "image-to-text", exporters::DecoderFile::Model); }, {"model.onnx"});
+  const fs::path out = make_temp_dir("export-image-to-text-bad");
+  exporters::ExportOptions legacy;
+  legacy.legacy = true;
+  expect_error<InvalidArgument>([&] { exporters::export_model(p2s, out / "legacy", legacy); },
+                                {"legacy", "image-to-text-with-past"});
+  exporters::ExportOptions quantized;
+  quantized.quantize = "int8";
+  expect_error<UnsupportedError>([&] { exporters::export_model(vit_gpt2, out / "int8", quantized); },
+                                 {"--quantize", "image-to-text-with-past"});
+  EXPECT_FALSE(fs::exists(out / "int8" / "encoder_model.onnx"));
+  std::error_code ec;
+  fs::remove_all(out, ec);
+}
+
+// from_pretrained(checkpoint, export_model) exports image-to-text-with-past into the cache and loads the merged
+// decoder; the first decoder step matches transformers.
+TEST(ExportImageToTextFromPretrained, ExportTrueLoadsTheCheckpoint) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path cache = make_temp_dir("export-image-to-text-cache");
+  const char* old = std::getenv("ORTFORMERS_CACHE");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("ORTFORMERS_CACHE", cache.c_str(), 1);
+  for (const std::string name : {"vit-gpt2-tiny", "pix2struct-tiny"}) {
+    SCOPED_TRACE(name);
+    Vision2SeqOptions o;
+    o.base.export_model = true;
+    const std::string dir = (fixtures / "models" / name).string();
+    std::unique_ptr<ORTModelForConditionalGeneration> m;
+    if (is_pix2struct(name))
+      m = std::make_unique<ORTModelForPix2Struct>(ORTModelForPix2Struct::from_pretrained(dir, o));
+    else
+      m = std::make_unique<ORTModelForVision2Seq>(ORTModelForVision2Seq::from_pretrained(dir, o));
+    EXPECT_EQ(m->layout(), DecoderLayout::Merged);
+    const Json& entry = cached_reference(fixtures, name).at("forward")[0];
+    const EncoderOutput enc = m->encode(image_to_text_inputs(fixtures, name, entry.at("input").get<std::string>()));
+    const Json& step = entry.at("steps")[0];
+    EXPECT_LE(compare_logits(m->decode(int_tensor(step.at("decoder_input_ids")), enc, {}, ones_mask(1, 1)).logits,
+                             step.at("logits")),
+              1e-4);
+  }
+  if (old != nullptr)
+    ::setenv("ORTFORMERS_CACHE", saved.c_str(), 1);
+  else
+    ::unsetenv("ORTFORMERS_CACHE");
+  std::error_code ec;
+  fs::remove_all(cache, ec);
+}
