@@ -239,6 +239,13 @@ std::string normalize_task(const std::string& task) {
       {"causal-lm", "text-generation"},
       {"text-generation-with-past", "text-generation-with-past"},
       {"causal-lm-with-past", "text-generation-with-past"},
+      {"text2text-generation", "text2text-generation"},
+      {"seq2seq-lm", "text2text-generation"},
+      {"text2text-generation-with-past", "text2text-generation-with-past"},
+      {"seq2seq-lm-with-past", "text2text-generation-with-past"},
+      {"automatic-speech-recognition-with-past", "automatic-speech-recognition-with-past"},
+      {"speech2seq-lm", "automatic-speech-recognition"},
+      {"speech2seq-lm-with-past", "automatic-speech-recognition-with-past"},
       {"image-to-text", "image-to-text"},
       {"image-to-text-with-past", "image-to-text-with-past"},
   };
@@ -258,7 +265,10 @@ std::string infer_task(const fs::path& model_dir) {
   if (const Architecture* arch = find_architecture(cfg.model_type()); arch != nullptr) {
     auto t = arch->task_for_class(a);
     // optimum's main_export adds -with-past for a decoder whose config uses the cache (the default).
-    if (t == "text-generation-with-past" && !cfg.get<bool>("use_cache", true)) t = "text-generation";
+    const std::string suffix = "-with-past";
+    if (t.size() > suffix.size() && t.compare(t.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        !cfg.get<bool>("use_cache", true))
+      t.resize(t.size() - suffix.size());
     if (!t.empty()) return t;
   }
   auto ends = [&](const std::string& suf) {
@@ -289,9 +299,6 @@ const char* decoder_file_name(DecoderFile f) noexcept {
 namespace {
 bool is_text_generation(const std::string& task) {
   return task == "text-generation" || task == "text-generation-with-past";
-}
-bool is_image_to_text(const std::string& task) {
-  return task == "image-to-text" || task == "image-to-text-with-past";
 }
 }  // namespace
 
@@ -350,7 +357,7 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   // int8 builds on the fused graph: its packed-QKV Attention becomes QAttention, faster than quantising the
   // decomposed attention at every shape measured (docs/export.md: 2.96x vs 2.71x at 1x16, 2.75x vs 2.42x at 32x128).
   // int4 quantises plain MatMuls only: the fused graph's Attention would keep its weights in float.
-  ctx.optimize = options.optimize || (options.quantize.has_value() && !int4);
+  ctx.optimize = (options.optimize || (options.quantize.has_value() && !int4)) && !arch->is_encoder_decoder();
   ctx.quantize = options.quantize.has_value();
   std::int64_t total_layers = cfg.get<std::int64_t>("num_hidden_layers", cfg.get<std::int64_t>("n_layers", 1));
   ctx.on_progress = [&](const std::string& m) {
@@ -366,22 +373,21 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   };
 
   ctx.model_dir = model_dir;
-  if (is_image_to_text(task)) {
-    if (options.optimize || options.quantize)
-      throw UnsupportedError(std::string(options.optimize ? "--optimize" : "--quantize") + " is not available for " +
-                             task + " exports yet (export without it)");
-    const bool with_past = task == "image-to-text-with-past";
+  if (arch->is_encoder_decoder()) {
+    if (options.optimize)
+      throw UnsupportedError("--optimize is not available for " + task +
+                             " exports yet (export without it; --quantize works on the plain graph)");
+    const bool with_past = task.size() > 10 && task.compare(task.size() - 10, 10, "-with-past") == 0;
     if (decoder_file == DecoderFile::Model)
-      throw InvalidArgument(task + " exports are encoder_model.onnx and decoder_model.onnx, not model.onnx");
+      throw InvalidArgument("a " + task + " export of model_type '" + cfg.model_type() +
+                            "' has encoder_model.onnx and decoder files, not model.onnx");
     if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
-      throw InvalidArgument("decoder_with_past_model.onnx is an image-to-text-with-past graph, not " + task);
+      throw InvalidArgument("decoder_with_past_model.onnx belongs to " + task + "-with-past exports, not " + task);
     ctx.decoder.encoder = decoder_file == DecoderFile::Encoder;
     ctx.decoder.position_ids = false;
     ctx.decoder.past_inputs = decoder_file == DecoderFile::DecoderWithPast;
-    ctx.decoder.present_outputs = with_past;
+    ctx.decoder.present_outputs = with_past && decoder_file != DecoderFile::Encoder;
   } else if (is_text_generation(task)) {
-    if (decoder_file == DecoderFile::Encoder)
-      throw InvalidArgument(std::string("encoder_model.onnx is an image-to-text graph, not ") + task);
     if (options.optimize)
       throw UnsupportedError("--optimize is not available for " + task +
                              " exports yet (export without it; --quantize int8 works on the plain graph)");
@@ -487,6 +493,7 @@ std::vector<std::string> copy_model_files(const fs::path& from, const fs::path& 
                                 "vocab.txt",
                                 "vocab.json",
                                 "merges.txt",
+                                "normalizer.json",
                                 "added_tokens.json",
                                 "spiece.model",
                                 "sentencepiece.bpe.model",
@@ -523,26 +530,28 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   const auto t0 = std::chrono::steady_clock::now();
   const fs::path model_dir = hub::resolve_path_or_id(model_dir_or_id, hub::WeightsFormat::Checkpoint);
   ProgressBar bar(options.progress);
-  // One graph (model.onnx), optimum's legacy decoder files for text-generation, or an encoder-decoder's files.
+  // One graph (model.onnx), optimum's legacy decoder files for text-generation, or the encoder and decoder files of
+  // an encoder-decoder export.
   std::vector<DecoderFile> files{DecoderFile::Model};
-  std::string task = normalize_task(options.task);
-  if (task == "auto" && options.legacy) task = infer_task(model_dir);
-  if (task == "auto") {
-    // The file set depends on the task; a folder whose task cannot be inferred gets build_model's error (which
-    // checks the folder and the model_type first).
-    try {
-      task = infer_task(model_dir);
-    } catch (const Error&) {
-    }
-  }
-  if (options.legacy) {
+  const Architecture* arch = nullptr;
+  if (fs::exists(model_dir / "config.json"))
+    arch = find_architecture(config::PretrainedConfig::from_pretrained(model_dir).model_type());
+  if (arch != nullptr && arch->is_encoder_decoder()) {
+    std::string task = normalize_task(options.task);
+    if (task == "auto") task = infer_task(model_dir);
+    if (options.legacy)
+      throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task +
+                            " (whose files are always encoder_model.onnx and the decoders)");
+    files = {DecoderFile::Encoder, DecoderFile::Decoder};
+    if (task.size() > 10 && task.compare(task.size() - 10, 10, "-with-past") == 0)
+      files.push_back(DecoderFile::DecoderWithPast);
+  } else if (options.legacy) {
+    std::string task = normalize_task(options.task);
+    if (task == "auto") task = infer_task(model_dir);
     if (!is_text_generation(task))
       throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task);
     files = {DecoderFile::Decoder};
     if (task == "text-generation-with-past") files.push_back(DecoderFile::DecoderWithPast);
-  } else if (is_image_to_text(task)) {
-    files = {DecoderFile::Encoder, DecoderFile::Decoder};
-    if (task == "image-to-text-with-past") files.push_back(DecoderFile::DecoderWithPast);
   }
   std::error_code ec;
   fs::create_directories(out_dir, ec);

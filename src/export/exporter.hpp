@@ -24,12 +24,12 @@ struct BuiltModel {
   std::vector<std::string> input_names, output_names;
 };
 
-// Which graph of a text-generation or image-to-text export to build (other tasks have one graph: Model).
+// Which graph of a text-generation or encoder-decoder export to build (other tasks have one graph: Model).
 //   Model            model.onnx: position_ids input; past inputs + present outputs for text-generation-with-past
-//   Decoder          legacy decoder_model.onnx: no past inputs (presents out for -with-past), no position_ids
-//   DecoderWithPast  legacy decoder_with_past_model.onnx: past inputs, presents out, no position_ids
-//   Encoder          encoder_model.onnx of an encoder-decoder export (image-to-text), whose decoders are Decoder and
-//                    DecoderWithPast
+//   Encoder          encoder_model.onnx of an encoder-decoder export (T5, BART, Whisper)
+//   Decoder          decoder_model.onnx: no past inputs (presents out for -with-past); text-generation: legacy
+//                    layout, no position_ids
+//   DecoderWithPast  decoder_with_past_model.onnx: past inputs, presents out (text-generation: no position_ids)
 enum class DecoderFile { Model, Decoder, DecoderWithPast, Encoder };
 const char* decoder_file_name(DecoderFile f) noexcept;
 
@@ -41,9 +41,9 @@ BuiltModel build_model(const std::filesystem::path& model_dir, const ExportOptio
                        DecoderFile decoder_file = DecoderFile::Model);
 
 // optimum's decoder_model_merged.onnx from the materialised decoder without past and the decoder with past: an If on
-// the boolean input use_cache_branch [1] (then: with past), shared weights stored once. The outputs are those of the
-// decoder without past; those the decoder with past lacks (an encoder-decoder's cross-attention presents) are empty
-// (batch 0) in its branch, as optimum writes them.
+// the boolean input use_cache_branch [1] (then: with past), shared weights stored once. The outputs of the decoder
+// with past must be those of the one without, in the same order, or a subset of them (encoder-decoder models: no
+// cross-attention presents): the missing ones are returned empty (batch 0) by the cache branch, as optimum's.
 onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past);
 
 }  // namespace ortformers::exporters

@@ -22,13 +22,10 @@ bool same_tensor(const onnx::TensorProto& a, const onnx::TensorProto& b) {
           b.int32_data_size() == 0 && a.external_data_size() == 0 && b.external_data_size() == 0);
 }
 
-// The nodes of `src` as the branch subgraph `branch`, whose outputs are `outputs` (the If node's): values outside
-// `outer` are prefixed, initializers renamed as `renames` says. An output `src` does not compute (the encoder
-// key/values a decoder with past takes instead of computing) is a Constant of zeros with batch 0, the fixed dims
-// kept and the symbolic ones 1, as optimum's _unify_onnx_outputs writes it (the caller keeps the first step's).
+// The nodes and outputs of `src` as the branch subgraph `branch`: values outside `outer` are prefixed, initializers
+// renamed as `renames` says.
 void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const std::string& name,
-                 const std::set<std::string>& outer, const std::map<std::string, std::string>& renames,
-                 const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& outputs) {
+                 const std::set<std::string>& outer, const std::map<std::string, std::string>& renames) {
   const std::string prefix = "/" + name;
   auto rn = [&](const std::string& v) -> std::string {
     if (v.empty()) return v;
@@ -47,32 +44,47 @@ void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const st
       if (a.has_g() || a.graphs_size() > 0)
         throw RuntimeError("internal: merge_decoders does not handle nested subgraphs (node " + n.name() + ")");
   }
-  std::map<std::string, const onnx::ValueInfoProto*> computed;
-  for (const auto& o : src.output()) computed[o.name()] = &o;
-  for (const auto& o : outputs) {
+  for (const auto& o : src.output()) {
     auto* vi = branch.add_output();
-    if (auto it = computed.find(o.name()); it != computed.end()) {
-      *vi = *it->second;
-      vi->set_name(rn(o.name()));
-      continue;
-    }
     *vi = o;
     vi->set_name(rn(o.name()));
-    const auto& shape = o.type().tensor_type().shape();
-    if (shape.dim_size() == 0 || shape.dim(0).has_dim_value())
-      throw RuntimeError("internal: merge_decoders: output '" + o.name() + "' has no symbolic batch dimension");
-    auto* c = branch.add_node();
-    c->set_name(prefix + "/empty/" + o.name());
-    c->set_op_type("Constant");
-    c->add_output(vi->name());
-    auto* at = c->add_attribute();
+  }
+}
+
+// Completes the outputs of `branch` (filled from `src`, whose outputs are a subset of `all`'s, in order) to those of
+// `all`: each missing one is a Constant of its element type with no elements (dimension 0 for the batch, the fixed
+// sizes where the output has them, 1 for other symbolic dimensions), as optimum's merge returns the cross-attention
+// presents from the cache branch.
+void add_empty_outputs(onnx::GraphProto& branch, const onnx::GraphProto& src, const onnx::GraphProto& all,
+                       const std::string& name) {
+  if (branch.output_size() == all.output_size()) return;
+  std::map<std::string, onnx::ValueInfoProto> have;  // by the output's name in `src`
+  for (int i = 0; i < src.output_size(); ++i) have[src.output(i).name()] = branch.output(i);
+  branch.clear_output();
+  for (const auto& o : all.output()) {
+    if (auto it = have.find(o.name()); it != have.end()) {
+      *branch.add_output() = it->second;
+      continue;
+    }
+    const auto& type = o.type().tensor_type();
+    auto* n = branch.add_node();
+    const std::string value = "/" + name + "/empty/" + o.name();
+    n->set_name(value + "/Constant");
+    n->set_op_type("Constant");
+    n->add_output(value);
+    auto* at = n->add_attribute();
     at->set_name("value");
     at->set_type(onnx::AttributeProto::TENSOR);
     auto* t = at->mutable_t();
-    t->set_data_type(o.type().tensor_type().elem_type());
-    t->add_dims(0);
-    for (int d = 1; d < shape.dim_size(); ++d) t->add_dims(shape.dim(d).has_dim_value() ? shape.dim(d).dim_value() : 1);
-    t->set_raw_data(std::string());
+    t->set_data_type(type.elem_type());
+    for (int d = 0; d < type.shape().dim_size(); ++d) {
+      const auto& dim = type.shape().dim(d);
+      t->add_dims(d == 0 ? 0 : dim.has_dim_value() ? dim.dim_value() : 1);
+    }
+    t->set_raw_data("");
+    auto* vi = branch.add_output();
+    *vi = o;
+    vi->set_name(value);
   }
 }
 
@@ -81,14 +93,16 @@ void fill_branch(onnx::GraphProto& branch, const onnx::GraphProto& src, const st
 onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::ModelProto& with_past) {
   const auto& a = no_past.graph();
   const auto& b = with_past.graph();
-  // The merged outputs are those of the decoder without past; the decoder with past computes all or some of them.
-  std::set<std::string> a_outputs;
-  for (const auto& o : a.output()) a_outputs.insert(o.name());
-  for (const auto& o : b.output())
-    if (a_outputs.count(o.name()) == 0)
-      throw RuntimeError("internal: merge_decoders: output '" + o.name() +
-                         "' of the decoder with past is not an output of the decoder without past");
-
+  // The outputs of `b` must be those of `a` in the same order, some possibly missing (given empty by the branch).
+  {
+    int j = 0;
+    for (int i = 0; i < a.output_size() && j < b.output_size(); ++i)
+      if (a.output(i).name() == b.output(j).name()) ++j;
+    if (j != b.output_size())
+      throw RuntimeError("internal: merge_decoders: output '" + b.output(j).name() +
+                         "' of the decoder with past is not an output of the decoder without past (in the same "
+                         "order)");
+  }
   onnx::ModelProto merged;
   merged.set_ir_version(std::max(no_past.ir_version(), with_past.ir_version()));
   merged.set_producer_name(with_past.producer_name());
@@ -158,11 +172,12 @@ onnx::ModelProto merge_decoders(const onnx::ModelProto& no_past, const onnx::Mod
   auto* then_attr = node->add_attribute();
   then_attr->set_name("then_branch");
   then_attr->set_type(onnx::AttributeProto::GRAPH);
-  fill_branch(*then_attr->mutable_g(), b, "with_past", outer_values, renames_b, a.output());
+  fill_branch(*then_attr->mutable_g(), b, "with_past", outer_values, renames_b);
+  add_empty_outputs(*then_attr->mutable_g(), b, a, "with_past");
   auto* else_attr = node->add_attribute();
   else_attr->set_name("else_branch");
   else_attr->set_type(onnx::AttributeProto::GRAPH);
-  fill_branch(*else_attr->mutable_g(), a, "no_past", outer_values, {}, a.output());
+  fill_branch(*else_attr->mutable_g(), a, "no_past", outer_values, {});
   return merged;
 }
 

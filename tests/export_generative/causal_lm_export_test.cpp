@@ -14,6 +14,7 @@
 #include <set>
 
 #include "export/exporter.hpp"
+#include "onnx_io.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/core/json.hpp"
 #include "ortformers/export/export.hpp"
@@ -24,7 +25,6 @@
 #include "support/derived_checkpoint.hpp"
 #include "support/fixtures.hpp"
 #include "support/generative_reference.hpp"
-#include "support/onnx_io.hpp"
 
 using namespace ortformers;
 using namespace ortformers::models;
@@ -98,7 +98,7 @@ fs::path export_case(const fs::path& fixtures, const Case& c) {
   return exported(fixtures, c.name, o, c.legacy ? "legacy" : "model");
 }
 
-using ortformers::testing::check_io_against;
+using ortformers::testing::check_onnx_io;
 
 std::vector<std::vector<std::int64_t>> rows_of(const Tensor& t) {
   const auto v = t.to_vector<std::int64_t>();
@@ -135,7 +135,7 @@ TEST_P(ExportCausalLM, InputsAndOutputsAsOptimum) {
   int checked = 0;
   for (const auto& [file, rec] : onnx.at(folder).at("onnx_files").items()) {
     SCOPED_TRACE(file);
-    check_io_against(dir / file, rec);
+    check_onnx_io(dir / file, rec);
     ++checked;
   }
   EXPECT_EQ(checked, c.legacy ? 3 : 1);

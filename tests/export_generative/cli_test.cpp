@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "ortformers/generation/generate.hpp"
+#include "ortformers/core/json.hpp"
 #include "ortformers/models/causal_lm.hpp"
+#include "ortformers/models/seq2seq_lm.hpp"
 #include "support/cli.hpp"
 #include "support/fixtures.hpp"
 
@@ -56,4 +58,36 @@ TEST(CliExportCausalLM, UnknownQuantizationIsRefused) {
   EXPECT_FALSE(fs::exists(out / "x" / "model.onnx"));
   std::error_code ec;
   fs::remove_all(out, ec);
+}
+
+// `ortformers export` of an encoder-decoder checkpoint: the task is inferred (T5ForConditionalGeneration ->
+// text2text-generation-with-past), optimum's four files are written, and the folder generates the reference greedy
+// sequence.
+TEST(CliExportSeq2Seq, T5FolderGenerates) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  ORTFORMERS_REQUIRE_CLI();
+  const fs::path out = ortformers::testing::make_temp_dir("cli-export-s2s") / "t5";
+  const auto r = ortformers::testing::run_cli(
+      "export --model " + ortformers::testing::shell_quote((fixtures / "models" / "t5-tiny").string()) +
+      " --no-progress " + ortformers::testing::shell_quote(out.string()));
+  ASSERT_EQ(r.status, 0) << r.raw;
+  EXPECT_NE(r.raw.find("text2text-generation-with-past"), std::string::npos) << r.raw;
+  EXPECT_NE(
+      r.raw.find("encoder_model.onnx, decoder_model.onnx, decoder_with_past_model.onnx, decoder_model_merged.onnx"),
+      std::string::npos)
+      << r.raw;
+  for (const char* f : {"spiece.model", "config.json", "generation_config.json"}) EXPECT_TRUE(fs::exists(out / f)) << f;
+  const auto m = models::ORTModelForSeq2SeqLM::from_pretrained(out.string());
+  const Json ref = read_json_file(fixtures / "reference" / "t5-tiny.json");
+  const Json& c = ref.at("generate")[0];  // greedy, input0
+  ASSERT_EQ(c.at("id"), "greedy");
+  const auto& in = ref.at("generate_inputs").at(c.at("input").get<std::string>());
+  auto config = generation::GenerationConfig::from_pretrained(out);
+  config.update(c.at("kwargs"));
+  const auto ids = in.at("input_ids").get<std::vector<std::vector<std::int64_t>>>();
+  const auto seq = generation::generate(
+      m, TensorMap{{"input_ids", Tensor::from_vector(ids[0], {1, static_cast<std::int64_t>(ids[0].size())})}}, config);
+  EXPECT_EQ(seq.sequences.to_vector<std::int64_t>(), c.at("sequences")[0].get<std::vector<std::int64_t>>());
+  std::error_code ec;
+  fs::remove_all(out.parent_path(), ec);
 }

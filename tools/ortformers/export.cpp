@@ -78,7 +78,8 @@ void register_export(CLI::App& app) {
   cmd->add_option("--task", a->task,
                   "auto (from config.json), feature-extraction, text-classification, token-classification, "
                   "question-answering, fill-mask, multiple-choice, text-generation, text-generation-with-past, "
-                  "image-classification, ... (optimum's task names)");
+                  "text2text-generation(-with-past) (t5, bart), automatic-speech-recognition(-with-past) (whisper: "
+                  "encoder_model.onnx + decoder files), image-classification, ... (optimum's task names)");
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");

@@ -60,6 +60,8 @@ class Architecture {
     (void)class_name;
     return "";
   }
+  // Encoder-decoder exports (encoder_model.onnx + decoder files; architectures/encoder_decoder_family.hpp).
+  virtual bool is_encoder_decoder() const { return false; }
   // Hidden size of the last hidden state (for output shapes).
   virtual std::int64_t hidden_size(const config::PretrainedConfig& config) const {
     return config.require<std::int64_t>("hidden_size");
@@ -90,6 +92,9 @@ std::unique_ptr<Architecture> make_wavlm_architecture();
 std::unique_ptr<Architecture> make_ast_architecture();
 std::unique_ptr<Architecture> make_gpt2_architecture();
 std::unique_ptr<Architecture> make_llama_architecture();
+std::unique_ptr<Architecture> make_t5_architecture();
+std::unique_ptr<Architecture> make_bart_architecture();
+std::unique_ptr<Architecture> make_whisper_architecture();
 std::unique_ptr<Architecture> make_vision_encoder_decoder_architecture();
 std::unique_ptr<Architecture> make_pix2struct_architecture();
 

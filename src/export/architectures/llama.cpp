@@ -15,6 +15,19 @@ namespace ortformers::exporters {
 
 namespace {
 
+// LlamaRMSNorm: weight * (x * rsqrt(mean(x^2) + eps)).
+std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
+                     std::int64_t dim, float eps) {
+  auto& g = ctx.g;
+  const std::string wn = prefix + ".weight";
+  auto w = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {dim}));
+  auto sq = g.node(scope, "Pow", {x, g.scalar_f32(2.0f)});
+  auto var = g.node(scope, "ReduceMean", {sq}, {attr("axes", std::vector<std::int64_t>{-1}), attr("keepdims", 1)});
+  auto r = g.node(scope, "Sqrt", {g.node(scope, "Add", {var, g.scalar_f32(eps)})});
+  auto n = g.node(scope, "Mul", {x, g.node(scope, "Reciprocal", {r})});
+  return g.node(scope, "Mul", {w, n});
+}
+
 // rope_scaling: null, or {"type": "linear", "factor": > 0}. Returns the factor (1 without scaling).
 float linear_rope_factor(const config::PretrainedConfig& c) {
   if (!c.has("rope_scaling")) return 1.0f;

@@ -38,6 +38,9 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_ast_architecture());
     r.push_back(make_gpt2_architecture());
     r.push_back(make_llama_architecture());
+    r.push_back(make_t5_architecture());
+    r.push_back(make_bart_architecture());
+    r.push_back(make_whisper_architecture());
     r.push_back(make_vision_encoder_decoder_architecture());
     r.push_back(make_pix2struct_architecture());
     return r;

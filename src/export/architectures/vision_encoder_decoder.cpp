@@ -12,6 +12,7 @@
 // No attention_mask / position_ids inputs (VisionEncoderDecoderModel passes none: positions count from the past
 // length); the cross-attention key/values are recomputed from encoder_hidden_states at every step, not cached.
 #include "export/architectures/common.hpp"
+#include "export/architectures/encoder_decoder_family.hpp"
 #include "export/architectures/gpt2.hpp"
 #include "ortformers/core/error.hpp"
 
@@ -28,37 +29,39 @@ config::PretrainedConfig sub_config(const config::PretrainedConfig& c, const std
   return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
 }
 
-class VisionEncoderDecoder : public Architecture {
+class VisionEncoderDecoder : public EncoderDecoderArchitecture {
  public:
-  std::vector<std::string> model_types() const override { return {"vision-encoder-decoder"}; }
-  std::string base_model_prefix() const override { return ""; }
-  std::vector<std::string> tasks() const override { return {"image-to-text", "image-to-text-with-past"}; }
-  bool token_inputs() const override { return false; }
-  std::string task_for_class(const std::string& class_name) const override {
-    return class_name == "VisionEncoderDecoderModel" ? "image-to-text-with-past" : "";
-  }
+  VisionEncoderDecoder()
+      : EncoderDecoderArchitecture({"vision-encoder-decoder"}, "", "image-to-text", {"VisionEncoderDecoderModel"}) {}
   std::int64_t hidden_size(const config::PretrainedConfig& c) const override {
     return sub_config(c, "decoder").get<std::int64_t>("n_embd", 0);
   }
 
-  std::vector<GraphOutput> build_graph(BuildContext& ctx, const std::string& task) const override {
-    if (task != "image-to-text" && task != "image-to-text-with-past")
-      throw UnsupportedError("task '" + task +
-                             "' is not supported for model_type 'vision-encoder-decoder' (supported: image-to-text, "
-                             "image-to-text-with-past)");
-    const config::PretrainedConfig enc_cfg = sub_config(ctx.config, "encoder");
-    const config::PretrainedConfig dec_cfg = sub_config(ctx.config, "decoder");
-    const std::string enc_type = enc_cfg.model_type(), dec_type = dec_cfg.model_type();
-    if (enc_type != "vit" && enc_type != "deit")
-      throw UnsupportedError(ctx.config.source() + ": encoder model_type '" + enc_type +
-                             "' is not supported by the vision-encoder-decoder export (supported: vit, deit)");
-    if (dec_type != "gpt2")
-      throw UnsupportedError(ctx.config.source() + ": decoder model_type '" + dec_type +
-                             "' is not supported by the vision-encoder-decoder export (supported: gpt2)");
-    return ctx.decoder.encoder ? encoder(ctx, enc_cfg) : decoder(ctx, enc_cfg, dec_cfg);
+ protected:
+  std::vector<GraphOutput> build_encoder_graph(BuildContext& ctx) const override {
+    const auto [enc_cfg, dec_cfg] = configs(ctx.config);
+    return encoder(ctx, enc_cfg);
+  }
+  std::vector<GraphOutput> build_decoder_graph(BuildContext& ctx) const override {
+    const auto [enc_cfg, dec_cfg] = configs(ctx.config);
+    return decoder(ctx, enc_cfg, dec_cfg);
   }
 
  private:
+  // config.json "encoder" / "decoder", checked to be a ViT / DeiT encoder and a GPT-2 decoder.
+  static std::pair<config::PretrainedConfig, config::PretrainedConfig> configs(const config::PretrainedConfig& c) {
+    config::PretrainedConfig enc_cfg = sub_config(c, "encoder");
+    config::PretrainedConfig dec_cfg = sub_config(c, "decoder");
+    const std::string enc_type = enc_cfg.model_type(), dec_type = dec_cfg.model_type();
+    if (enc_type != "vit" && enc_type != "deit")
+      throw UnsupportedError(c.source() + ": encoder model_type '" + enc_type +
+                             "' is not supported by the vision-encoder-decoder export (supported: vit, deit)");
+    if (dec_type != "gpt2")
+      throw UnsupportedError(c.source() + ": decoder model_type '" + dec_type +
+                             "' is not supported by the vision-encoder-decoder export (supported: gpt2)");
+    return {std::move(enc_cfg), std::move(dec_cfg)};
+  }
+
   // The encoder's own feature-extraction graph on the "encoder.*" weights.
   static std::vector<GraphOutput> encoder(BuildContext& ctx, const config::PretrainedConfig& enc_cfg) {
     const Architecture* arch = find_architecture(enc_cfg.model_type());

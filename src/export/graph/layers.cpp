@@ -252,18 +252,6 @@ std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::s
   return layer_norm_values(ctx, scope, x, gi, bi, eps);
 }
 
-std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
-                     std::int64_t dim, float eps) {
-  auto& g = ctx.g;
-  const std::string wn = prefix + ".weight";
-  auto w = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {dim}));
-  auto sq = g.node(scope, "Pow", {x, g.scalar_f32(2.0f)});
-  auto var = g.node(scope, "ReduceMean", {sq}, {attr("axes", std::vector<std::int64_t>{-1}), attr("keepdims", 1)});
-  auto r = g.node(scope, "Sqrt", {g.node(scope, "Add", {var, g.scalar_f32(eps)})});
-  auto n = g.node(scope, "Mul", {x, g.node(scope, "Reciprocal", {r})});
-  return g.node(scope, "Mul", {w, n});
-}
-
 namespace {
 bool is_erf_gelu(const std::string& act) {
   return act == "gelu";

@@ -59,12 +59,13 @@ struct BuildContext {
                           // transposed MatMul copy the quantiser can replace
   std::function<void(const std::string&)> on_progress;  // optional, called per layer
 
-  // Decoder-only graphs (text-generation): which form to build (see architectures/decoder_family.hpp).
+  // Decoder-only graphs (text-generation, architectures/decoder_family.hpp) and encoder-decoder graphs
+  // (architectures/encoder_decoder_family.hpp): which form to build.
   struct DecoderForm {
     bool past_inputs = true;      // past_key_values.<i>.key/value inputs
     bool present_outputs = true;  // present.<i>.key/value outputs
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
-    bool encoder = false;         // encoder-decoder exports (image-to-text): build encoder_model.onnx
+    bool encoder = false;         // encoder-decoder exports: build encoder_model.onnx (else a decoder file)
   } decoder;
   // The checkpoint folder (architectures that read more than config.json, e.g. Pix2Struct's max_patches from
   // preprocessor_config.json); may be empty.
@@ -115,10 +116,6 @@ std::string layer_norm(BuildContext& ctx, const std::string& scope, const std::s
                        std::int64_t dim, float eps, bool head = false);
 std::string layer_norm_values(BuildContext& ctx, const std::string& scope, const std::string& x,
                               const std::string& gamma, const std::string& beta, float eps);
-// RMS norm without bias or mean subtraction (LlamaRMSNorm, T5LayerNorm, Pix2StructLayerNorm):
-// `prefix`.weight * (x * 1 / sqrt(mean(x^2) + eps)).
-std::string rms_norm(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& prefix,
-                     std::int64_t dim, float eps);
 // Activation by transformers' ACT2FN name: gelu (erf), gelu_new / gelu_pytorch_tanh / gelu_fast (tanh), relu,
 // tanh, silu/swish. UnsupportedError otherwise.
 std::string activation(BuildContext& ctx, const std::string& scope, const std::string& x, const std::string& act);

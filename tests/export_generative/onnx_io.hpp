@@ -1,17 +1,18 @@
 #pragma once
-// A graph's inputs and outputs compared with an optimum export's record in a reference JSON (`onnx_files[file]`:
-// names, ONNX element types, dims as dim_param strings or fixed sizes), for the export tests.
+// The graph inputs / outputs of an ONNX file against what the reference JSON of a generative fixture records for
+// optimum's export of the same file (onnx.<folder>.onnx_files.<file>: names, element types, symbolic / fixed dims).
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 #include "ortformers/core/json.hpp"
 
 namespace ortformers::testing {
 
-inline void check_io_against(const std::filesystem::path& file, const Json& rec) {
+inline void check_onnx_io(const std::filesystem::path& file, const Json& rec) {
   onnx::ModelProto built;
   std::ifstream in(file, std::ios::binary);
   ASSERT_TRUE(built.ParseFromIstream(&in)) << file;
@@ -20,7 +21,7 @@ inline void check_io_against(const std::filesystem::path& file, const Json& rec)
     ASSERT_EQ(static_cast<std::size_t>(values.size()), expected.size()) << what << " of " << file;
     for (int i = 0; i < values.size(); ++i) {
       const auto& r = expected[static_cast<std::size_t>(i)];
-      EXPECT_EQ(values[i].name(), r.at("name").template get<std::string>()) << what << " " << i;
+      EXPECT_EQ(values[i].name(), r.at("name").template get<std::string>()) << what << " " << i << " of " << file;
       EXPECT_EQ(values[i].type().tensor_type().elem_type(), r.at("elem_type").template get<int>()) << r.at("name");
       const auto& dims = values[i].type().tensor_type().shape().dim();
       ASSERT_EQ(static_cast<std::size_t>(dims.size()), r.at("shape").size()) << r.at("name");
