@@ -35,6 +35,12 @@ std::vector<GraphOutput> EncoderDecoderArchitecture::build_graph(BuildContext& c
   return build_decoder_graph(ctx);
 }
 
+config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const std::string& key) {
+  if (!c.json().contains(key) || !c.json().at(key).is_object())
+    throw InvalidArgument(c.source() + ": \"" + key + "\" must be an object (the " + key + " part of the config)");
+  return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
+}
+
 EncoderInputs text_encoder_inputs(BuildContext& ctx) {
   const Dim B = std::string("batch_size"), S = std::string("encoder_sequence_length");
   ctx.g.add_input("input_ids", kInt64, {B, S});

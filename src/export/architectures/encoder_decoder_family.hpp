@@ -64,6 +64,10 @@ class EncoderDecoderArchitecture : public Architecture {
   std::vector<std::string> classes_;
 };
 
+// The object `key` of a composite config.json (VisionEncoderDecoderConfig "encoder" / "decoder", Pix2StructConfig
+// "vision_config" / "text_config") as a config of its own (source "<file> (<key>)"); InvalidArgument when absent.
+config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const std::string& key);
+
 // --- encoder ---
 
 // input_ids, attention_mask int64 [batch_size, encoder_sequence_length] (text encoders); sets ctx.input_ids /

@@ -15,7 +15,6 @@
 // (encoder_decoder_family.hpp: inputs, caches, T5's relative position bias and layer norm). max_patches (the graphs'
 // fixed patch count, as optimum takes it from the processor) is read from preprocessor_config.json when the folder has
 // one.
-#include <cmath>
 #include <limits>
 
 #include "export/architectures/common.hpp"
@@ -31,12 +30,6 @@ namespace {
 constexpr int kInt64 = onnx::TensorProto_DataType_INT64;
 constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
 constexpr float kMin = std::numeric_limits<float>::lowest();  // torch.finfo(torch.float32).min
-
-config::PretrainedConfig sub_config(const config::PretrainedConfig& c, const std::string& key) {
-  if (!c.json().contains(key) || !c.json().at(key).is_object())
-    throw InvalidArgument(c.source() + ": \"" + key + "\" must be an object (Pix2StructConfig's " + key + ")");
-  return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
-}
 
 // The number of patches the graphs fix: preprocessor_config.json max_patches, else symbolic.
 Dim patches_dim(const BuildContext& ctx) {
@@ -77,16 +70,13 @@ class Pix2Struct : public EncoderDecoderArchitecture {
  public:
   Pix2Struct()
       : EncoderDecoderArchitecture({"pix2struct"}, "", "image-to-text", {"Pix2StructForConditionalGeneration"}) {}
-  std::int64_t hidden_size(const config::PretrainedConfig& c) const override {
-    return sub_config(c, "text_config").get<std::int64_t>("hidden_size", 0);
-  }
 
  protected:
   std::vector<GraphOutput> build_encoder_graph(BuildContext& ctx) const override {
-    return encoder(ctx, sub_config(ctx.config, "vision_config"));
+    return encoder(ctx, nested_config(ctx.config, "vision_config"));
   }
   std::vector<GraphOutput> build_decoder_graph(BuildContext& ctx) const override {
-    return decoder(ctx, sub_config(ctx.config, "vision_config"), sub_config(ctx.config, "text_config"));
+    return decoder(ctx, nested_config(ctx.config, "vision_config"), nested_config(ctx.config, "text_config"));
   }
 
  private:

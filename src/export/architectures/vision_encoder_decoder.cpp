@@ -23,19 +23,10 @@ namespace {
 constexpr int kInt64 = onnx::TensorProto_DataType_INT64;
 constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
 
-config::PretrainedConfig sub_config(const config::PretrainedConfig& c, const std::string& key) {
-  if (!c.json().contains(key) || !c.json().at(key).is_object())
-    throw InvalidArgument(c.source() + ": \"" + key + "\" must be the " + key + "'s config (an object)");
-  return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
-}
-
 class VisionEncoderDecoder : public EncoderDecoderArchitecture {
  public:
   VisionEncoderDecoder()
       : EncoderDecoderArchitecture({"vision-encoder-decoder"}, "", "image-to-text", {"VisionEncoderDecoderModel"}) {}
-  std::int64_t hidden_size(const config::PretrainedConfig& c) const override {
-    return sub_config(c, "decoder").get<std::int64_t>("n_embd", 0);
-  }
 
  protected:
   std::vector<GraphOutput> build_encoder_graph(BuildContext& ctx) const override {
@@ -50,8 +41,8 @@ class VisionEncoderDecoder : public EncoderDecoderArchitecture {
  private:
   // config.json "encoder" / "decoder", checked to be a ViT / DeiT encoder and a GPT-2 decoder.
   static std::pair<config::PretrainedConfig, config::PretrainedConfig> configs(const config::PretrainedConfig& c) {
-    config::PretrainedConfig enc_cfg = sub_config(c, "encoder");
-    config::PretrainedConfig dec_cfg = sub_config(c, "decoder");
+    config::PretrainedConfig enc_cfg = nested_config(c, "encoder");
+    config::PretrainedConfig dec_cfg = nested_config(c, "decoder");
     const std::string enc_type = enc_cfg.model_type(), dec_type = dec_cfg.model_type();
     if (enc_type != "vit" && enc_type != "deit")
       throw UnsupportedError(c.source() + ": encoder model_type '" + enc_type +
