@@ -246,6 +246,8 @@ std::string normalize_task(const std::string& task) {
       {"automatic-speech-recognition-with-past", "automatic-speech-recognition-with-past"},
       {"speech2seq-lm", "automatic-speech-recognition"},
       {"speech2seq-lm-with-past", "automatic-speech-recognition-with-past"},
+      {"image-to-text", "image-to-text"},
+      {"image-to-text-with-past", "image-to-text-with-past"},
   };
   for (const auto& [k, v] : map)
     if (k == task) return v;
@@ -370,6 +372,7 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     report(0.1 + 0.75 * frac, "building " + m);
   };
 
+  ctx.model_dir = model_dir;
   if (arch->is_encoder_decoder()) {
     if (options.optimize)
       throw UnsupportedError("--optimize is not available for " + task +
@@ -536,6 +539,9 @@ ExportResult export_model(const fs::path& model_dir_or_id, const fs::path& out_d
   if (arch != nullptr && arch->is_encoder_decoder()) {
     std::string task = normalize_task(options.task);
     if (task == "auto") task = infer_task(model_dir);
+    if (options.legacy)
+      throw InvalidArgument("the legacy layout (decoder_model.onnx, ...) is for text-generation exports, not " + task +
+                            " (whose files are always encoder_model.onnx and the decoders)");
     files = {DecoderFile::Encoder, DecoderFile::Decoder};
     if (task.size() > 10 && task.compare(task.size() - 10, 10, "-with-past") == 0)
       files.push_back(DecoderFile::DecoderWithPast);

@@ -44,10 +44,10 @@ TEST(CliExport, UnknownModelTypeFails) {
   const fs::path cli = ORTFORMERS_CLI_PATH;
   if (cli.empty() || !fs::exists(cli)) GTEST_SKIP() << "ortformers CLI not built";
   const auto dir = ortformers::testing::make_temp_dir("cli-export-bad");
-  std::ofstream(dir / "config.json") << R"({"model_type": "t5"})";
+  std::ofstream(dir / "config.json") << R"({"model_type": "reformer"})";
   auto [rc, text] = run(cli.string() + " export --model " + dir.string() + " " + (dir / "out").string());
   EXPECT_NE(rc, 0);
-  EXPECT_NE(text.find("model_type 't5'"), std::string::npos) << text;
+  EXPECT_NE(text.find("model_type 'reformer'"), std::string::npos) << text;
   EXPECT_NE(text.find("bert, roberta"), std::string::npos) << text;
 }
 

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "export/exporter.hpp"
+#include "onnx_io.hpp"
 #include "ortformers/core/error.hpp"
 #include "ortformers/core/json.hpp"
 #include "ortformers/export/export.hpp"
@@ -97,32 +98,7 @@ fs::path export_case(const fs::path& fixtures, const Case& c) {
   return exported(fixtures, c.name, o, c.legacy ? "legacy" : "model");
 }
 
-// The graph's inputs and outputs as onnx_files[file] of the reference records them (names, element types, dims).
-void check_io_against(const fs::path& file, const Json& rec) {
-  auto built = onnx::ModelProto();
-  std::ifstream in(file, std::ios::binary);
-  ASSERT_TRUE(built.ParseFromIstream(&in)) << file;
-  const auto& g = built.graph();
-  auto check = [&](const auto& values, const Json& expected, const char* what) {
-    ASSERT_EQ(static_cast<std::size_t>(values.size()), expected.size()) << what << " of " << file;
-    for (int i = 0; i < values.size(); ++i) {
-      const auto& r = expected[static_cast<std::size_t>(i)];
-      EXPECT_EQ(values[i].name(), r.at("name").template get<std::string>()) << what << " " << i;
-      EXPECT_EQ(values[i].type().tensor_type().elem_type(), r.at("elem_type").template get<int>()) << r.at("name");
-      const auto& dims = values[i].type().tensor_type().shape().dim();
-      ASSERT_EQ(static_cast<std::size_t>(dims.size()), r.at("shape").size()) << r.at("name");
-      for (int d = 0; d < dims.size(); ++d) {
-        const Json& want = r.at("shape")[static_cast<std::size_t>(d)];
-        if (want.is_string())
-          EXPECT_EQ(dims[d].dim_param(), want.template get<std::string>()) << r.at("name") << " dim " << d;
-        else
-          EXPECT_EQ(dims[d].dim_value(), want.template get<std::int64_t>()) << r.at("name") << " dim " << d;
-      }
-    }
-  };
-  check(g.input(), rec.at("inputs"), "inputs");
-  check(g.output(), rec.at("outputs"), "outputs");
-}
+using ortformers::testing::check_onnx_io;
 
 std::vector<std::vector<std::int64_t>> rows_of(const Tensor& t) {
   const auto v = t.to_vector<std::int64_t>();
@@ -159,7 +135,7 @@ TEST_P(ExportCausalLM, InputsAndOutputsAsOptimum) {
   int checked = 0;
   for (const auto& [file, rec] : onnx.at(folder).at("onnx_files").items()) {
     SCOPED_TRACE(file);
-    check_io_against(dir / file, rec);
+    check_onnx_io(dir / file, rec);
     ++checked;
   }
   EXPECT_EQ(checked, c.legacy ? 3 : 1);

@@ -6,16 +6,14 @@
 // one at a time; bad input.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <map>
 
 #include "ortformers/core/error.hpp"
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/models/vision2seq.hpp"
-#include "ortformers/preprocessing/image_processor.hpp"
-#include "ortformers/preprocessing/pix2struct_image_processor.hpp"
 #include "support/fixtures.hpp"
 #include "support/generative_reference.hpp"
+#include "support/image_to_text_reference.hpp"
 
 using namespace ortformers;
 using namespace ortformers::models;
@@ -33,9 +31,7 @@ const Json& reference(const fs::path& fixtures, const std::string& name) {
 using Layout = ortformers::testing::DecoderLayoutCase;
 const auto& kLayouts = ortformers::testing::kDecoderLayouts;
 
-bool is_pix2struct(const std::string& name) {
-  return name.rfind("pix2struct", 0) == 0;
-}
+using ortformers::testing::is_pix2struct;
 
 std::unique_ptr<ORTModelForConditionalGeneration> load(const fs::path& fixtures, const std::string& name,
                                                        const Layout& l) {
@@ -48,32 +44,11 @@ std::unique_ptr<ORTModelForConditionalGeneration> load(const fs::path& fixtures,
   return std::make_unique<ORTModelForVision2Seq>(ORTModelForVision2Seq::from_pretrained(dir, o));
 }
 
-// The processor outputs of the images behind a `generate_inputs` / forward `input` key, as the model's inputs.
 TensorMap encoder_inputs(const fs::path& fixtures, const std::string& name, const std::string& key) {
-  std::vector<preprocessing::Image> images;
-  for (const auto& p : reference(fixtures, name).at("generate_inputs").at(key))
-    images.push_back(preprocessing::load_image(fixtures / p.get<std::string>()));
-  const fs::path model_dir = fixtures / "models" / name;
-  if (is_pix2struct(name)) {
-    const auto out = preprocessing::Pix2StructImageProcessor::from_pretrained(model_dir)(images);
-    return {{"flattened_patches", out.flattened_patches}, {"attention_mask", out.attention_mask}};
-  }
-  return {{"pixel_values", preprocessing::ImageProcessor::from_pretrained(model_dir)(images)}};
+  return ortformers::testing::image_to_text_inputs(fixtures, name, key);
 }
-
-Tensor ones(std::int64_t rows, std::int64_t cols) {
-  return Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(rows * cols), 1), {rows, cols});
-}
-
-// Row r of a batch tensor (any dtype), as a batch of one.
-Tensor row_of(const Tensor& t, std::int64_t r) {
-  Shape shape = t.shape();
-  shape[0] = 1;
-  Tensor out = Tensor::zeros(t.dtype(), shape);
-  const std::size_t bytes = out.nbytes();
-  std::memcpy(out.raw_data(), static_cast<const char*>(t.raw_data()) + static_cast<std::size_t>(r) * bytes, bytes);
-  return out;
-}
+const auto& ones = ortformers::testing::ones_mask;
+const auto& row_of = ortformers::testing::batch_row;
 
 class Vision2SeqForward : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 

@@ -75,11 +75,13 @@ void register_export(CLI::App& app) {
   cli::add_model_options(*cmd, a->m, cli::kModel);
   cmd->get_option("--model")->description("checkpoint folder (config.json + model.safetensors or pytorch_model.bin)");
   cmd->add_option("output", a->out, "output folder (model.onnx, config.json, tokenizer files)")->required();
-  cmd->add_option("--task", a->task,
-                  "auto (from config.json), feature-extraction, text-classification, token-classification, "
-                  "question-answering, fill-mask, multiple-choice, text-generation, text-generation-with-past, "
-                  "text2text-generation(-with-past) (t5, bart), automatic-speech-recognition(-with-past) (whisper: "
-                  "encoder_model.onnx + decoder files), image-classification, ... (optimum's task names)");
+  cmd->add_option(
+      "--task", a->task,
+      "auto (from config.json), feature-extraction, text-classification, token-classification, "
+      "question-answering, fill-mask, multiple-choice, text-generation, text-generation-with-past, "
+      "text2text-generation(-with-past) (t5, bart), automatic-speech-recognition(-with-past) (whisper: "
+      "encoder_model.onnx + decoder files), image-to-text(-with-past) (vision-encoder-decoder, pix2struct), "
+      "image-classification, ... (optimum's task names)");
   cmd->add_option("--opset", a->opset, "ONNX opset, 14 to 17")->check(CLI::Range(14, 17));
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");

@@ -95,5 +95,7 @@ std::unique_ptr<Architecture> make_llama_architecture();
 std::unique_ptr<Architecture> make_t5_architecture();
 std::unique_ptr<Architecture> make_bart_architecture();
 std::unique_ptr<Architecture> make_whisper_architecture();
+std::unique_ptr<Architecture> make_vision_encoder_decoder_architecture();
+std::unique_ptr<Architecture> make_pix2struct_architecture();
 
 }  // namespace ortformers::exporters

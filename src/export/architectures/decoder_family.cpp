@@ -46,33 +46,22 @@ std::int64_t positive_config_int(const config::PretrainedConfig& c, std::initial
   throw InvalidArgument(c.source() + ": " + names + " is missing");
 }
 
-DecoderGraph decoder_inputs(BuildContext& ctx, const DecoderDims& dims, DecoderInputOrder order) {
-  auto& g = ctx.g;
-  DecoderGraph dg;
-  dg.dims = dims;
-  dg.with_past = ctx.decoder.past_inputs;
-  dg.presents = ctx.decoder.present_outputs;
-  const Dim B = std::string("batch_size"), S = std::string("sequence_length"), P = std::string("past_sequence_length");
-  // optimum names the whole mask's length "past_sequence_length + 1" (its dummy inputs have one new token).
-  const Dim T = dg.with_past ? Dim(std::string("past_sequence_length + 1")) : S;
-  auto add_past = [&] {
-    if (!dg.with_past) return;
-    for (std::int64_t l = 0; l < dims.layers; ++l) {
-      const std::string p = "past_key_values." + std::to_string(l);
-      g.add_input(p + ".key", kFloat, {B, dims.kv_heads, P, dims.head_dim});
-      g.add_input(p + ".value", kFloat, {B, dims.kv_heads, P, dims.head_dim});
-      dg.past_key.push_back(p + ".key");
-      dg.past_value.push_back(p + ".value");
-    }
-  };
-  g.add_input("input_ids", kInt64, {B, S});
-  if (order == DecoderInputOrder::PastAfterInputIds) add_past();
-  g.add_input("attention_mask", kInt64, {B, T});
-  if (ctx.decoder.position_ids) g.add_input("position_ids", kInt64, {B, S});
-  if (order == DecoderInputOrder::PastLast) add_past();
-  dg.input_ids = ctx.input_ids = "input_ids";
-  dg.attention_mask = ctx.attention_mask = "attention_mask";
+void add_past_inputs(BuildContext& ctx, DecoderGraph& dg) {
+  if (!dg.with_past) return;
+  const Dim B = std::string("batch_size"), P = std::string("past_sequence_length");
+  for (std::int64_t l = 0; l < dg.dims.layers; ++l) {
+    const std::string p = "past_key_values." + std::to_string(l);
+    ctx.g.add_input(p + ".key", kFloat, {B, dg.dims.kv_heads, P, dg.dims.head_dim});
+    ctx.g.add_input(p + ".value", kFloat, {B, dg.dims.kv_heads, P, dg.dims.head_dim});
+    dg.past_key.push_back(p + ".key");
+    dg.past_value.push_back(p + ".value");
+  }
+}
 
+void decoder_derived_values(BuildContext& ctx, DecoderGraph& dg) {
+  auto& g = ctx.g;
+  ctx.input_ids = dg.input_ids;
+  ctx.attention_mask = dg.attention_mask;
   const std::string s = "/decoder_inputs";
   const std::string seq = ctx.seq_len_scalar();
   if (dg.with_past) {
@@ -82,9 +71,7 @@ DecoderGraph decoder_inputs(BuildContext& ctx, const DecoderDims& dims, DecoderI
     dg.past_length = g.scalar_i64(0);
   }
   auto total = g.node(s + "/total_length", "Add", {dg.past_length, seq});
-  if (ctx.decoder.position_ids) {
-    dg.position_ids = "position_ids";
-  } else {
+  if (dg.position_ids.empty()) {
     // transformers without position_ids: arange(past_length, past_length + new).unsqueeze(0)
     auto r = g.node(s + "/position_ids", "Range", {dg.past_length, total, g.scalar_i64(1)});
     dg.position_ids = g.node(s + "/position_ids", "Unsqueeze", {r, g.const_i64({0})});
@@ -95,8 +82,30 @@ DecoderGraph decoder_inputs(BuildContext& ctx, const DecoderDims& dims, DecoderI
   auto cols = g.node(s + "/causal", "Range", {g.scalar_i64(0), total, g.scalar_i64(1)});
   cols = g.node(s + "/causal", "Unsqueeze", {cols, g.const_i64({0})});
   dg.causal_disallowed = g.node(s + "/causal", "Greater", {cols, rows});
-  auto pad = g.node(s + "/padding", "Equal", {dg.attention_mask, g.scalar_i64(0)});
-  dg.padding_masked = g.node(s + "/padding", "Unsqueeze", {pad, g.const_i64({1, 2})});
+  if (!dg.attention_mask.empty()) {
+    auto pad = g.node(s + "/padding", "Equal", {dg.attention_mask, g.scalar_i64(0)});
+    dg.padding_masked = g.node(s + "/padding", "Unsqueeze", {pad, g.const_i64({1, 2})});
+  }
+}
+
+DecoderGraph decoder_inputs(BuildContext& ctx, const DecoderDims& dims, DecoderInputOrder order) {
+  auto& g = ctx.g;
+  DecoderGraph dg;
+  dg.dims = dims;
+  dg.with_past = ctx.decoder.past_inputs;
+  dg.presents = ctx.decoder.present_outputs;
+  const Dim B = std::string("batch_size"), S = std::string("sequence_length");
+  // optimum names the whole mask's length "past_sequence_length + 1" (its dummy inputs have one new token).
+  const Dim T = dg.with_past ? Dim(std::string("past_sequence_length + 1")) : S;
+  g.add_input("input_ids", kInt64, {B, S});
+  if (order == DecoderInputOrder::PastAfterInputIds) add_past_inputs(ctx, dg);
+  g.add_input("attention_mask", kInt64, {B, T});
+  if (ctx.decoder.position_ids) g.add_input("position_ids", kInt64, {B, S});
+  if (order == DecoderInputOrder::PastLast) add_past_inputs(ctx, dg);
+  dg.input_ids = "input_ids";
+  dg.attention_mask = "attention_mask";
+  if (ctx.decoder.position_ids) dg.position_ids = "position_ids";
+  decoder_derived_values(ctx, dg);
   return dg;
 }
 
@@ -147,12 +156,13 @@ std::string decoder_attention(BuildContext& ctx, const DecoderGraph& dg, const s
   if (divisor != 1.0f) scores = g.node(scope, "Div", {scores, g.scalar_f32(divisor)});
   // Padding [batch, 1, 1, total] (one more axis for the groups).
   std::string pad = dg.padding_masked;
-  if (grouped) pad = g.node(scope + "/group", "Unsqueeze", {pad, g.const_i64({1})});
+  if (grouped && !pad.empty()) pad = g.node(scope + "/group", "Unsqueeze", {pad, g.const_i64({1})});
   const std::string zero = g.scalar_f32(0.0f), min = g.scalar_f32(kMin);
   if (masking == DecoderMasking::Gpt2) {
     scores = g.node(scope, "Where", {dg.causal_disallowed, min, scores});
-    scores = g.node(scope, "Add", {scores, g.node(scope, "Where", {pad, min, zero})});
+    if (!pad.empty()) scores = g.node(scope, "Add", {scores, g.node(scope, "Where", {pad, min, zero})});
   } else {
+    if (pad.empty()) throw RuntimeError("internal: Llama masking without an attention_mask");
     auto causal = g.node(scope, "Where", {dg.causal_disallowed, min, zero});
     auto padding = g.node(scope, "Where", {pad, min, zero});
     scores = g.node(scope, "Add", {scores, g.node(scope, "Add", {padding, causal})});

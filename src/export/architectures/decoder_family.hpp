@@ -48,13 +48,14 @@ struct DecoderDims {
 struct DecoderGraph {
   DecoderDims dims;
   bool with_past = false, presents = false;
-  std::string input_ids, attention_mask, position_ids;  // position_ids: the input, or computed (legacy)
+  std::string input_ids, attention_mask, position_ids;  // position_ids: the input, or computed (legacy);
+                                                        // attention_mask empty when the graph has none
   std::vector<std::string> past_key, past_value;        // per layer; empty without past
   std::string past_length;                              // int64 scalar (0 without past)
   std::vector<GraphOutput> presents_out;                // present.<i>.key/value, in layer order
   // Causal mask: bool [new, past + new], true where query i must not see key j (j > past_length + i).
   std::string causal_disallowed;
-  // Padding: bool [batch, 1, 1, past + new], true where attention_mask is 0.
+  // Padding: bool [batch, 1, 1, past + new], true where attention_mask is 0; empty without attention_mask.
   std::string padding_masked;
 };
 
@@ -63,6 +64,13 @@ enum class DecoderInputOrder { PastAfterInputIds, PastLast };
 
 // Declares the graph inputs of the form ctx.decoder asks for and computes the shared values.
 DecoderGraph decoder_inputs(BuildContext& ctx, const DecoderDims& dims, DecoderInputOrder order);
+
+// The pieces of decoder_inputs, for graphs with other inputs (the decoder of an encoder-decoder model):
+// past_key_values.<i>.key/value [batch_size, kv_heads, past_sequence_length, head_dim] when dg.with_past;
+void add_past_inputs(BuildContext& ctx, DecoderGraph& dg);
+// then, with dg.input_ids (and dg.attention_mask, dg.position_ids where the graph has them) set, the past length,
+// the positions (when dg.position_ids is empty), the causal mask and the padding mask.
+void decoder_derived_values(BuildContext& ctx, DecoderGraph& dg);
 
 // The layer's key/value [batch, kv_heads, new, head_dim] joined to its past (Concat on axis 2) and, when the graph
 // has presents, registered as present.<layer>.key/value. Returns {key, value} over past + new positions.

@@ -35,6 +35,12 @@ std::vector<GraphOutput> EncoderDecoderArchitecture::build_graph(BuildContext& c
   return build_decoder_graph(ctx);
 }
 
+config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const std::string& key) {
+  if (!c.json().contains(key) || !c.json().at(key).is_object())
+    throw InvalidArgument(c.source() + ": \"" + key + "\" must be an object (the " + key + " part of the config)");
+  return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
+}
+
 EncoderInputs text_encoder_inputs(BuildContext& ctx) {
   const Dim B = std::string("batch_size"), S = std::string("encoder_sequence_length");
   ctx.g.add_input("input_ids", kInt64, {B, S});
@@ -71,12 +77,17 @@ Seq2SeqDecoderGraph seq2seq_decoder_inputs(BuildContext& ctx, const Seq2SeqDecod
   const Dim B = std::string("batch_size");
   const Dim E = options.encoder_sequence;
   if (options.encoder_attention_mask) {
-    g.add_input("encoder_attention_mask", kInt64, {B, std::string("encoder_sequence_length")});
+    g.add_input("encoder_attention_mask", kInt64, {B, E});
     dg.encoder_attention_mask = "encoder_attention_mask";
   }
   g.add_input("input_ids", kInt64,
               {B, dg.with_past ? Dim(std::int64_t{1}) : Dim(std::string("decoder_sequence_length"))});
   dg.input_ids = ctx.input_ids = "input_ids";
+  if (options.decoder_attention_mask) {
+    // optimum names the whole mask's length "past_sequence_length + 1" in every decoder file.
+    g.add_input("decoder_attention_mask", kInt64, {B, std::string("past_sequence_length + 1")});
+    dg.decoder_attention_mask = "decoder_attention_mask";
+  }
   if (!dg.with_past || options.encoder_states_with_past) {
     g.add_input("encoder_hidden_states", kFloat, {B, E, dims.encoder_hidden});
     dg.encoder_hidden_states = "encoder_hidden_states";

@@ -64,6 +64,10 @@ class EncoderDecoderArchitecture : public Architecture {
   std::vector<std::string> classes_;
 };
 
+// The object `key` of a composite config.json (VisionEncoderDecoderConfig "encoder" / "decoder", Pix2StructConfig
+// "vision_config" / "text_config") as a config of its own (source "<file> (<key>)"); InvalidArgument when absent.
+config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const std::string& key);
+
 // --- encoder ---
 
 // input_ids, attention_mask int64 [batch_size, encoder_sequence_length] (text encoders); sets ctx.input_ids /
@@ -84,7 +88,10 @@ struct Seq2SeqDecoderDims {
 struct Seq2SeqDecoderOptions {
   bool encoder_attention_mask = true;     // an encoder_attention_mask input (not Whisper, not ViT encoders)
   bool encoder_states_with_past = false;  // decoder_with_past_model.onnx keeps encoder_hidden_states (T5, unused)
-  Dim encoder_sequence = std::string("encoder_sequence_length");  // Whisper: "encoder_sequence_length / 2"
+  bool decoder_attention_mask = false;    // a decoder_attention_mask input [batch_size, past + new] (Pix2Struct)
+  // encoder_hidden_states / encoder_attention_mask sequence dim. Whisper: "encoder_sequence_length / 2"; Pix2Struct:
+  // max_patches (optimum fixes it from the processor).
+  Dim encoder_sequence = std::string("encoder_sequence_length");
 };
 
 struct Seq2SeqDecoderGraph {
@@ -93,6 +100,7 @@ struct Seq2SeqDecoderGraph {
   std::string input_ids;               // int64 [batch, new]
   std::string encoder_hidden_states;   // float [batch, enc, hidden]; empty when the graph has none
   std::string encoder_attention_mask;  // int64 [batch, enc]; empty when none
+  std::string decoder_attention_mask;  // int64 [batch, past + new]; empty when none
   std::vector<std::string> past_self_key, past_self_value, past_cross_key, past_cross_value;  // per layer
   std::string past_length;   // int64 scalar: past decoder length (0 without past)
   std::string new_length;    // int64 scalar: decoder tokens in this run
@@ -107,7 +115,8 @@ struct Seq2SeqDecoderGraph {
   std::vector<std::vector<GraphOutput>> presents_by_layer;
 };
 
-// Declares the decoder inputs in optimum's order (encoder_attention_mask, input_ids, encoder_hidden_states, past)
+// Declares the decoder inputs in optimum's order (encoder_attention_mask, input_ids, decoder_attention_mask,
+// encoder_hidden_states, past)
 // for the form ctx.decoder asks for, and computes the shared values.
 Seq2SeqDecoderGraph seq2seq_decoder_inputs(BuildContext& ctx, const Seq2SeqDecoderDims& dims,
                                            const Seq2SeqDecoderOptions& options = {});

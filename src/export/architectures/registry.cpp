@@ -41,6 +41,8 @@ const std::vector<std::unique_ptr<Architecture>>& architecture_registry() {
     r.push_back(make_t5_architecture());
     r.push_back(make_bart_architecture());
     r.push_back(make_whisper_architecture());
+    r.push_back(make_vision_encoder_decoder_architecture());
+    r.push_back(make_pix2struct_architecture());
     return r;
   }();
   return registry;

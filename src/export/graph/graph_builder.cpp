@@ -222,12 +222,16 @@ void check_and_infer(onnx::ModelProto& model, bool infer_shapes) {
     throw RuntimeError(std::string("exported graph failed the ONNX checker: ") + e.what());
   }
   if (!infer_shapes) return;
+  // The graph outputs keep the dims declared (optimum's names): inference would replace a symbolic dim it can
+  // compute with a number (Pix2Struct's present.<i>.encoder.* "encoder_sequence_length_out" with max_patches).
+  const auto declared_outputs = model.graph().output();
   try {
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
                                        onnx::ShapeInferenceOptions(true, 1, false));
   } catch (const std::exception& e) {
     throw RuntimeError(std::string("ONNX shape inference failed on the exported graph: ") + e.what());
   }
+  *model.mutable_graph()->mutable_output() = declared_outputs;
 }
 
 void materialize(onnx::ModelProto& model, DeferredInitializers& deferred) {

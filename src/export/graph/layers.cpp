@@ -56,6 +56,8 @@ const Tensor* Weights::find(const std::string& name) const {
 }
 
 const Tensor* Weights::find_head(const std::string& name) const {
+  if (!head_prefix_.empty())
+    if (const auto* t = lookup(head_prefix_ + "." + name)) return t;
   return lookup(name);
 }
 

@@ -3,6 +3,7 @@
 // activations, embeddings, multi-head self-attention and the post-LN transformer layer, each in a plain form
 // (standard ONNX ops, as the PyTorch exporter writes them) and an --optimize form (ONNX Runtime contrib ops).
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,7 +20,10 @@ namespace ortformers::exporters {
 // names (gamma/beta) transformers still accepts. Shapes are checked against what the config implies.
 class Weights {
  public:
-  Weights(const StateDict& state_dict, std::string prefix) : sd_(state_dict), prefix_(std::move(prefix)) {}
+  // `head_prefix`: where the head tensors are when the model is part of a bigger checkpoint ("decoder" for the
+  // decoder of a VisionEncoderDecoderModel: "decoder.lm_head.weight"); tried before the plain name.
+  Weights(const StateDict& state_dict, std::string prefix, std::string head_prefix = "")
+      : sd_(state_dict), prefix_(std::move(prefix)), head_prefix_(std::move(head_prefix)) {}
   // The tensor for a base-model name (tried as "<prefix>.<name>", then "<name>"), or nullptr.
   const Tensor* find(const std::string& name) const;
   // The same for a head tensor (no prefix).
@@ -35,7 +39,7 @@ class Weights {
   const Tensor* lookup(const std::string& full) const;
   const Tensor& checked(const Tensor* t, const std::string& name, const Shape& expected) const;
   const StateDict& sd_;
-  std::string prefix_;
+  std::string prefix_, head_prefix_;
 };
 
 // A weight reference: checkpoint name (as resolved), tensor.
@@ -63,6 +67,9 @@ struct BuildContext {
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
     bool encoder = false;         // encoder-decoder exports: build encoder_model.onnx (else a decoder file)
   } decoder;
+  // The checkpoint folder (architectures that read more than config.json, e.g. Pix2Struct's max_patches from
+  // preprocessor_config.json); may be empty.
+  std::filesystem::path model_dir;
 
   // Values computed once per graph.
   std::string input_ids, attention_mask, token_type_ids;  // token_type_ids empty when absent
