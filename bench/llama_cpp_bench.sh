@@ -11,7 +11,9 @@
 #     llama.cpp (node-llama-cpp 3.21.1, bench/llama_cpp, its prebuilt CPU binary) on each GGUF, transformers.js 4.3.2
 #     (bench/transformersjs-server) on the same ONNX files; one table with the ratios.
 # Env: BUILD (build), WORK ($BUILD/llama-bench: the model files, ~2.5 GB, kept between runs), BENCH_THREADS (2),
-# ROUNDS (3), ONLY (f32,int8,int4: the precisions to time), SKIP_TJS=1, ORTFORMERS_FIXTURES.
+# ROUNDS (3), ONLY (int4,int8,f32: the precisions to time), LONG_POSITION (1000: ms/token there vs at 10),
+# EXPORT_FLAGS (e.g. --optimize; into onnx-<precision><flags> folders), SKIP_TJS=1, ORTFORMERS_FIXTURES.
+# Each result line is printed as soon as it is measured, the table at the end.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,7 +21,10 @@ BUILD="${BUILD:-build}"
 WORK="${WORK:-$BUILD/llama-bench}"
 THREADS="${BENCH_THREADS:-2}"
 ROUNDS="${ROUNDS:-3}"
-ONLY="${ONLY:-f32,int8,int4}"
+ONLY="${ONLY:-int4,int8,f32}"
+LONG_POSITION="${LONG_POSITION:-1000}"
+EXPORT_FLAGS="${EXPORT_FLAGS:-}"
+SUF="$(printf %s "$EXPORT_FLAGS" | tr -d " " | sed "s/--/-/g")"  # folder suffix of the exports
 FIXTURES="${ORTFORMERS_FIXTURES:-$ROOT/../shared/fixtures}"
 STSB="${STSB:-$ROOT/../shared/data/stsb/stsb-en-test.csv}"
 CLI="$BUILD/ortformers"
@@ -35,6 +40,7 @@ done
 [[ -d "$TJS/node_modules/@huggingface/transformers" ]] || (cd "$TJS" && npm ci --ignore-scripts --no-audit --no-fund >&2)
 
 mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
 if [[ ! -f "$WORK/gguf/model-q4_0.gguf" ]]; then
   log "writing the checkpoint and the GGUF files into $WORK"
   "$BUILD/bench_llama_checkpoint" "$WORK" "$FIXTURES/vocab/llama-2/tokenizer.model" >&2
@@ -44,17 +50,17 @@ declare -A GGUF=([f32]=f32 [int8]=q8_0 [int4]=q4_0)
 declare -A TJS_DTYPE=([f32]=fp32 [int8]=q8 [int4]=q4)
 declare -A TJS_FILE=([f32]=model.onnx [int8]=model_quantized.onnx [int4]=model_q4.onnx)
 for p in f32 int8 int4; do
-  if [[ ! -f "$WORK/onnx-$p/model.onnx" ]]; then
+  if [[ ! -f "$WORK/onnx-$p$SUF/model.onnx" ]]; then
     log "exporting $p"
     # shellcheck disable=SC2086
-    "$CLI" export --model "$WORK/hf" --task text-generation-with-past ${QUANT[$p]} --quiet "$WORK/onnx-$p" >&2
+    "$CLI" export --model "$WORK/hf" --task text-generation-with-past ${QUANT[$p]} $EXPORT_FLAGS --quiet "$WORK/onnx-$p$SUF" >&2
   fi
   # transformers.js's layout: the folder's files at the top, the graph under onnx/ with its dtype's name (links).
-  mkdir -p "$WORK/tjs/$p/onnx"
-  for f in "$WORK/onnx-$p"/*; do
+  mkdir -p "$WORK/tjs$SUF/$p/onnx"
+  for f in "$WORK/onnx-$p$SUF"/*; do
     case "$f" in
-      *.onnx) ln -sfn "$(realpath "$f")" "$WORK/tjs/$p/onnx/${TJS_FILE[$p]}" ;;
-      *) ln -sfn "$(realpath "$f")" "$WORK/tjs/$p/" ;;
+      *.onnx) ln -sfn "$(realpath "$f")" "$WORK/tjs$SUF/$p/onnx/${TJS_FILE[$p]}" ;;
+      *) ln -sfn "$(realpath "$f")" "$WORK/tjs$SUF/$p/" ;;
     esac
   done
 done
@@ -71,7 +77,7 @@ LONG="$(tok "$(head -40 "$STSB" | cut -d, -f1 | tr '\n' ' ')" | python3 -c 'impo
 
 log "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, threads $THREADS, date $(date -u +%F), load $(load)"
 log "cross-check: greedy, 32 new tokens, 5 prompts, f32 ONNX vs F32 GGUF (F32 KV cache)"
-ours="$("$BUILD/bench_causal_lm" greedy "$WORK/onnx-f32" "$PROMPTS" 32 "$THREADS")"
+ours="$("$BUILD/bench_causal_lm" greedy "$WORK/onnx-f32$SUF" "$PROMPTS" 32 "$THREADS")"
 theirs="$(cd "$LCPP" && node llama_cpp.mjs greedy "$(realpath "$WORK/gguf/model-f32.gguf")" "$PROMPTS" 32 "$THREADS" F32)"
 python3 - "$ours" "$theirs" <<'PY'
 import json, sys
@@ -86,28 +92,28 @@ sys.exit(1 if bad else 0)
 PY
 
 lines=()
+add() { lines+=("$1"); printf '%s\n' "$1"; }
 for p in ${ONLY//,/ }; do
   log "$p: ortformers (load $(load))"
-  lines+=("$("$CLI" bench text-generation --model "$WORK/onnx-$p" --threads "$THREADS" --rounds "$ROUNDS" | sed "s/^{/{\"engine\":\"ortformers\",\"precision\":\"$p\",\"load\":\"$(load)\",/")")
+  add "$("$CLI" bench text-generation --model "$WORK/onnx-$p$SUF" --threads "$THREADS" --rounds "$ROUNDS" --long-position "$LONG_POSITION" | sed "s/^{/{\"engine\":\"ortformers\",\"precision\":\"$p\",\"load\":\"$(load)\",/")"
   log "$p: llama.cpp ${GGUF[$p]} (load $(load))"
-  lines+=("$(cd "$LCPP" && node llama_cpp.mjs bench "$(realpath "$WORK/gguf/model-${GGUF[$p]}.gguf")" "$LONG" 128 "$THREADS" "$ROUNDS" | sed "s/^{/{\"precision\":\"$p\",\"load\":\"$(load)\",/")")
+  add "$(cd "$LCPP" && node llama_cpp.mjs bench "$(realpath "$WORK/gguf/model-${GGUF[$p]}.gguf")" "$LONG" 128 "$THREADS" "$ROUNDS" "$LONG_POSITION" | sed "s/^{/{\"precision\":\"$p\",\"load\":\"$(load)\",/")"
   if [[ -z "${SKIP_TJS:-}" ]]; then
     log "$p: transformers.js ${TJS_DTYPE[$p]} (load $(load))"
-    lines+=("$(cd "$TJS" && node causal_lm.mjs "$(realpath "$WORK/tjs")/" "$p" "${TJS_DTYPE[$p]}" "$LONG" 128 "$THREADS" "$ROUNDS" 2>/dev/null | sed "s/^{/{\"precision\":\"$p\",\"load\":\"$(load)\",/")")
+    add "$(cd "$TJS" && node causal_lm.mjs "$WORK/tjs$SUF/" "$p" "${TJS_DTYPE[$p]}" "$LONG" 128 "$THREADS" "$ROUNDS" 2>/dev/null | sed "s/^{/{\"precision\":\"$p\",\"load\":\"$(load)\",/")"
   fi
 done
-printf '%s\n' "${lines[@]}"
 python3 - "${lines[@]}" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in sys.argv[1:] if l.strip()]
 def get(p, e): return next((r for r in rows if r["precision"] == p and r["engine"] == e), None)
-print("| precision | engine | prompt tok/s | decode tok/s | ms/token @10 / @1000 | peak RSS MB | load |")
+print("| precision | engine | prompt tok/s | decode tok/s | ms/token @10 / @long | peak RSS MB | load |")
 print("|---|---|---|---|---|---|---|")
 for p in dict.fromkeys(r["precision"] for r in rows):
     for e in ("ortformers", "llama.cpp", "transformers.js"):
         r = get(p, e)
         if not r: continue
-        ms = (f"{r['ms_per_token_at_10']:.1f} / {r.get('ms_per_token_at_long', r.get('ms_per_token_at_1000', 0)):.1f}"
+        ms = (f"{r['ms_per_token_at_10']:.1f} / {r['ms_per_token_at_long']:.1f}"
               if "ms_per_token_at_10" in r else "")
         print(f"| {p} | {e} | {r['prompt_tokens_per_s']:.0f} | {r['decode_tokens_per_s']:.1f} | {ms} | {r['peak_rss_mb']:.0f} | {r['load']} |")
 for p in dict.fromkeys(r["precision"] for r in rows):

@@ -1,12 +1,12 @@
 // llama.cpp (node-llama-cpp 3.21.1's prebuilt CPU binary, pinned in package.json) on the benchmark GGUF files of
 // bench/llama_cpp_bench.sh (not a test). Token ids in, token ids out: the prompts are the same ids ortformers gets.
 //   node llama_cpp.mjs greedy GGUF PROMPTS_JSON NEW THREADS [KV_TYPE]  greedy continuations of each prompt (ids)
-//   node llama_cpp.mjs bench GGUF PROMPT_JSON NEW THREADS ROUNDS       prompt tokens/s, decode tokens/s, ms/token
-//                                                                      at position ~10 and ~1000, peak RSS
+//   node llama_cpp.mjs bench GGUF PROMPT_JSON NEW THREADS ROUNDS [LONG]  prompt tokens/s, decode tokens/s,
+//                                                           ms/token at position ~10 and ~LONG (1000), peak RSS
 // Prints one JSON line. KV_TYPE: the cache type (F32 for the cross-check; llama.cpp's default F16 otherwise).
 import { getLlama } from 'node-llama-cpp';
 
-const [mode, gguf, input, newTokens, threads, extra] = process.argv.slice(2);
+const [mode, gguf, input, newTokens, threads, extra, longPosition] = process.argv.slice(2);
 const N = Number(newTokens), T = Number(threads);
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error', maxThreads: T });
 const model = await llama.loadModel({ modelPath: gguf, useMmap: true, gpuLayers: 0 });
@@ -60,12 +60,14 @@ if (mode === 'greedy') {
       decode.push(N / (times[N] - times[0]));
     }
   }
-  // ms/token near position 10 and 1000: a 2-token prompt then 1010 greedy tokens, per-token times around each.
+  // ms/token near position 10 and LONG: a 2-token prompt then LONG + 10 greedy tokens, per-token times around each
+  // (times[k] comes after feeding position k + 1).
+  const long = Number(longPosition || 1000);
   await sequence.clearHistory();
-  const { times } = await greedy(sequence, prompt.slice(0, 2), 1010);
-  const at = (p) => 1000 * (times[p + 8 - 2] - times[p - 8 - 2]) / 16;
+  const { times } = await greedy(sequence, prompt.slice(0, 2), long + 10);
+  const at = (p) => 1000 * (times[p + 7] - times[p - 9]) / 16;
   result = { prompt_tokens: prompt.length, new_tokens: N, rounds, prompt_tokens_per_s: median(pp),
-    decode_tokens_per_s: median(decode), ms_per_token_at_10: at(10), ms_per_token_at_1000: at(1000),
+    decode_tokens_per_s: median(decode), ms_per_token_at_10: at(10), ms_per_token_at_long: at(long), long_position: long,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
 } else {
   throw new Error(`unknown mode ${mode}`);

@@ -60,6 +60,8 @@ struct BuildContext {
     bool past_inputs = true;      // past_key_values.<i>.key/value inputs
     bool present_outputs = true;  // present.<i>.key/value outputs
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
+    bool fused = false;           // --optimize: contrib-op decoder (llama: GroupQueryAttention, RotaryEmbedding,
+                                  // SkipSimplifiedLayerNormalization, packed MatMuls), same inputs and outputs
   } decoder;
 
   // Values computed once per graph.
