@@ -120,7 +120,8 @@ for p in dict.fromkeys(r["precision"] for r in rows):
     o, l, t = get(p, "ortformers"), get(p, "llama.cpp"), get(p, "transformers.js")
     s = f"{p}: decode ours/llama.cpp {o['decode_tokens_per_s'] / l['decode_tokens_per_s']:.2f}x, prompt {o['prompt_tokens_per_s'] / l['prompt_tokens_per_s']:.2f}x"
     if t: s += f"; ours/transformers.js decode {o['decode_tokens_per_s'] / t['decode_tokens_per_s']:.2f}x, prompt {o['prompt_tokens_per_s'] / t['prompt_tokens_per_s']:.2f}x"
-    s += (f"; batch {o['decode_batch']} decode {o['batch_decode_tokens_per_s']:.1f} tok/s; @1000/@10 {o['long_over_10']:.2f};"
+    if "long_over_10" in o: s += f"; @{o['long_position']}/@10 {o['long_over_10']:.2f}"
+    s += (f"; batch {o['decode_batch']} decode {o['batch_decode_tokens_per_s']:.1f} tok/s;"
           f" generate() over raw session {100 * o['generate_overhead_over_raw']:+.1f}%; roofline {o['roofline_tokens_per_s']:.1f} tok/s"
           f" ({o['weight_bytes_per_token'] / 1e6:.0f} MB/token at {o['copy_bandwidth_gb_per_s']:.1f} GB/s copy): {100 * o['decode_over_roofline']:.0f}%")
     print(s)

@@ -5,6 +5,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -90,11 +91,11 @@ int main(int argc, char** argv) {
     if (!e.contains("cat") || e.at("cat") != "Node" || !e.contains("args") || !e.at("args").contains("op_name"))
       continue;
     const std::string n = e.at("name").get<std::string>();
-    if (n.size() < 13 || n.compare(n.size() - 13, 13, "_kernel_time") != 0) continue;
+    if (n.size() < 12 || n.compare(n.size() - 12, 12, "_kernel_time") != 0) continue;
     by_op[e.at("args").at("op_name").get<std::string>()] += e.at("dur").get<double>() / 1000.0;
     ++count[e.at("args").at("op_name").get<std::string>()];
   }
-  std::remove(file.c_str());
+  if (!std::getenv("KEEP_PROFILE")) std::remove(file.c_str());
   ortformers::Json ops = ortformers::Json::object(), nodes = ortformers::Json::object();
   const int profiled = runs + 3;
   for (const auto& [op, ms] : by_op) {

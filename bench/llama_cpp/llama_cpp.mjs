@@ -60,15 +60,18 @@ if (mode === 'greedy') {
       decode.push(N / (times[N] - times[0]));
     }
   }
-  // ms/token near position 10 and LONG: a 2-token prompt then LONG + 10 greedy tokens, per-token times around each
-  // (times[k] comes after feeding position k + 1).
-  const long = Number(longPosition || 1000);
-  await sequence.clearHistory();
-  const { times } = await greedy(sequence, prompt.slice(0, 2), long + 10);
-  const at = (p) => 1000 * (times[p + 7] - times[p - 9]) / 16;
+  // ms/token near position 10 and LONG (0 = skip): a 2-token prompt then LONG + 10 greedy tokens, per-token times
+  // around each (times[k] comes after feeding position k + 1).
+  const long = Number(longPosition ?? 1000);
   result = { prompt_tokens: prompt.length, new_tokens: N, rounds, prompt_tokens_per_s: median(pp),
-    decode_tokens_per_s: median(decode), ms_per_token_at_10: at(10), ms_per_token_at_long: at(long), long_position: long,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024 };
+    decode_tokens_per_s: median(decode) };
+  if (long > 0) {
+    await sequence.clearHistory();
+    const { times } = await greedy(sequence, prompt.slice(0, 2), long + 10);
+    const at = (p) => 1000 * (times[p + 7] - times[p - 9]) / 16;
+    Object.assign(result, { ms_per_token_at_10: at(10), ms_per_token_at_long: at(long), long_position: long });
+  }
+  result.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
