@@ -180,8 +180,9 @@ TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
 TEST(Cli, BenchTextGenerationReportsDecodingFigures) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const std::string model = q(fixtures / "onnx" / "llama-tiny");
-  auto r = run_cli("bench text-generation --model " + model +
-                   " --threads 1 --prompt-tokens 8 --new-tokens 4 --rounds 1 --long-position 20 --decode-batch 2");
+  auto r = run_cli(
+      "bench text-generation --model " + model +
+      " --threads 1 --prompt-tokens 8 --new-tokens 4 --rounds 1 --long-position 20 --decode-batch 2 --bandwidth-mib 8");
   ASSERT_EQ(r.status, 0) << r.err;
   const Json j = Json::parse(r.out);
   for (const char* k : {"prompt_tokens_per_s", "decode_tokens_per_s", "raw_session_ms_per_token", "ms_per_token_at_10",

@@ -158,6 +158,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--long-position", g.long_position,
                   "text-generation: ms/token at this position vs at position 10 (default 1000, 0 = skip)");
   cmd->add_option("--decode-batch", g.batch, "text-generation: rows of the batched decode (default 8, 0 = skip)");
+  cmd->add_option("--bandwidth-mib", g.bandwidth_mib, "text-generation: MiB copied by the bandwidth measure (256)");
   cmd->add_option("--iterations", a->iterations, "timed iterations (0 = as many as fit in --seconds)");
   cmd->add_option("--seconds", a->seconds, "time budget when --iterations is 0");
   ortformers::cli::command_actions()["bench"] = [a] { return bench_command(*a); };

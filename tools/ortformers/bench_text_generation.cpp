@@ -5,7 +5,8 @@
 //    the decode's middle position, and generate()'s per-token time over it (the loop + DecoderStep overhead);
 //  - ms/token at position 10 and at --long-position (the decoder's step times, medians of 16 steps around each);
 //  - batch --decode-batch decode tokens/s; peak RSS (getrusage);
-//  - a memory copy bandwidth of this machine (memcpy of 256 MiB buffers, --threads threads, counted read + write as
+//  - a memory copy bandwidth of this machine (memcpy of --bandwidth-mib (256) MiB buffers, --threads threads, counted
+//  read + write as
 //    STREAM's copy) and the roofline: bandwidth / the bytes of the weights one token reads (every initializer except
 //    those only gathered from: embeddings and rotary tables).
 #include "bench_text_generation.hpp"
@@ -93,9 +94,9 @@ Tensor ones(std::int64_t rows, std::int64_t len) {
   return Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(rows * len), 1), {rows, len});
 }
 
-// memcpy bandwidth (bytes read + written per second) with `threads` threads over 256 MiB buffers, best of 5.
-double copy_bandwidth(int threads) {
-  const std::size_t n = 256u << 20;
+// memcpy bandwidth (bytes read + written per second) with `threads` threads over `mib` MiB buffers, best of 5.
+double copy_bandwidth(int threads, int mib) {
+  const std::size_t n = static_cast<std::size_t>(mib) << 20;
   std::vector<char> a(n, 1), b(n, 2);
   double best = 0;
   for (int r = 0; r < 5; ++r) {
@@ -273,7 +274,7 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   out["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
-  const double bw = copy_bandwidth(std::max(1, m.threads));
+  const double bw = copy_bandwidth(std::max(1, m.threads), a.bandwidth_mib);
   const std::int64_t wb = weight_bytes_per_token(model.model_path());
   out["copy_bandwidth_gb_per_s"] = bw / 1e9;
   out["weight_bytes_per_token"] = wb;

@@ -10,6 +10,7 @@ struct TextGenerationBenchArgs {
   int rounds = 3;            // --rounds (medians)
   int long_position = 1000;  // --long-position: ms/token there vs at position 10 (0 = skip)
   int batch = 8;             // --decode-batch: rows of the batched decode (0 = skip)
+  int bandwidth_mib = 256;   // --bandwidth-mib: MiB copied by the bandwidth measure
 };
 
 int bench_text_generation(const ModelArgs& model, const TextGenerationBenchArgs& args);
