@@ -2,7 +2,8 @@
 //  - prompt tokens/s: the first DecoderStep over a --prompt-tokens prompt (deterministic pseudo-random ids);
 //  - decode tokens/s: generate() greedy, --new-tokens new tokens (no EOS stop), the steps after the prompt's;
 //  - raw session ms/token: the same graph run directly (ONNX Runtime IO binding, inputs and outputs bound once) at
-//    the decode's middle position, and generate()'s per-token time over it (the loop + DecoderStep overhead);
+//    the decode's middle position, and generate()'s per-token time over it (the loop + DecoderStep overhead), with
+//    the DecoderStep calls' own share (decoder_step_ms_per_token);
 //  - ms/token at position 10 and at --long-position (the decoder's step times, medians of 16 steps around each);
 //  - batch --decode-batch decode tokens/s; peak RSS (getrusage);
 //  - a memory copy bandwidth of this machine (memcpy of --bandwidth-mib (256) MiB buffers, --threads threads, counted
@@ -210,7 +211,7 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
   // that the machine's load hits both alike.
   const Tensor prompt = prompt_ids(1, a.prompt_tokens, V, 1);
   const std::int64_t mid = a.prompt_tokens + a.new_tokens / 2;
-  std::vector<double> pp, decode, per_token, raw;
+  std::vector<double> pp, decode, per_token, raw, step_token;
   for (int r = 0; r <= a.rounds; ++r) {
     auto step = model.start();
     const auto t0 = Clock::now();
@@ -220,8 +221,11 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
     generation::generate(timed, prompt, ones(1, a.prompt_tokens), c_new);
     const double gen_ms = ms_since(t1);
     const double decode_ms = gen_ms - timed.step_ms.front();  // everything after the prompt's step
+    double steps_ms = 0;  // the DecoderStep calls of the decode (generate()'s own work is the rest)
+    for (std::size_t k = 1; k < timed.step_ms.size(); ++k) steps_ms += timed.step_ms[k];
     const double raw_ms = raw_session_ms(model, mid, 8);
     if (r == 0) continue;
+    step_token.push_back(steps_ms / static_cast<double>(timed.step_ms.size() - 1));
     pp.push_back(1000.0 * a.prompt_tokens / pp_ms);
     decode.push_back(1000.0 * (a.new_tokens - 1) / decode_ms);
     per_token.push_back(decode_ms / (a.new_tokens - 1));
@@ -241,6 +245,7 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
               {"decode_tokens_per_s", median(decode)},
               {"generate_ms_per_token", gen_token_ms},
               {"raw_session_ms_per_token", raw_ms},
+              {"decoder_step_ms_per_token", median(step_token)},
               {"raw_session_position", mid},
               {"generate_overhead_over_raw", raw_ms > 0 ? gen_token_ms / raw_ms - 1.0 : 0.0}};
 
