@@ -5,8 +5,8 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < s.GetOutputCount(); ++i) {
     auto shape = s.GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetShape();
     const std::string name = s.GetOutputNameAllocated(i, alloc).get();
-    if (name == "logits") vocab = shape.back();
+    if (name == "logits")
+      vocab = shape.back();
     else {
       kv = shape[1];
       d = shape[3];
@@ -65,8 +66,8 @@ int main(int argc, char** argv) {
       b.BindInput(name.c_str(), values.back());
       continue;
     }
-    values.push_back(Ort::Value::CreateTensor<std::int64_t>(mem, i64.back().data(), i64.back().size(), shape.data(),
-                                                            shape.size()));
+    values.push_back(
+        Ort::Value::CreateTensor<std::int64_t>(mem, i64.back().data(), i64.back().size(), shape.data(), shape.size()));
     b.BindInput(name.c_str(), values.back());
   }
   for (std::size_t i = 0; i < s.GetOutputCount(); ++i) {
@@ -102,8 +103,9 @@ int main(int argc, char** argv) {
     ops[op] = ms / profiled;
     nodes[op] = count[op] / profiled;
   }
-  std::cout << ortformers::Json{{"model", path}, {"past", past}, {"new", S}, {"run_ms", run_ms},
-                                {"op_ms_per_run", ops}, {"nodes_per_run", nodes}}.dump()
+  std::cout << ortformers::Json{{"model", path},    {"past", past},         {"new", S},
+                                {"run_ms", run_ms}, {"op_ms_per_run", ops}, {"nodes_per_run", nodes}}
+                   .dump()
             << std::endl;
   return 0;
 }

@@ -361,9 +361,8 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
 
   if (is_text_generation(task)) {
     if (options.optimize && cfg.model_type() != "llama")
-      throw UnsupportedError("--optimize is not available for " + task + " exports of model_type '" +
-                             cfg.model_type() + "' yet (llama only; export without it: --quantize int8 works on " +
-                             "the plain graph)");
+      throw UnsupportedError("--optimize is not available for " + task + " exports of model_type '" + cfg.model_type() +
+                             "' yet (llama only; export without it: --quantize int8 works on " + "the plain graph)");
     ctx.decoder.fused = options.optimize;
     const bool with_past = task == "text-generation-with-past";
     if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
