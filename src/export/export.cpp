@@ -388,9 +388,10 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
     ctx.decoder.past_inputs = decoder_file == DecoderFile::DecoderWithPast;
     ctx.decoder.present_outputs = with_past && decoder_file != DecoderFile::Encoder;
   } else if (is_text_generation(task)) {
-    if (options.optimize)
-      throw UnsupportedError("--optimize is not available for " + task +
-                             " exports yet (export without it; --quantize int8 works on the plain graph)");
+    if (options.optimize && cfg.model_type() != "llama")
+      throw UnsupportedError("--optimize is not available for " + task + " exports of model_type '" + cfg.model_type() +
+                             "' yet (llama only; export without it: --quantize int8 works on the plain graph)");
+    ctx.decoder.fused = options.optimize;
     const bool with_past = task == "text-generation-with-past";
     if (decoder_file == DecoderFile::DecoderWithPast && !with_past)
       throw InvalidArgument("decoder_with_past_model.onnx is a text-generation-with-past graph, not " + task);

@@ -175,6 +175,26 @@ TEST(Cli, ErrorsGoToStderrWithNonZeroExit) {
   }
 }
 
+// bench text-generation on the tiny Llama: every figure present and positive (speed itself is never checked here),
+// and bad sizes refused.
+TEST(Cli, BenchTextGenerationReportsDecodingFigures) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const std::string model = q(fixtures / "onnx" / "llama-tiny");
+  auto r = run_cli(
+      "bench text-generation --model " + model +
+      " --threads 1 --prompt-tokens 8 --new-tokens 4 --rounds 1 --long-position 20 --decode-batch 2 --bandwidth-mib 8");
+  ASSERT_EQ(r.status, 0) << r.err;
+  const Json j = Json::parse(r.out);
+  for (const char* k : {"prompt_tokens_per_s", "decode_tokens_per_s", "raw_session_ms_per_token", "ms_per_token_at_10",
+                        "ms_per_token_at_long", "batch_decode_tokens_per_s", "peak_rss_mb", "copy_bandwidth_gb_per_s",
+                        "roofline_tokens_per_s"})
+    EXPECT_GT(j.at(k).get<double>(), 0) << k;
+  EXPECT_EQ(j.at("weight_bytes_per_token").get<std::int64_t>() > 0, true);
+  auto bad = run_cli("bench text-generation --model " + model + " --new-tokens 1");
+  EXPECT_GT(bad.status, 0);
+  EXPECT_NE(bad.err.find("--new-tokens"), std::string::npos) << bad.err;
+}
+
 TEST(Cli, BenchReportsPipelineAndRawSession) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   auto r = run_cli("bench feature-extraction --model " + q(fixtures / "onnx" / "bert-tiny") +

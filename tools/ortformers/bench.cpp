@@ -1,9 +1,11 @@
 // ortformers bench <task> --model DIR --batch B --seq S: throughput of the whole pipeline and of the raw session run
 // on the same inputs, in the same process, interleaved so that machine noise hits both alike; prints their ratio.
+// ortformers bench text-generation --model DIR: decoding speed of a causal LM (bench_text_generation.cpp).
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 
+#include "bench_text_generation.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "ortformers/core/error.hpp"
@@ -20,12 +22,14 @@ struct BenchArgs {
   cli::ModelArgs m;
   int batch = 1, seq = 16, iterations = 0;
   double seconds = 3.0;
+  cli::TextGenerationBenchArgs generation;
 };
 
 // A text that tokenizes to at least `seq` tokens; truncation to seq then gives exactly seq tokens.
 std::string make_text(const tokenizers::PreTrainedTokenizer& tok, int seq, int variant) {
-  static const char* words[] = {"the", "model", "runs", "fast", "on", "a", "small", "machine", "with", "two",
-                                "cores", "and", "every", "sentence", "is", "encoded", "into", "vectors", "quickly", "today"};
+  static const char* words[] = {"the",     "model",   "runs", "fast",    "on",      "a",     "small",
+                                "machine", "with",    "two",  "cores",   "and",     "every", "sentence",
+                                "is",      "encoded", "into", "vectors", "quickly", "today"};
   std::string text;
   int i = variant;
   while (true) {
@@ -49,6 +53,7 @@ double time_ms(F&& f) {
 }
 
 int bench_command(const BenchArgs& a) {
+  if (a.task == "text-generation") return cli::bench_text_generation(a.m, a.generation);
   if (a.batch <= 0 || a.seq <= 0) throw InvalidArgument("bench: --batch and --seq must be positive");
   pipelines::PipelineOptions po;
   po.model = a.m.model_options();
@@ -90,16 +95,19 @@ int bench_command(const BenchArgs& a) {
     eo.batch_size = static_cast<std::size_t>(a.batch);
     run_pipeline = [&, eo] { auto out = st->encode(texts, eo); };
   } else {
-    throw UnsupportedError("bench: task '" + a.task + "' is not benchmarked by the CLI yet (feature-extraction, "
-                           "sentence-embeddings); see bench/ for the other pipelines");
+    throw UnsupportedError("bench: task '" + a.task +
+                           "' is not benchmarked by the CLI yet (feature-extraction, "
+                           "sentence-embeddings, text-generation); see bench/ for the other pipelines");
   }
   // Raw session: exactly the graph's inputs, already in the graph's dtypes, no validation.
   TensorMap prepared;
   for (const auto& info : session->inputs()) {
     auto it = raw_inputs.find(info.name);
     if (it == raw_inputs.end()) {
-      if (info.name == "token_type_ids") prepared.emplace(info.name, Tensor::zeros(info.dtype, raw_inputs.at("input_ids").shape()));
-      else throw RuntimeError("bench: the tokenizer gives no '" + info.name + "' input");
+      if (info.name == "token_type_ids")
+        prepared.emplace(info.name, Tensor::zeros(info.dtype, raw_inputs.at("input_ids").shape()));
+      else
+        throw RuntimeError("bench: the tokenizer gives no '" + info.name + "' input");
     } else {
       prepared.emplace(info.name, it->second.to(info.dtype));
     }
@@ -137,10 +145,20 @@ int bench_command(const BenchArgs& a) {
 void register_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   auto* cmd = app.add_subcommand("bench", "Pipeline vs raw ONNX Runtime session throughput, in one run");
-  cmd->add_option("task", a->task, "feature-extraction or sentence-embeddings")->required();
+  cmd->add_option("task,--task", a->task, "feature-extraction, sentence-embeddings or text-generation")->required();
   cli::add_model_options(*cmd, a->m, cli::kModel | cli::kThreads | cli::kFileName);
-  cmd->add_option("--batch", a->batch, "inputs per batch")->required();
-  cmd->add_option("--seq", a->seq, "tokens per input (special tokens included)")->required();
+  cmd->add_option("--batch", a->batch, "inputs per batch (feature-extraction, sentence-embeddings)");
+  cmd->add_option("--seq", a->seq,
+                  "tokens per input, special tokens included (feature-extraction, "
+                  "sentence-embeddings)");
+  auto& g = a->generation;
+  cmd->add_option("--prompt-tokens", g.prompt_tokens, "text-generation: prompt length (default 128)");
+  cmd->add_option("--new-tokens", g.new_tokens, "text-generation: new tokens per generate() (default 128)");
+  cmd->add_option("--rounds", g.rounds, "text-generation: timed rounds, medians (default 3)");
+  cmd->add_option("--long-position", g.long_position,
+                  "text-generation: ms/token at this position vs at position 10 (default 1000, 0 = skip)");
+  cmd->add_option("--decode-batch", g.batch, "text-generation: rows of the batched decode (default 8, 0 = skip)");
+  cmd->add_option("--bandwidth-mib", g.bandwidth_mib, "text-generation: MiB copied by the bandwidth measure (256)");
   cmd->add_option("--iterations", a->iterations, "timed iterations (0 = as many as fit in --seconds)");
   cmd->add_option("--seconds", a->seconds, "time budget when --iterations is 0");
   ortformers::cli::command_actions()["bench"] = [a] { return bench_command(*a); };

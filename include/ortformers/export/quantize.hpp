@@ -86,9 +86,13 @@ QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const
 struct QuantizeNBitsOptions {
   std::int64_t block_size = 32;  // a power of two >= 16
   bool symmetric = true;         // zero point 8, no zero_points input; false: per-block uint8 zero points
+  // MatMulNBits accuracy_level: 0 = unset (float32 compute: MLAS dequantises blocks), 4 = int8 compute (the
+  // activations quantised per block to int8, MLAS's integer kernels; onnxruntime-genai's builder's CPU default).
+  std::int64_t accuracy_level = 0;
   std::set<std::string> nodes_to_exclude;
 };
-// "int4" (symmetric) and "int4_asym" (asymmetric), block size 32; nullopt for other names (the int8 presets).
+// "int4" (symmetric) and "int4_asym" (asymmetric), block size 32, accuracy_level 4; nullopt for other names (the int8
+// presets).
 std::optional<QuantizeNBitsOptions> int4_preset(const std::string& name);
 std::string describe(const QuantizeNBitsOptions& options);
 // Every MatMul whose second input is a float32 [K, N] initializer becomes com.microsoft MatMulNBits (bits 4);

@@ -4,7 +4,10 @@
 // RoPE: the cos/sin tables of LlamaRotaryEmbedding (float32, max_position_embeddings rows), gathered by position_ids;
 // rope_scaling {"type": "linear", "factor": f} divides the positions by f (LlamaLinearScalingRotaryEmbedding).
 // Tasks: text-generation(-with-past) (decoder_family.hpp for the graph forms).
+// --optimize (ctx.decoder.fused): the contrib-op graph of onnxruntime-genai's model builder, with optimum's inputs
+// and outputs unchanged (build_fused below).
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "export/architectures/common.hpp"
@@ -48,6 +51,136 @@ float linear_rope_factor(const config::PretrainedConfig& c) {
   return static_cast<float>(rs.at("factor").get<double>());
 }
 
+struct LlamaDims {
+  std::int64_t E, H, KV, L, I, V, NP, D;
+};
+
+// The fused decoder (--optimize), as onnxruntime-genai's builder writes Llama, with optimum's interface:
+//  - RMSNorm: SkipSimplifiedLayerNormalization (com.microsoft) fusing each residual Add with the next norm (its 4th
+//    output is the residual sum); the first norm stays decomposed (SimplifiedLayerNormalization lives in the ONNX
+//    domain under ORT, which the ONNX checker does not know);
+//  - q/k/v: one packed MatMul [E, (H + 2 KV) D] + Split; RotaryEmbedding (com.microsoft, non-interleaved, the
+//    half-size cos/sin caches of LlamaRotaryEmbedding) on q and k with the graph's position_ids, so left-padded
+//    batches get transformers' positions;
+//  - attention: GroupQueryAttention (com.microsoft) over past + new key/value (its present outputs are optimum's
+//    present.*), seqlens_k = total length - 1 for every row (causal over the whole cache) and the padding as its
+//    attention_bias [batch, 1, new, total] (finfo.min where attention_mask is 0, as the plain graph adds);
+//  - MLP: gate and up as one packed MatMul [E, 2 I] + Split, act(gate) * up, down.
+std::vector<GraphOutput> build_fused(BuildContext& ctx, DecoderGraph& dg, const LlamaDims& d, float eps,
+                                     const std::string& act, float theta, float factor) {
+  auto& g = ctx.g;
+  const auto [E, H, KV, L, I, V, NP, D] = d;
+  const Tensor& embed = ctx.w.get("embed_tokens.weight", {V, E});
+  const std::string embed_init = ctx.weight(ctx.w.resolve("embed_tokens.weight"), embed);
+  auto h = g.node("/model/embed_tokens", "Gather", {embed_init, dg.input_ids});
+
+  const std::string rope_key = "rope-half:" + std::to_string(NP) + ":" + std::to_string(D) + ":" +
+                               std::to_string(theta) + ":" + std::to_string(factor);
+  auto cache = [&](bool sine) {
+    return g.add_float_initializer(rope_key + (sine ? ":sin" : ":cos"), sine ? "sin_cache" : "cos_cache", {NP, D / 2},
+                                   [NP, D, theta, factor, sine](float* dst) {
+                                     for (std::int64_t p = 0; p < NP; ++p) {
+                                       const float t = static_cast<float>(p) / factor;
+                                       for (std::int64_t i = 0; i < D / 2; ++i) {
+                                         const float inv =
+                                             1.0f / std::pow(theta, static_cast<float>(2 * i) / static_cast<float>(D));
+                                         const auto f = static_cast<double>(t * inv);
+                                         dst[p * (D / 2) + i] = static_cast<float>(sine ? std::sin(f) : std::cos(f));
+                                       }
+                                     }
+                                   });
+  };
+  const std::string cos_cache = cache(false), sin_cache = cache(true);
+
+  // GroupQueryAttention's lengths: every row sees the whole cache (total - 1), the padding goes in the bias.
+  const std::string s = "/model/attn_inputs";
+  auto mask_shape = g.node(s, "Shape", {dg.attention_mask});
+  auto total = g.node(s, "Gather", {mask_shape, g.scalar_i64(1)}, {attr("axis", 0)});
+  auto batch = g.node(s, "Gather", {mask_shape, g.scalar_i64(0)}, {attr("axis", 0)});
+  auto total_i32 =
+      g.node(s, "Cast", {total}, {attr("to", static_cast<std::int64_t>(onnx::TensorProto_DataType_INT32))});
+  auto last = g.node(s, "Sub",
+                     {total_i32, g.node(s, "Cast", {g.scalar_i64(1)},
+                                        {attr("to", static_cast<std::int64_t>(onnx::TensorProto_DataType_INT32))})});
+  auto seqlens_k = g.node(s, "Expand", {last, g.node(s, "Unsqueeze", {batch, g.const_i64({0})})});
+  auto bias_row = g.node(s, "Where",
+                         {dg.padding_masked, g.scalar_f32(std::numeric_limits<float>::lowest()),
+                          g.scalar_f32(0.0f)});  // [batch, 1, 1, total]
+  auto bias_shape = g.node(s, "Concat",
+                           {g.node(s, "Unsqueeze", {batch, g.const_i64({0})}), g.const_i64({1}),
+                            g.node(s, "Unsqueeze", {ctx.seq_len_scalar(), g.const_i64({0})}),
+                            g.node(s, "Unsqueeze", {total, g.const_i64({0})})},
+                           {attr("axis", 0)});
+  auto attention_bias = g.node(s, "Expand", {bias_row, bias_shape});
+
+  auto skip_norm = [&](const std::string& scope, const std::string& x, const std::string& residual,
+                       const std::string& prefix) {
+    const std::string wn = prefix + ".weight";
+    auto w = ctx.weight(ctx.w.resolve(wn), ctx.w.get(wn, {E}));
+    auto out =
+        g.node_n(scope, "SkipSimplifiedLayerNormalization", {x, residual, w}, 4, {attr("epsilon", eps)}, kMsDomain);
+    return std::make_pair(out[0], out[3]);  // normalised, x + residual
+  };
+
+  std::string a = rms_norm(ctx, "/model/layers.0/input_layernorm", h, "layers.0.input_layernorm", E, eps);
+  for (std::int64_t l = 0; l < L; ++l) {
+    const std::string p = "layers." + std::to_string(l), sc = "/model/layers." + std::to_string(l);
+    const std::string at = sc + "/self_attn";
+    std::vector<const Tensor*> qkv_w;
+    for (const char* n : {".self_attn.q_proj.weight", ".self_attn.k_proj.weight", ".self_attn.v_proj.weight"})
+      qkv_w.push_back(&ctx.w.get(p + n, {std::string(n).find("q_proj") != std::string::npos ? H * D : KV * D, E}));
+    auto w_qkv = ctx.weight_t_concat(ctx.w.resolve(p + ".self_attn.q_proj.weight") + "+k_proj+v_proj", qkv_w);
+    auto qkv = g.node_n(at + "/qkv_proj", "Split",
+                        {g.node(at + "/qkv_proj", "MatMul", {a, w_qkv}), g.const_i64({H * D, KV * D, KV * D})}, 3,
+                        {attr("axis", -1)});
+    auto rotary = [&](const std::string& scope, const std::string& x, std::int64_t heads) {
+      return g.node(scope, "RotaryEmbedding", {x, dg.position_ids, cos_cache, sin_cache},
+                    {attr("interleaved", 0), attr("num_heads", heads)}, kMsDomain);
+    };
+    auto q = rotary(at + "/rotary_q", qkv[0], H);
+    auto k = rotary(at + "/rotary_k", qkv[1], KV);
+    const std::string past_k = dg.with_past ? dg.past_key.at(static_cast<std::size_t>(l)) : std::string();
+    const std::string past_v = dg.with_past ? dg.past_value.at(static_cast<std::size_t>(l)) : std::string();
+    auto gqa = g.node_n(
+        at, "GroupQueryAttention", {q, k, qkv[2], past_k, past_v, seqlens_k, total_i32, "", "", "", attention_bias}, 3,
+        {attr("num_heads", H), attr("kv_num_heads", KV), attr("scale", 1.0f / std::sqrt(static_cast<float>(D)))},
+        kMsDomain);
+    if (dg.presents) {
+      const Dim B = std::string("batch_size"), T = std::string("past_sequence_length + 1");
+      const std::vector<Dim> dims{B, KV, T, D};
+      const std::string pr = "present." + std::to_string(l);
+      dg.presents_out.push_back({pr + ".key", gqa[1], dims});
+      dg.presents_out.push_back({pr + ".value", gqa[2], dims});
+    }
+    auto o = linear(ctx, at + "/o_proj", gqa[0], p + ".self_attn.o_proj", H * D, E);
+    auto [m, h1] = skip_norm(sc + "/post_attention_layernorm", o, h, p + ".post_attention_layernorm");
+    h = h1;
+    const std::string mp = sc + "/mlp";
+    auto w_gu = ctx.weight_t_concat(
+        ctx.w.resolve(p + ".mlp.gate_proj.weight") + "+up_proj",
+        {&ctx.w.get(p + ".mlp.gate_proj.weight", {I, E}), &ctx.w.get(p + ".mlp.up_proj.weight", {I, E})});
+    auto gu = g.node_n(mp + "/gate_up_proj", "Split",
+                       {g.node(mp + "/gate_up_proj", "MatMul", {m, w_gu}), g.const_i64({I, I})}, 2, {attr("axis", -1)});
+    auto down = linear(ctx, mp + "/down_proj", g.node(mp, "Mul", {activation(ctx, mp + "/act_fn", gu[0], act), gu[1]}),
+                       p + ".mlp.down_proj", I, E);
+    const bool final_layer = l + 1 == L;
+    auto [next, h2] = skip_norm(
+        final_layer ? std::string("/model/norm") : "/model/layers." + std::to_string(l + 1) + "/input_layernorm", down,
+        h, final_layer ? std::string("norm") : "layers." + std::to_string(l + 1) + ".input_layernorm");
+    a = next;
+    h = h2;
+    report_layer(ctx, l + 1, L);
+  }
+
+  const Tensor* head = ctx.w.find_head("lm_head.weight");
+  std::string logits;
+  if (head != nullptr && head->raw_data() == embed.raw_data())
+    logits = tied_lm_head(ctx, a, ctx.w.resolve("embed_tokens.weight"), embed, embed_init);
+  else
+    logits = linear(ctx, "/lm_head", a, "lm_head", E, V, true);
+  return decoder_outputs(dg, logits);
+}
+
 class Llama : public DecoderArchitecture {
  public:
   Llama() : DecoderArchitecture("llama", "model", {"LlamaForCausalLM", "LlamaModel"}) {}
@@ -80,6 +213,7 @@ class Llama : public DecoderArchitecture {
     const float factor = linear_rope_factor(c);
 
     DecoderGraph dg = decoder_inputs(ctx, {L, H, KV, D, V}, DecoderInputOrder::PastLast);
+    if (ctx.decoder.fused) return build_fused(ctx, dg, {E, H, KV, L, I, V, NP, D}, eps, act, theta, factor);
     const Tensor& embed = ctx.w.get("embed_tokens.weight", {V, E});
     const std::string embed_init = ctx.weight(ctx.w.resolve("embed_tokens.weight"), embed);
     auto h = g.node("/model/embed_tokens", "Gather", {embed_init, dg.input_ids});

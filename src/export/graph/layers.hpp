@@ -66,6 +66,8 @@ struct BuildContext {
     bool present_outputs = true;  // present.<i>.key/value outputs
     bool position_ids = true;     // a position_ids input (else positions start at the past length)
     bool encoder = false;         // encoder-decoder exports: build encoder_model.onnx (else a decoder file)
+    bool fused = false;           // --optimize: contrib-op decoder (llama: GroupQueryAttention, RotaryEmbedding,
+                                  // SkipSimplifiedLayerNormalization, packed MatMuls), same inputs and outputs
   } decoder;
   // The checkpoint folder (architectures that read more than config.json, e.g. Pix2Struct's max_patches from
   // preprocessor_config.json); may be empty.
