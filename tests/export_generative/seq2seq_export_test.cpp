@@ -316,7 +316,12 @@ TEST(ExportSeq2SeqT5, GatedGeluVariant) {
 // close to the float ones (these tiny random models lose much more to int4 than real ones: sanity bounds).
 TEST(ExportSeq2SeqQuantized, Int8AndInt4) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
-  for (const std::string name : {"t5-tiny", "bart-tiny"}) {
+#if defined(__SANITIZE_ADDRESS__)
+  const std::vector<std::string> names{"t5-tiny"};  // BART's 50k-row head is slow to quantise under the sanitizers
+#else
+  const std::vector<std::string> names{"t5-tiny", "bart-tiny"};
+#endif
+  for (const std::string& name : names) {
     const Json& entry = reference(fixtures, name).at("forward")[1];
     const Tensor ids = int_tensor(entry.at("inputs").at("input_ids"));
     const Tensor mask = int_tensor(entry.at("inputs").at("attention_mask"));
