@@ -175,6 +175,7 @@ void Api::generate_tgi(const CallPtr& call, bool stream) {
       if (req->truncate && static_cast<std::int64_t>(g->prompt.size()) > *req->truncate)
         g->prompt.erase(g->prompt.begin(), g->prompt.end() - *req->truncate);
       g->params = req->params;
+      g->params.logprobs = stream || req->details;  // stream events and details carry each token's logprob
       fit_lengths(g->prompt.size(), g->params, req->max_new_tokens_given, 100);
       auto conn = call->request.connection;
       g->cancelled = [conn] { return conn && conn->closed(); };
@@ -314,6 +315,7 @@ void Api::openai_generate(const CallPtr& call, bool chat) {
     run->stream = chat_req->stream;
     run->include_usage = chat_req->include_usage;
     run->chat_logprobs = chat_req->logprobs;
+    params.logprobs = chat_req->logprobs;
     run->stop = chat_req->params.stop;
   } else {
     comp_req = std::make_shared<CompletionRequest>(parse_completion_request(parse_body(call->request.body)));
@@ -324,6 +326,7 @@ void Api::openai_generate(const CallPtr& call, bool chat) {
     run->include_usage = comp_req->include_usage;
     run->echo = comp_req->echo;
     run->logprobs = comp_req->logprobs;
+    params.logprobs = comp_req->logprobs.has_value();
     run->stop = comp_req->params.stop;
     const std::size_t prompts_n = comp_req->prompts.size() + comp_req->token_prompts.size();
     if (prompts_n * static_cast<std::size_t>(n) > options_.max_client_batch_size)

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "ortformers/core/error.hpp"
-#include "ortformers/tokenizers/decode_stream.hpp"
+#include "server/engine/incremental_decoder.hpp"
 #include "server/engine/token_chooser.hpp"
 #include "server/errors.hpp"
 
@@ -30,7 +30,7 @@ const char* to_string(FinishReason reason) noexcept {
 struct GenerationScheduler::Row {
   std::shared_ptr<GenerationRequest> req;
   std::unique_ptr<TokenChooser> chooser;
-  std::unique_ptr<tokenizers::DecodeStream> stream;
+  std::unique_ptr<IncrementalDecoder> stream;
   GenerationResult result;
   std::int64_t pad = 0;   // leading masked positions of this row in its group's cache
   std::int64_t last = 0;  // the token to feed next
@@ -220,7 +220,7 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
     try {
       row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab);
       if (row->chooser->sampling()) row->result.seed = row->chooser->seed();
-      row->stream = std::make_unique<tokenizers::DecodeStream>(tokenizer_, true, false);
+      row->stream = std::make_unique<IncrementalDecoder>(tokenizer_, true, special_ids_);
       const auto n = static_cast<std::int64_t>(req->prompt.size());
       const auto start = Clock::now();
       state = model_.start();

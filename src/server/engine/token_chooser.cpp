@@ -45,15 +45,16 @@ GeneratedToken TokenChooser::choose(float* logits) {
   }
   if (sample_) warpers_(ids_, scores);
   GeneratedToken t;
-  generation::log_softmax(logits, work_.data(), vocab_);
+  const bool logprobs = params_.logprobs || params_.top_n_tokens > 0;
+  if (logprobs) generation::log_softmax(logits, work_.data(), vocab_);
   if (sample_) {
-    std::vector<float> probs(static_cast<std::size_t>(vocab_));
-    generation::softmax(logits, probs.data(), vocab_);
-    t.id = rng_->categorical(probs);
+    probs_.resize(static_cast<std::size_t>(vocab_));
+    generation::softmax(logits, probs_.data(), vocab_);
+    t.id = rng_->categorical(probs_);
   } else {
     t.id = std::max_element(logits, logits + vocab_) - logits;
   }
-  t.logprob = work_[static_cast<std::size_t>(t.id)];
+  if (logprobs) t.logprob = work_[static_cast<std::size_t>(t.id)];
   if (params_.top_n_tokens > 0) {
     const std::int64_t k = std::min<std::int64_t>(params_.top_n_tokens, vocab_);
     std::vector<std::int64_t> idx(static_cast<std::size_t>(vocab_));

@@ -33,7 +33,8 @@ class TokenChooser {
   generation::TokenMatrix ids_;  // [1, prompt + generated]
   generation::LogitsProcessorList processors_, warpers_;
   std::unique_ptr<generation::SamplingRng> rng_;
-  std::vector<float> work_;
+  std::vector<float> work_;           // log-softmax (when logprobs are wanted)
+  std::vector<float> probs_;          // sampling probabilities
   std::vector<std::int32_t> counts_;  // generated occurrences per id (penalties)
 };
 
