@@ -176,6 +176,7 @@ TEST_P(Seq2SeqServe, ConcurrentStreamsEqualTheirSoloResultAndChatNeedsATemplate)
   ASSERT_EQ(info.status, 200);
   EXPECT_EQ(info.json().at("is_encoder_decoder"), true);
   EXPECT_EQ(info.json().at("chat_template"), false);
+  EXPECT_GT(info.json().at("max_input_tokens").get<std::int64_t>(), 0);
   // The decoder's positions bound max_new_tokens (BART: 128 positions, the decoder start token included).
   if (model == "bart-tiny") {
     const auto big = c.post("/generate", {{"inputs", "Hello"}, {"parameters", {{"max_new_tokens", 128}}}});
