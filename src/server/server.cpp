@@ -60,6 +60,7 @@ void Server::start() {
     so.max_batch_requests = s.options.max_batch_requests.value_or(256);
     so.eos_token_id = s.backend->eos_token_ids();
     so.max_positions = model->max_positions();
+    so.generation_config = s.backend->generation_config();
     s.scheduler = std::make_unique<GenerationScheduler>(*model, s.backend->tokenizer(), so, s.metrics);
     s.api.attach_generation(s.scheduler.get());
   }

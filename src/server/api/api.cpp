@@ -317,6 +317,10 @@ Json Api::info() const {
     j["model_pipeline_tag"] = backend_->task();
     j["max_total_tokens"] = positions;
     j["max_input_tokens"] = positions > 0 ? positions - 1 : 0;
+    if (backend_->generative_model()->is_encoder_decoder()) {
+      // The prompt goes to the encoder: its limit, not the decoder's positions.
+      j["max_input_tokens"] = backend_->max_input_length();
+    }
     j["max_best_of"] = 1;
     j["max_stop_sequences"] = 4;
     j["max_batch_total_tokens"] = options_.max_batch_tokens;

@@ -76,7 +76,9 @@ void Api::begin_generation(const CallPtr& call) {
   if (!ready_ || !backend_ || !engine_) throw ServerError(ErrorType::Unhealthy, "the model is not loaded yet");
   if (!is_generative()) {
     throw ServerError(ErrorType::Backend, "`" + call->request.target +
-                                              "` needs a text-generation model; the model serves " + backend_->task());
+                                              "` needs a generative model (text-generation, text2text-generation, "
+                                              "summarization, translation); the model serves " +
+                                              backend_->task());
   }
   engine_->admit();
   call->admitted = true;
@@ -95,9 +97,28 @@ std::vector<std::int64_t> Api::prompt_ids(const std::string& text, bool add_spec
 // The model's positions bound prompt + new tokens: 413 for a prompt that leaves no room, 422 for too many new tokens
 // (TGI's message); unset max_new_tokens become `fallback` capped by the room left.
 void Api::fit_lengths(std::size_t prompt, GenerationParams& p, bool given, std::int64_t fallback) const {
-  const std::int64_t positions = backend_->generative_model()->max_positions();
+  const auto* model = backend_->generative_model();
+  const std::int64_t positions = model->max_positions();
   const auto n = static_cast<std::int64_t>(prompt);
   if (n == 0) throw ServerError(ErrorType::Empty, "the prompt has no tokens");
+  if (model->is_encoder_decoder()) {
+    // The prompt goes to the encoder; the decoder's positions hold the decoder start token + the new tokens.
+    const std::int64_t encoder_limit = static_cast<std::int64_t>(backend_->max_input_length());
+    if (encoder_limit > 0 && n > encoder_limit) {
+      throw ServerError(ErrorType::Validation, "the prompt has " + std::to_string(n) +
+                                                   " tokens; the encoder allows at most " +
+                                                   std::to_string(encoder_limit));
+    }
+    if (!given) {
+      p.max_new_tokens = fallback > 0 ? fallback : (positions > 0 ? positions - 1 : 256);
+      if (positions > 0) p.max_new_tokens = std::min(p.max_new_tokens, positions - 1);
+    } else if (positions > 0 && 1 + p.max_new_tokens > positions) {
+      throw ServerError(ErrorType::Deserialize,
+                        "`max_new_tokens` must be <= " + std::to_string(positions - 1) +
+                            " (the decoder's positions). Given: " + std::to_string(p.max_new_tokens));
+    }
+    return;
+  }
   if (positions > 0 && n >= positions) {
     throw ServerError(ErrorType::Validation, "the prompt has " + std::to_string(n) + " tokens; the model (" +
                                                  std::to_string(positions) + " positions) allows at most " +
@@ -175,6 +196,7 @@ void Api::generate_tgi(const CallPtr& call, bool stream) {
       if (req->truncate && static_cast<std::int64_t>(g->prompt.size()) > *req->truncate)
         g->prompt.erase(g->prompt.begin(), g->prompt.end() - *req->truncate);
       g->params = req->params;
+      g->params.logprobs = stream || req->details;  // stream events and details carry each token's logprob
       fit_lengths(g->prompt.size(), g->params, req->max_new_tokens_given, 100);
       auto conn = call->request.connection;
       g->cancelled = [conn] { return conn && conn->closed(); };
@@ -314,6 +336,7 @@ void Api::openai_generate(const CallPtr& call, bool chat) {
     run->stream = chat_req->stream;
     run->include_usage = chat_req->include_usage;
     run->chat_logprobs = chat_req->logprobs;
+    params.logprobs = chat_req->logprobs;
     run->stop = chat_req->params.stop;
   } else {
     comp_req = std::make_shared<CompletionRequest>(parse_completion_request(parse_body(call->request.body)));
@@ -324,6 +347,7 @@ void Api::openai_generate(const CallPtr& call, bool chat) {
     run->include_usage = comp_req->include_usage;
     run->echo = comp_req->echo;
     run->logprobs = comp_req->logprobs;
+    params.logprobs = comp_req->logprobs.has_value();
     run->stop = comp_req->params.stop;
     const std::size_t prompts_n = comp_req->prompts.size() + comp_req->token_prompts.size();
     if (prompts_n * static_cast<std::size_t>(n) > options_.max_client_batch_size)

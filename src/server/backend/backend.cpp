@@ -9,6 +9,7 @@
 #include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/feature_extraction.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
+#include "ortformers/pipelines/text2text_generation.hpp"
 #include "ortformers/pipelines/text_generation.hpp"
 #include "ortformers/runtime/session.hpp"
 
@@ -110,6 +111,10 @@ Backend::Backend(const ServerOptions& options) {
     if (const auto* tg = dynamic_cast<const pipelines::TextGenerationPipeline*>(pipeline_.get())) {
       generative_ = dynamic_cast<const models::GenerativeModel*>(&tg->model());
       generation_config_ = tg->generation_config();
+    } else if (const auto* t2t = dynamic_cast<const pipelines::Text2TextGenerationPipeline*>(pipeline_.get())) {
+      // text2text-generation, summarization, translation (T5, BART): the encoder-decoder scheduler's cohorts.
+      generative_ = dynamic_cast<const models::GenerativeModel*>(&t2t->model());
+      generation_config_ = t2t->generation_config();
     }
   }
   st_ = embeddings_ ? embeddings_->st_config() : pipelines::SentenceTransformerConfig::from_pretrained(m.model_dir());

@@ -24,6 +24,9 @@ struct GenerationParams {
   std::optional<std::uint64_t> seed;
   std::vector<std::string> stop;  // stop strings, found in the decoded new text
   std::int64_t top_n_tokens = 0;  // alternatives (id, logprob) reported per token
+  // Whether GeneratedToken::logprob is wanted. When false and top_n_tokens is 0, no log-softmax over the vocabulary
+  // is computed (logprob stays 0); the chosen tokens are the same.
+  bool logprobs = true;
 };
 
 struct TokenLogprob {

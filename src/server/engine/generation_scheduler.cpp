@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "ortformers/core/error.hpp"
-#include "ortformers/tokenizers/decode_stream.hpp"
+#include "server/engine/incremental_decoder.hpp"
 #include "server/engine/token_chooser.hpp"
 #include "server/errors.hpp"
 
@@ -30,10 +30,11 @@ const char* to_string(FinishReason reason) noexcept {
 struct GenerationScheduler::Row {
   std::shared_ptr<GenerationRequest> req;
   std::unique_ptr<TokenChooser> chooser;
-  std::unique_ptr<tokenizers::DecodeStream> stream;
+  std::unique_ptr<IncrementalDecoder> stream;
   GenerationResult result;
-  std::int64_t pad = 0;   // leading masked positions of this row in its group's cache
-  std::int64_t last = 0;  // the token to feed next
+  std::int64_t pad = 0;             // leading masked positions of this row in its group's cache
+  std::int64_t last = 0;            // the token to feed next
+  std::int64_t decoder_prompt = 0;  // decoder tokens before the first new one (the prompt; 1 for encoder-decoder)
   std::size_t reserved = 0;
   std::size_t longest_stop = 0;
   Clock::time_point first_token{};
@@ -54,6 +55,17 @@ GenerationScheduler::GenerationScheduler(const models::GenerativeModel& model,
     : model_(model), tokenizer_(tokenizer), options_(std::move(options)), metrics_(metrics) {
   special_ids_ = tokenizer_.all_special_ids();
   std::sort(special_ids_.begin(), special_ids_.end());
+  encoder_decoder_ = model_.is_encoder_decoder();
+  if (encoder_decoder_) {
+    const auto& c = options_.generation_config;
+    const auto start = c.decoder_start_token_id ? c.decoder_start_token_id : c.bos_token_id;
+    if (!start) {
+      throw InvalidArgument(
+          "serve: the encoder-decoder model's generation_config has neither decoder_start_token_id nor bos_token_id");
+    }
+    decoder_start_ = *start;
+    pad_ = c.pad_token_id.value_or(tokenizer_.pad_token_id().value_or(0));
+  }
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -203,24 +215,40 @@ void GenerationScheduler::loop() {
 
 void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>& incoming) {
   const std::int64_t vocab = model_.vocab_size();
+  std::vector<std::unique_ptr<Row>> cohort;  // encoder-decoder: this step's rows
   for (auto& req : incoming) {
     auto row = std::make_unique<Row>();
     row->req = req;
     row->reserved = req->prompt.size() + static_cast<std::size_t>(req->params.max_new_tokens);
     row->result.prompt_tokens = req->prompt.size();
     row->result.queue_seconds = seconds_since(req->enqueued);
+    row->decoder_prompt = encoder_decoder_ ? 1 : static_cast<std::int64_t>(req->prompt.size());
     metrics_.observe("tgi_request_queue_duration", row->result.queue_seconds);
     for (const auto& s : req->params.stop) row->longest_stop = std::max(row->longest_stop, s.size());
     if (req->cancelled && req->cancelled()) {
       finish(*row, FinishReason::Cancelled);
       continue;
     }
+    try {
+      if (encoder_decoder_) {
+        row->chooser = std::make_unique<TokenChooser>(req->params, std::vector<std::int64_t>{decoder_start_}, vocab,
+                                                      options_.generation_config, true, req->prompt);
+      } else {
+        row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab, options_.generation_config);
+      }
+      if (row->chooser->sampling()) row->result.seed = row->chooser->seed();
+      row->stream = std::make_unique<IncrementalDecoder>(tokenizer_, true, special_ids_);
+    } catch (const std::exception& e) {
+      finish(*row, FinishReason::Error, e.what());
+      continue;
+    }
+    if (encoder_decoder_) {
+      cohort.push_back(std::move(row));
+      continue;
+    }
     std::unique_ptr<models::DecoderStep> state;
     Tensor logits;
     try {
-      row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab);
-      if (row->chooser->sampling()) row->result.seed = row->chooser->seed();
-      row->stream = std::make_unique<tokenizers::DecodeStream>(tokenizer_, true, false);
       const auto n = static_cast<std::int64_t>(req->prompt.size());
       const auto start = Clock::now();
       state = model_.start();
@@ -266,6 +294,55 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
     }
   }
   incoming.clear();
+  if (!cohort.empty()) admit_cohort(cohort);
+}
+
+void GenerationScheduler::admit_cohort(std::vector<std::unique_ptr<Row>>& rows) {
+  // One encoder run over the cohort's prompts, right-padded as transformers' tokenizers pad T5 / BART inputs (the
+  // encoder attention mask hides the padding from the encoder and from the decoder's cross-attention).
+  const auto n = static_cast<std::int64_t>(rows.size());
+  std::int64_t width = 0;
+  for (auto& r : rows) width = std::max(width, static_cast<std::int64_t>(r->req->prompt.size()));
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * width), pad_),
+      mask(static_cast<std::size_t>(n * width), 0);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto& p = rows[static_cast<std::size_t>(i)]->req->prompt;
+    for (std::size_t c = 0; c < p.size(); ++c) {
+      ids[static_cast<std::size_t>(i * width) + c] = p[c];
+      mask[static_cast<std::size_t>(i * width) + c] = 1;
+    }
+  }
+  auto g = std::make_unique<Group>();
+  Tensor logits;
+  try {
+    const auto start = Clock::now();
+    TensorMap inputs;
+    inputs.emplace("input_ids", Tensor::from_vector(std::move(ids), {n, width}));
+    inputs.emplace("attention_mask", Tensor::from_vector(std::move(mask), {n, width}));
+    g->state = model_.start(inputs);
+    logits = g->state->step(
+        Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(n), decoder_start_), {n, 1}),
+        Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(n), 1), {n, 1}));
+    if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);
+    metrics_.observe("tgi_batch_inference_duration", seconds_since(start), "method=\"prefill\"");
+  } catch (const std::exception& e) {
+    for (auto& r : rows) finish(*r, FinishReason::Error, e.what());
+    rows.clear();
+    return;
+  }
+  const std::int64_t vocab = logits.dim(1);
+  for (std::int64_t k = 0; k < n; ++k) {
+    Row& r = *rows[static_cast<std::size_t>(k)];
+    if (r.req->cancelled && r.req->cancelled()) {
+      finish(r, FinishReason::Cancelled);
+      continue;
+    }
+    emit(r, r.chooser->choose(logits.data<float>() + k * vocab));
+  }
+  // Finished rows leave with the other finished rows of this iteration (the retire step's select_rows).
+  g->rows = std::move(rows);
+  rows.clear();
+  groups_.push_back(std::move(g));
 }
 
 void GenerationScheduler::decode(Group& g) {
@@ -332,8 +409,7 @@ bool GenerationScheduler::emit(Row& row, GeneratedToken token) {
   }
   const auto generated = static_cast<std::int64_t>(res.tokens.size()) + 1;
   if (!reason && generated >= row.req->params.max_new_tokens) reason = FinishReason::Length;
-  if (!reason && options_.max_positions > 0 &&
-      static_cast<std::int64_t>(row.req->prompt.size()) + generated >= options_.max_positions)
+  if (!reason && options_.max_positions > 0 && row.decoder_prompt + generated >= options_.max_positions)
     reason = FinishReason::Length;
   if (reason) {
     const std::string rest = row.stream->flush();

@@ -10,6 +10,11 @@
 //   4. retires finished rows at once (eos, max_new_tokens, stop string, the model's last position) and drops the
 //      left padding no remaining row needs.
 // Rows of graphs that cannot left-pad (no position_ids input) run in groups of equal past length instead.
+// Encoder-decoder models (T5, BART: optimum's decoders take no decoder attention mask, so rows of different decoder
+// lengths cannot share a batch) run in cohorts: the requests admitted at one step form one group, one DecoderStep
+// from GenerativeModel::start over their encoder inputs (right-padded, with the encoder attention mask), every row
+// starting at the decoder start token; the scheduler steps every cohort each iteration, rows leave a cohort with
+// select_rows when they finish or are cancelled, and an empty cohort is dropped.
 // Requests are refused with ServerError Overloaded (429) when the waiting requests already hold a whole budget.
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "ortformers/generation/generation_config.hpp"
 #include "ortformers/models/decoder_step.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 #include "server/engine/generation_request.hpp"
@@ -30,7 +36,11 @@ struct SchedulerOptions {
   std::size_t max_batch_total_tokens = 16384;  // KV tokens (prompt + max_new_tokens per row) of the running batch
   std::size_t max_batch_requests = 256;        // rows of the running batch
   std::vector<std::int64_t> eos_token_id;      // generation_config.json's, else the tokenizer's eos
-  std::int64_t max_positions = 0;              // the model's positions (0 = unknown)
+  std::int64_t max_positions = 0;              // the model's (decoder's) positions (0 = unknown)
+  // The model's generation_config: its constraints (forced BOS / EOS, min_length, no_repeat_ngram_size, ...) apply to
+  // every request as generate() applies them; encoder-decoder models also take decoder_start_token_id (else
+  // bos_token_id) and pad_token_id (the encoder inputs of a cohort are right-padded with it) from it.
+  generation::GenerationConfig generation_config{};
 };
 
 class GenerationScheduler {
@@ -58,6 +68,7 @@ class GenerationScheduler {
   struct Group;
   void loop();
   void admit(std::vector<std::shared_ptr<GenerationRequest>>& incoming);
+  void admit_cohort(std::vector<std::unique_ptr<Row>>& rows);
   void decode(Group& group);
   // Emits `token` for `row`; true when the row is finished (on_done called).
   bool emit(Row& row, GeneratedToken token);
@@ -69,6 +80,8 @@ class GenerationScheduler {
   SchedulerOptions options_;
   Metrics& metrics_;
   std::vector<std::int64_t> special_ids_;
+  bool encoder_decoder_ = false;
+  std::int64_t decoder_start_ = 0, pad_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::shared_ptr<GenerationRequest>> waiting_;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "ortformers/generation/generation_config.hpp"
 #include "ortformers/generation/logits_processors.hpp"
 #include "ortformers/generation/sampling.hpp"
 #include "server/engine/generation_request.hpp"
@@ -17,7 +18,14 @@ namespace ortformers::server {
 class TokenChooser {
  public:
   // InvalidArgument (transformers' text) for parameters the processors refuse (temperature <= 0, top_p outside (0, 1]).
-  TokenChooser(const GenerationParams& params, std::vector<std::int64_t> prompt, std::int64_t vocab);
+  // `prompt`: the ids the processors see as input_ids (decoder-only: the prompt; encoder-decoder: the decoder start
+  // token). `model_config`: the model's generation_config, whose constraints generate() applies too (min_length /
+  // min_new_tokens, no_repeat_ngram_size, bad_words_ids, forced BOS / EOS, suppress_tokens, begin_suppress_tokens,
+  // sequence_bias, the encoder_* processors with `encoder_ids`); its sampling defaults (do_sample, temperature,
+  // top_k, top_p, repetition_penalty) are not taken: the request's parameters decide, as TGI's.
+  TokenChooser(const GenerationParams& params, std::vector<std::int64_t> prompt, std::int64_t vocab,
+               const generation::GenerationConfig& model_config = {}, bool is_encoder_decoder = false,
+               const std::vector<std::int64_t>& encoder_ids = {});
   // Picks the next token from raw logits [vocab] (modified in place) and records it as generated.
   GeneratedToken choose(float* logits);
   bool sampling() const noexcept { return sample_; }
@@ -30,10 +38,12 @@ class TokenChooser {
   std::uint64_t seed_;
   std::int64_t vocab_;
   std::int64_t prompt_length_;
-  generation::TokenMatrix ids_;  // [1, prompt + generated]
+  generation::TokenMatrix ids_;          // [1, prompt + generated]
+  generation::TokenMatrix encoder_ids_;  // [1, encoder tokens] (encoder-decoder processors), else empty
   generation::LogitsProcessorList processors_, warpers_;
   std::unique_ptr<generation::SamplingRng> rng_;
-  std::vector<float> work_;
+  std::vector<float> work_;           // log-softmax (when logprobs are wanted)
+  std::vector<float> probs_;          // sampling probabilities
   std::vector<std::int32_t> counts_;  // generated occurrences per id (penalties)
 };
 
