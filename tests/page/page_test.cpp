@@ -398,3 +398,97 @@ TEST_F(PageTest, ImageAndAudioModelTypesGetTheirViews) {
   ORTFORMERS_REQUIRE_FIXTURES(fx);
   check_views(fx, std::begin(kViewCases) + 4, std::end(kViewCases));
 }
+
+namespace {
+
+// Non-streamed answer of the route the view streams from, sent by the test.
+Json post_ok(const ServeProcess& srv, const std::string& path, const Json& body) {
+  int status = 0;
+  Json r = post_json(srv, path, body, &status);
+  EXPECT_EQ(status, 200) << path << ": " << r.dump();
+  return r;
+}
+
+}  // namespace
+
+// Generative models: the chat view streams POST /v1/chat/completions and must show, turn after turn, exactly the
+// non-streamed chat completion of the same conversation (greedy); the conversation grows with each turn.
+TEST_F(PageTest, ChatViewShowsTheChatCompletionTurnByTurn) {
+  ORTFORMERS_REQUIRE_FIXTURES(fx);
+  const fs::path tmpl = out_dir() / "chatml.jinja";
+  {
+    std::ifstream in(fx / "chat_templates" / "chatml.json");
+    std::ofstream(tmpl) << Json::parse(in).at("template").get<std::string>();
+  }
+  ServeProcess srv(fx / "onnx" / "llama-tiny", {"--chat-template", tmpl.string()}, out_dir() / "serve-chat.log");
+  Tab tab(*browser_, 1280, 900);
+  open(tab, srv);
+  ASSERT_EQ(tab.eval("document.getElementById('view').dataset.view"), "chat");
+  tab.eval("document.getElementById('max-tokens').value = '12'; document.getElementById('temperature').value = '0'");
+  Json messages = Json::array();
+  for (const std::string turn : {"Hello there, how are you?", "Tell me more."}) {
+    SCOPED_TRACE(turn);
+    tab.type("#message", turn);
+    run_view(tab, "#message", "chat");
+    messages.push_back({{"role", "user"}, {"content", turn}});
+    const Json ref = post_ok(srv, "/v1/chat/completions",
+                             {{"messages", messages}, {"max_tokens", 12}, {"temperature", 0}, {"stream", false}});
+    ASSERT_TRUE(ref.contains("choices")) << ref.dump();
+    const std::string content = ref["choices"][0]["message"]["content"].get<std::string>();
+    EXPECT_EQ(tab.eval("document.getElementById('results').dataset.reply"), content);
+    EXPECT_EQ(tab.eval("document.getElementById('results').dataset.finishReason"), ref["choices"][0]["finish_reason"]);
+    // the assistant's bubble shows the same text
+    EXPECT_EQ(tab.eval("[...document.querySelectorAll('#chat-log .msg[data-role=assistant] .content')].pop()"
+                       ".textContent"),
+              content);
+    messages.push_back({{"role", "assistant"}, {"content", content}});
+  }
+  EXPECT_EQ(tab.eval("document.querySelectorAll('#chat-log .msg').length"), 4);
+  const std::string stats = tab.eval("document.getElementById('stream-stats').textContent").get<std::string>();
+  EXPECT_NE(stats.find("prompt tokens"), std::string::npos) << stats;  // stream_options.include_usage
+  tab.screenshot(out_dir() / "playground-chat.png");
+  const auto problems = tab.console_problems();
+  EXPECT_TRUE(problems.empty()) << problems_text(problems);
+}
+
+// A decoder without a chat template gets the completion view only: it streams TGI's POST /generate_stream and must
+// show the non-streamed /generate answer, token by token; Stop ends a stream at once and leaves the page usable.
+TEST_F(PageTest, CompleteViewShowsTheGenerateAnswerAndStops) {
+  ORTFORMERS_REQUIRE_FIXTURES(fx);
+  ServeProcess srv(fx / "onnx" / "gpt2-tiny", {}, out_dir() / "serve-complete.log");
+  Tab tab(*browser_, 1280, 900);
+  open(tab, srv);
+  ASSERT_EQ(tab.eval("document.getElementById('view').dataset.view"), "complete");
+  EXPECT_EQ(tab.eval("document.getElementById('tabs').hidden"), true) << "no chat tab without a chat template";
+  const std::string prompt = "Hello, my dog is";
+  tab.type("#prompt", prompt);
+  tab.eval("document.getElementById('max-new-tokens').value = '20'");
+  run_view(tab, "#prompt", "complete");
+  const Json ref =
+      post_ok(srv, "/generate",
+              {{"inputs", prompt}, {"parameters", {{"max_new_tokens", 20}, {"details", true}, {"do_sample", false}}}});
+  ASSERT_TRUE(ref.contains("details")) << ref.dump();
+  EXPECT_EQ(tab.eval("document.getElementById('results').dataset.generatedText"), ref["generated_text"]);
+  EXPECT_EQ(tab.eval("document.getElementById('results').dataset.finishReason"), ref["details"]["finish_reason"]);
+  EXPECT_EQ(tab.eval("document.querySelectorAll('#tokens li').length"), ref["details"]["generated_tokens"]);
+  const Json ids = tab.eval("[...document.querySelectorAll('#tokens li')].map(li => Number(li.dataset.id))");
+  for (std::size_t k = 0; k < ref["details"]["tokens"].size() && k < ids.size(); ++k)
+    EXPECT_EQ(ids[k], ref["details"]["tokens"][k]["id"]) << "token " << k;
+  tab.screenshot(out_dir() / "playground-complete.png");
+  // Stop right after Generate: the stream is closed, the view says so, the buttons are usable again.
+  tab.eval(
+      "document.getElementById('max-new-tokens').value = '100';"
+      "document.getElementById('run').click(); document.getElementById('stop').click()");
+  ASSERT_TRUE(
+      tab.wait_for("document.getElementById('results').dataset.ready === 'complete' || "
+                   "document.getElementById('error').textContent",
+                   30s));
+  EXPECT_EQ(tab.eval("document.getElementById('error').textContent"), "");
+  EXPECT_EQ(tab.eval("document.getElementById('results').dataset.finishReason"), "stopped");
+  EXPECT_EQ(tab.eval("document.getElementById('run').disabled"), false);
+  EXPECT_EQ(tab.eval("document.getElementById('stop').disabled"), true);
+  // the server is still serving
+  EXPECT_EQ(http_request(srv.port(), "GET", "/health").status, 200);
+  const auto problems = tab.console_problems(/*ignore_network=*/true);
+  EXPECT_TRUE(problems.empty()) << problems_text(problems);
+}
