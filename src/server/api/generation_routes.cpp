@@ -457,6 +457,37 @@ Json chat_logprobs(const tokenizers::PreTrainedTokenizer& tok, const GeneratedTo
 }  // namespace
 
 namespace {
+// One choice of a streamed chunk: chat's delta (the role on the choice's first chunk; its content also when empty if
+// `content_if_empty`) with `logprobs`, or a completion's text (the prompt first with echo).
+Json stream_choice(const OpenAIRun& run, const Choice& c, std::size_t index, std::string delta, Json finish_reason,
+                   Json logprobs, bool content_if_empty) {
+  Json choice = {{"index", index}, {"finish_reason", std::move(finish_reason)}};
+  if (run.chat) {
+    Json d = Json::object();
+    if (!c.started) d["role"] = "assistant";
+    if (content_if_empty || !delta.empty() || !c.started) d["content"] = delta;
+    choice["delta"] = d;
+    choice["logprobs"] = std::move(logprobs);
+  } else {
+    if (!c.started && run.echo) delta = run.prompt_texts[index] + delta;
+    choice["text"] = delta;
+    choice["logprobs"] = nullptr;
+  }
+  return choice;
+}
+
+// A chunk of one choice, as OpenAI streams them (usage null until the last chunk when include_usage).
+void write_stream_chunk(const CallPtr& call, const OpenAIRun& run, Json choice) {
+  Json chunk = {{"id", run.id},
+                {"object", run.chat ? "chat.completion.chunk" : "text_completion"},
+                {"created", run.created},
+                {"model", run.model},
+                {"choices", Json::array({std::move(choice)})}};
+  if (run.chat) chunk["system_fingerprint"] = nullptr;
+  if (run.include_usage) chunk["usage"] = nullptr;
+  call->request.connection->write(sse(chunk));
+}
+
 void stream_openai_token(Api& api, const CallPtr& call, OpenAIRun* run, std::size_t index, const GeneratedToken& t,
                          bool last) {
   Choice& c = run->gather->choices[index];
@@ -467,29 +498,11 @@ void stream_openai_token(Api& api, const CallPtr& call, OpenAIRun* run, std::siz
   const std::size_t safe = c.text.size() - hold;
   std::string delta = safe > c.sent ? c.text.substr(c.sent, safe - c.sent) : "";
   if (safe > c.sent) c.sent = safe;
-  const auto& tok = api.backend().tokenizer();
-  Json choice = {{"index", index}, {"finish_reason", nullptr}};
-  if (run->chat) {
-    Json d = Json::object();
-    if (!c.started) d["role"] = "assistant";
-    d["content"] = delta;
-    choice["delta"] = d;
-    choice["logprobs"] = run->chat_logprobs ? Json{{"content", Json::array({chat_logprobs(tok, t)})}} : Json(nullptr);
-  } else {
-    if (!c.started && run->echo) delta = run->prompt_texts[index] + delta;
-    choice["text"] = delta;
-    choice["logprobs"] = nullptr;
-  }
   if (delta.empty() && c.started && !run->chat_logprobs) return;
+  const auto& tok = api.backend().tokenizer();
+  Json logprobs = run->chat_logprobs ? Json{{"content", Json::array({chat_logprobs(tok, t)})}} : Json(nullptr);
+  write_stream_chunk(call, *run, stream_choice(*run, c, index, std::move(delta), nullptr, std::move(logprobs), true));
   c.started = true;
-  Json chunk = {{"id", run->id},
-                {"object", run->chat ? "chat.completion.chunk" : "text_completion"},
-                {"created", run->created},
-                {"model", run->model},
-                {"choices", Json::array({choice})}};
-  if (run->chat) chunk["system_fingerprint"] = nullptr;
-  if (run->include_usage) chunk["usage"] = nullptr;
-  call->request.connection->write(sse(chunk));
 }
 
 void finish_openai_choice(Api& api, const CallPtr& call, const std::shared_ptr<OpenAIRun>& run, std::size_t index,
@@ -514,29 +527,13 @@ void finish_openai_choice(Api& api, const CallPtr& call, const std::shared_ptr<O
     if (r.finish_reason != FinishReason::Error && r.finish_reason != FinishReason::Cancelled) {
       const std::string final_text = openai_text(r);
       std::string delta = final_text.size() > c.sent ? final_text.substr(c.sent) : "";
-      Json choice = {{"index", index}, {"finish_reason", openai_finish(r.finish_reason)}};
-      if (run->chat) {
-        Json d = Json::object();
-        if (!c.started) d["role"] = "assistant";
-        if (!delta.empty() || !c.started) d["content"] = delta;
-        choice["delta"] = d;
-        choice["logprobs"] = run->chat_logprobs && !r.tokens.empty()
-                                 ? Json{{"content", Json::array({chat_logprobs(tok, r.tokens.back())})}}
-                                 : Json(nullptr);
-      } else {
-        if (!c.started && run->echo) delta = run->prompt_texts[index] + delta;
-        choice["text"] = delta;
-        choice["logprobs"] = nullptr;
-      }
+      Json logprobs = run->chat_logprobs && !r.tokens.empty()
+                          ? Json{{"content", Json::array({chat_logprobs(tok, r.tokens.back())})}}
+                          : Json(nullptr);
+      write_stream_chunk(
+          call, *run,
+          stream_choice(*run, c, index, std::move(delta), openai_finish(r.finish_reason), std::move(logprobs), false));
       c.started = true;
-      Json chunk = {{"id", run->id},
-                    {"object", run->chat ? "chat.completion.chunk" : "text_completion"},
-                    {"created", run->created},
-                    {"model", run->model},
-                    {"choices", Json::array({choice})}};
-      if (run->chat) chunk["system_fingerprint"] = nullptr;
-      if (run->include_usage) chunk["usage"] = nullptr;
-      call->request.connection->write(sse(chunk));
     }
     if (!all_done) return;
     if (gather.failed) {
