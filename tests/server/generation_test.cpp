@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "generation_support.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 #include "server_fixture.hpp"
 
@@ -60,26 +61,6 @@ const Json& generate_case(const Json& ref, const std::string& id, const std::str
   for (const auto& g : ref.at("generate"))
     if (g.at("id") == id && g.at("input") == input) return g;
   throw std::runtime_error("no generate case " + id);
-}
-
-// The data lines of a server-sent-events body.
-std::vector<std::string> sse_data(const std::string& body) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (true) {
-    const auto end = body.find("\n\n", at);
-    if (end == std::string::npos) break;
-    std::string event = body.substr(at, end - at);
-    if (event.rfind("data: ", 0) == 0) out.push_back(event.substr(6));
-    at = end + 2;
-  }
-  return out;
-}
-
-std::vector<std::int64_t> token_ids(const Json& details) {
-  std::vector<std::int64_t> ids;
-  for (const auto& t : details.at("tokens")) ids.push_back(t.at("id").get<std::int64_t>());
-  return ids;
 }
 
 // A streaming request read incrementally on a raw socket (so the test can walk away mid-stream).

@@ -10,6 +10,7 @@
 #include <future>
 #include <thread>
 
+#include "generation_support.hpp"
 #include "ortformers/generation/generation_config.hpp"
 #include "ortformers/models/seq2seq_lm.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
@@ -47,25 +48,6 @@ std::vector<std::int64_t> new_tokens(const Json& ref, const std::string& id, con
     return {seq.begin() + g.at("prompt_length").get<std::ptrdiff_t>(), seq.end()};
   }
   throw std::runtime_error("no generate case " + id);
-}
-
-std::vector<std::string> sse_data(const std::string& body) {
-  std::vector<std::string> out;
-  std::size_t at = 0;
-  while (true) {
-    const auto end = body.find("\n\n", at);
-    if (end == std::string::npos) break;
-    std::string event = body.substr(at, end - at);
-    if (event.rfind("data: ", 0) == 0) out.push_back(event.substr(6));
-    at = end + 2;
-  }
-  return out;
-}
-
-std::vector<std::int64_t> token_ids(const Json& details) {
-  std::vector<std::int64_t> ids;
-  for (const auto& t : details.at("tokens")) ids.push_back(t.at("id").get<std::int64_t>());
-  return ids;
 }
 
 class Seq2SeqServe : public ::testing::TestWithParam<const char*> {};
