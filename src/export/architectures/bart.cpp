@@ -16,30 +16,15 @@ namespace ortformers::exporters {
 
 namespace {
 
-struct BartDims {
-  std::int64_t d_model = 0, vocab = 0, positions = 0;
-  std::int64_t encoder_layers = 0, decoder_layers = 0, encoder_heads = 0, decoder_heads = 0;
-  std::int64_t encoder_ffn = 0, decoder_ffn = 0;
-  std::string act;
+struct BartDims : BartStyleDims {
+  std::int64_t positions = 0;
   float embed_scale = 1.0f;
 };
 
 BartDims bart_dims(const config::PretrainedConfig& c) {
   BartDims d;
-  d.d_model = positive_config_int(c, {"d_model"});
-  d.vocab = positive_config_int(c, {"vocab_size"});
+  static_cast<BartStyleDims&>(d) = bart_style_dims(c);
   d.positions = positive_config_int(c, {"max_position_embeddings"});
-  d.encoder_layers = positive_config_int(c, {"encoder_layers"});
-  d.decoder_layers = positive_config_int(c, {"decoder_layers"});
-  d.encoder_heads = positive_config_int(c, {"encoder_attention_heads"});
-  d.decoder_heads = positive_config_int(c, {"decoder_attention_heads"});
-  d.encoder_ffn = positive_config_int(c, {"encoder_ffn_dim"});
-  d.decoder_ffn = positive_config_int(c, {"decoder_ffn_dim"});
-  for (std::int64_t h : {d.encoder_heads, d.decoder_heads})
-    if (d.d_model % h != 0)
-      throw InvalidArgument(c.source() + ": d_model " + std::to_string(d.d_model) +
-                            " is not a multiple of the attention heads " + std::to_string(h));
-  d.act = c.get<std::string>("activation_function", "gelu");
   if (c.get<bool>("scale_embedding", false)) d.embed_scale = std::sqrt(static_cast<float>(d.d_model));
   if (c.get<bool>("add_final_layer_norm", false) || c.get<bool>("normalize_before", false))
     throw UnsupportedError(c.source() +

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "export/architectures/decoder_family.hpp"
 #include "export/graph/layers.hpp"
 #include "ortformers/core/error.hpp"
 
@@ -39,6 +40,24 @@ config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const 
   if (!c.json().contains(key) || !c.json().at(key).is_object())
     throw InvalidArgument(c.source() + ": \"" + key + "\" must be an object (the " + key + " part of the config)");
   return config::PretrainedConfig::from_json(c.json().at(key), c.source() + " (" + key + ")");
+}
+
+BartStyleDims bart_style_dims(const config::PretrainedConfig& c) {
+  BartStyleDims d;
+  d.d_model = positive_config_int(c, {"d_model"});
+  d.vocab = positive_config_int(c, {"vocab_size"});
+  d.encoder_layers = positive_config_int(c, {"encoder_layers"});
+  d.decoder_layers = positive_config_int(c, {"decoder_layers"});
+  d.encoder_heads = positive_config_int(c, {"encoder_attention_heads"});
+  d.decoder_heads = positive_config_int(c, {"decoder_attention_heads"});
+  d.encoder_ffn = positive_config_int(c, {"encoder_ffn_dim"});
+  d.decoder_ffn = positive_config_int(c, {"decoder_ffn_dim"});
+  for (std::int64_t h : {d.encoder_heads, d.decoder_heads})
+    if (d.d_model % h != 0)
+      throw InvalidArgument(c.source() + ": d_model " + std::to_string(d.d_model) +
+                            " is not a multiple of the attention heads " + std::to_string(h));
+  d.act = c.get<std::string>("activation_function", "gelu");
+  return d;
 }
 
 EncoderInputs text_encoder_inputs(BuildContext& ctx) {

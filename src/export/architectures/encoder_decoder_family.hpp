@@ -68,6 +68,16 @@ class EncoderDecoderArchitecture : public Architecture {
 // "vision_config" / "text_config") as a config of its own (source "<file> (<key>)"); InvalidArgument when absent.
 config::PretrainedConfig nested_config(const config::PretrainedConfig& c, const std::string& key);
 
+// The sizes BART-derived configs (BartConfig, WhisperConfig) name alike: d_model, vocab_size, encoder_/decoder_layers,
+// _attention_heads, _ffn_dim (all positive, d_model a multiple of both head counts) and activation_function.
+struct BartStyleDims {
+  std::int64_t d_model = 0, vocab = 0;
+  std::int64_t encoder_layers = 0, decoder_layers = 0, encoder_heads = 0, decoder_heads = 0;
+  std::int64_t encoder_ffn = 0, decoder_ffn = 0;
+  std::string act;
+};
+BartStyleDims bart_style_dims(const config::PretrainedConfig& c);
+
 // --- encoder ---
 
 // input_ids, attention_mask int64 [batch_size, encoder_sequence_length] (text encoders); sets ctx.input_ids /

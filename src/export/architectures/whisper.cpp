@@ -20,31 +20,16 @@ namespace {
 
 constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
 
-struct WhisperDims {
-  std::int64_t d_model = 0, vocab = 0, mel_bins = 0, source_positions = 0, target_positions = 0;
-  std::int64_t encoder_layers = 0, decoder_layers = 0, encoder_heads = 0, decoder_heads = 0;
-  std::int64_t encoder_ffn = 0, decoder_ffn = 0;
-  std::string act;
+struct WhisperDims : BartStyleDims {
+  std::int64_t mel_bins = 0, source_positions = 0, target_positions = 0;
 };
 
 WhisperDims whisper_dims(const config::PretrainedConfig& c) {
   WhisperDims d;
-  d.d_model = positive_config_int(c, {"d_model"});
-  d.vocab = positive_config_int(c, {"vocab_size"});
+  static_cast<BartStyleDims&>(d) = bart_style_dims(c);
   d.mel_bins = positive_config_int(c, {"num_mel_bins"}, 80);
   d.source_positions = positive_config_int(c, {"max_source_positions"}, 1500);
   d.target_positions = positive_config_int(c, {"max_target_positions"}, 448);
-  d.encoder_layers = positive_config_int(c, {"encoder_layers"});
-  d.decoder_layers = positive_config_int(c, {"decoder_layers"});
-  d.encoder_heads = positive_config_int(c, {"encoder_attention_heads"});
-  d.decoder_heads = positive_config_int(c, {"decoder_attention_heads"});
-  d.encoder_ffn = positive_config_int(c, {"encoder_ffn_dim"});
-  d.decoder_ffn = positive_config_int(c, {"decoder_ffn_dim"});
-  for (std::int64_t h : {d.encoder_heads, d.decoder_heads})
-    if (d.d_model % h != 0)
-      throw InvalidArgument(c.source() + ": d_model " + std::to_string(d.d_model) +
-                            " is not a multiple of the attention heads " + std::to_string(h));
-  d.act = c.get<std::string>("activation_function", "gelu");
   return d;
 }
 
