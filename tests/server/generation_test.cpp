@@ -514,7 +514,10 @@ TEST(GenerativeServer, ADisconnectedStreamFreesItsRow) {
         s.port(), "/generate_stream", Json{{"inputs", "Once upon a time"}, {"parameters", {{"max_new_tokens", 240}}}}));
   }
   RawStream leaver(s.port(), "/generate_stream", Json{{"inputs", "Hello"}, {"parameters", {{"max_new_tokens", 240}}}});
-  ASSERT_EQ(leaver.read_events(3), 3u);
+  // One read may bring more than three events; the stream must still be far from its 240 tokens.
+  const std::size_t read = leaver.read_events(3);
+  ASSERT_GE(read, 3u);
+  ASSERT_LT(read, 240u);
   leaver.close();
   for (auto& b : busy) b->close();
   // Every row leaves within a step of its client: the batch empties long before 240 tokens x 9 rows are done.
