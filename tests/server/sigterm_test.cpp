@@ -100,7 +100,7 @@ TEST(ServeProcess, SigtermDrainsInFlightRequestsAndExitsZero) {
   // An optimum sentence-transformers export without 1_Pooling/: the pooling is the graph's own (issue 23 item 1).
   EXPECT_NE(log.find("task sentence-embeddings, model type embedding (pooling sentence_embedding)"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("max-concurrent-requests 512, max-queue-time-ms 1000, max-batch-tokens 16384"), std::string::npos)
+  EXPECT_NE(log.find("max-concurrent-requests 512, max-queue-time-ms 750, max-batch-tokens 16384"), std::string::npos)
       << log;
 
   const std::vector<std::string> batch(32, "a sentence long enough to keep the model busy for a little while, twice");

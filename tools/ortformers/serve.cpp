@@ -14,7 +14,7 @@ struct ServeArgs {
   std::size_t max_batch_requests = 0;
   long long header_timeout_ms = 10000;
   long long drain_timeout_ms = 30000;
-  long long max_queue_time_ms = 1000;
+  long long max_queue_time_ms = 750;
   bool no_ort_cache = false;
 };
 

@@ -30,7 +30,7 @@ struct ServerOptions {
   // --max-queue-time-ms: a request is admitted only while the queue's estimated wait (requests waiting x the
   // batcher's measured model time per request) and the oldest waiting sequence's wait are within this budget, else
   // 429 at once; one model batch holds at most half of it. 0 = admission by count only.
-  std::chrono::milliseconds max_queue_time{1000};
+  std::chrono::milliseconds max_queue_time{750};
   std::size_t max_batch_tokens = 16384;  // padded tokens per model batch (batch size x longest sequence)
   std::optional<std::size_t> max_batch_requests;
   std::size_t max_client_batch_size = 32;  // inputs per request
