@@ -23,6 +23,7 @@
 #include "generation_support.hpp"
 #include "ortformers/tokenizers/pretrained_tokenizer.hpp"
 #include "server_fixture.hpp"
+#include "transcription_support.hpp"
 
 using namespace ortformers;
 using namespace ortformers::testing;
@@ -560,8 +561,8 @@ TEST(GenerativeServer, StopMidStreamDrains) {
 }
 
 // A real client no one here wrote: the official OpenAI Node SDK (pinned in tests/server_deploy/openai-client, installed
-// there by scripts/setup.sh; ORTFORMERS_OPENAI_SDK_DIR overrides) on chat completions, streamed and not, and on
-// completions.
+// there by scripts/setup.sh; ORTFORMERS_OPENAI_SDK_DIR overrides) on chat completions, streamed and not, on
+// completions, and on audio transcriptions (whisper-tiny).
 TEST(GenerativeServer, OpenAiNodeSdkChatAndCompletions) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const char* env_sdk = std::getenv("ORTFORMERS_OPENAI_SDK_DIR");
@@ -619,4 +620,35 @@ TEST(GenerativeServer, OpenAiNodeSdkChatAndCompletions) {
   EXPECT_EQ(j.at("completion_finish"), "length");
   EXPECT_EQ(j.at("error").at("status"), 422);
   EXPECT_NE(j.at("error").at("message").get<std::string>().find("wizard"), std::string::npos);
+
+  // audio.transcriptions on whisper-tiny (multipart upload; json, text and streamed), equal to plain HTTP's answers.
+  auto& w = whisper_server();
+  const fs::path wav = fixtures / "media" / "audio" / "speech_16k_mono.wav";
+  const std::string wcmd = "timeout 60 '" + node + "' '" +
+                           (source / "tests" / "server" / "openai-client" / "transcription.mjs").string() + "' '" +
+                           sdk.string() + "' http://127.0.0.1:" + std::to_string(w.port()) + "/v1 whisper-tiny '" +
+                           wav.string() + "' 2>'" + err.string() + "'";
+  std::string wout;
+  FILE* wp = ::popen(wcmd.c_str(), "r");
+  ASSERT_NE(wp, nullptr);
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, wp)) wout.append(buf, n);
+  const int wrc = ::pclose(wp);
+  std::ifstream werrs(err);
+  const std::string werr_text((std::istreambuf_iterator<char>(werrs)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(wrc, 0) << werr_text;
+  const Json t = Json::parse(wout, nullptr, false);
+  ASSERT_TRUE(t.is_object()) << wout << werr_text;
+  HttpClient wc(w.port());
+  const std::string audio = file_bytes(wav);
+  const auto english = post_form(wc, {{"file", audio, "speech.wav"}, {"model", "whisper-tiny"}, {"language", "en"}});
+  const auto plain = post_form(wc, {{"file", audio, "speech.wav"}, {"model", "whisper-tiny"}});
+  ASSERT_EQ(english.status, 200) << english.body;
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(t.at("json"), english.json().at("text"));
+  EXPECT_EQ(t.at("text"), plain.json().at("text"));
+  EXPECT_EQ(t.at("streamed"), plain.json().at("text"));
+  EXPECT_EQ(t.at("done"), plain.json().at("text"));
+  EXPECT_EQ(t.at("types"), Json::array({"transcript.text.delta", "transcript.text.done"}));
+  EXPECT_EQ(t.at("error").at("status"), 422);
+  EXPECT_NE(t.at("error").at("message").get<std::string>().find("not supported"), std::string::npos);
 }

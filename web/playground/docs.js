@@ -131,6 +131,7 @@ const pretty = (v) => JSON.stringify(v, null, 2);
 function curl(method, path, contentType, body) {
   const url = location.origin + path;
   if (method === 'get') return `curl ${url}`;
+  if (contentType && contentType.startsWith('multipart/')) return `curl ${url} -F file=@audio.wav -F model=whisper`;
   if (contentType && !contentType.includes('json')) return `curl ${url} -H 'Content-Type: ${contentType}' --data-binary @file`;
   return `curl ${url} -H 'Content-Type: application/json' \\\n  -d '${JSON.stringify(body).replace(/'/g, "'\\''")}'`;
 }

@@ -81,7 +81,7 @@ void Api::attach_generation(GenerationScheduler* scheduler) {
 
 namespace {
 bool is_openai_generation_route(const std::string& name) {
-  return name == "completions" || name == "chat_completions" || name == "models";
+  return name == "completions" || name == "chat_completions" || name == "models" || name == "transcriptions";
 }
 }  // namespace
 
@@ -329,8 +329,9 @@ Json Api::info() const {
     j["is_encoder_decoder"] = backend_->generative_model()->is_encoder_decoder();
     // Whether /v1/chat/completions has a template to render (the tokenizer's, or --chat-template).
     const Json& t = backend_->tokenizer().chat_template();
-    j["chat_template"] = !options_.chat_template.empty() || (t.is_string() && !t.get<std::string>().empty()) ||
-                         (t.is_array() && !t.empty());
+    j["chat_template"] = !backend_->speech_recognition() &&  // Whisper: /v1/audio/transcriptions, never chat
+                         (!options_.chat_template.empty() || (t.is_string() && !t.get<std::string>().empty()) ||
+                          (t.is_array() && !t.empty()));
   }
   switch (backend_->kind()) {
     case ModelKind::Embedding:

@@ -80,6 +80,8 @@ class Api {
   void completions(const CallPtr& call);
   void chat_completions(const CallPtr& call);
   void openai_models(const CallPtr& call);
+  // Whisper models (transcription_routes.cpp).
+  void audio_transcriptions(const CallPtr& call);
 
   void respond(const CallPtr& call, http::Response response);
   void respond_json(const CallPtr& call, const Json& body);
@@ -99,7 +101,8 @@ class Api {
   bool begin_inference(const CallPtr& call, std::initializer_list<ModelKind> kinds);
   void log(const Call& call, int status) const;
   bool is_generative() const;
-  void begin_generation(const CallPtr& call);
+  // Ready, a generative model of the route's kind (audio: Whisper; else a text model), admission.
+  void begin_generation(const CallPtr& call, bool audio = false);
   std::vector<std::int64_t> prompt_ids(const std::string& text, bool add_special_tokens) const;
   void fit_lengths(std::size_t prompt, GenerationParams& params, bool given, std::int64_t fallback) const;
   std::string served_model_name() const;

@@ -72,13 +72,25 @@ bool Api::is_generative() const {
   return backend_ && backend_->generative_model() && scheduler_;
 }
 
-void Api::begin_generation(const CallPtr& call) {
+void Api::begin_generation(const CallPtr& call, bool audio) {
   if (!ready_ || !backend_ || !engine_) throw ServerError(ErrorType::Unhealthy, "the model is not loaded yet");
-  if (!is_generative()) {
+  const bool speech = backend_->speech_recognition() != nullptr;
+  if (audio && (!is_generative() || !speech)) {
+    throw ServerError(ErrorType::Backend, "`" + call->request.target +
+                                              "` needs a Whisper model (automatic-speech-recognition); the model "
+                                              "serves " +
+                                              backend_->task());
+  }
+  if (!audio && !is_generative()) {
     throw ServerError(ErrorType::Backend, "`" + call->request.target +
                                               "` needs a generative model (text-generation, text2text-generation, "
                                               "summarization, translation); the model serves " +
                                               backend_->task());
+  }
+  if (!audio && speech) {
+    throw ServerError(ErrorType::Backend, "`" + call->request.target +
+                                              "` takes text; this Whisper model serves automatic-speech-recognition: "
+                                              "use POST /v1/audio/transcriptions (or POST / for the pipeline)");
   }
   engine_->admit();
   call->admitted = true;

@@ -37,6 +37,7 @@ std::vector<Route> default_routes() {
       {"POST", "/v1/completions", "completions", &Api::completions},
       {"POST", "/v1/chat/completions", "chat_completions", &Api::chat_completions},
       {"GET", "/v1/models", "models", &Api::openai_models},
+      {"POST", "/v1/audio/transcriptions", "transcriptions", &Api::audio_transcriptions},
       {"POST", "/", "pipeline", &Api::pipeline},
       {"POST", "/pipeline", "pipeline", &Api::pipeline},
       page_route("/"),  // the playground and API docs pages (static_assets.cpp, docs/playground.md)

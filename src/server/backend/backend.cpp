@@ -115,6 +115,12 @@ Backend::Backend(const ServerOptions& options) {
       // text2text-generation, summarization, translation (T5, BART): the encoder-decoder scheduler's cohorts.
       generative_ = dynamic_cast<const models::GenerativeModel*>(&t2t->model());
       generation_config_ = t2t->generation_config();
+    } else if (const auto* asr = dynamic_cast<const pipelines::AutomaticSpeechRecognitionPipeline*>(pipeline_.get());
+               asr && asr->is_whisper()) {
+      // Whisper: /v1/audio/transcriptions runs its rows in the scheduler's encoder-decoder cohorts.
+      speech_ = asr;
+      generative_ = &asr->whisper_model();
+      generation_config_ = generation::GenerationConfig::from_pretrained(asr->whisper_model().model_dir());
     }
   }
   st_ = embeddings_ ? embeddings_->st_config() : pipelines::SentenceTransformerConfig::from_pretrained(m.model_dir());

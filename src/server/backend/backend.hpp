@@ -13,6 +13,7 @@
 #include "ortformers/core/json.hpp"
 #include "ortformers/generation/generation_config.hpp"
 #include "ortformers/models/decoder_step.hpp"
+#include "ortformers/pipelines/automatic_speech_recognition.hpp"
 #include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/pipelines/pooling.hpp"
 #include "ortformers/pipelines/sentence_embeddings.hpp"
@@ -65,11 +66,15 @@ class Backend {
   const std::map<std::string, std::string>& prompts() const noexcept { return prompts_; }
   const std::string& default_prompt_name() const noexcept { return default_prompt_name_; }
 
-  // Generative models (task text-generation: a decoder-only model the scheduler drives): the model, its
+  // Generative models (text-generation: a decoder-only model; text2text-generation, summarization, translation:
+  // T5 / BART; automatic-speech-recognition with Whisper: the scheduler's cohorts drive them): the model, its
   // generation_config.json and the eos ids generation stops at; null / empty for every other task.
   const models::GenerativeModel* generative_model() const noexcept { return generative_; }
   const generation::GenerationConfig& generation_config() const noexcept { return generation_config_; }
   std::vector<std::int64_t> eos_token_ids() const;
+  // Whisper (automatic-speech-recognition): its pipeline (feature extractor, config.json's forced_decoder_ids) for
+  // /v1/audio/transcriptions, whose rows the scheduler runs; null for every other model (CTC models included).
+  const pipelines::AutomaticSpeechRecognitionPipeline* speech_recognition() const noexcept { return speech_; }
 
   // One padded batch through the session; one output vector per sequence, in order. BackendError on failure.
   virtual std::vector<std::vector<float>> run(const std::vector<const Sequence*>& batch);
@@ -96,6 +101,7 @@ class Backend {
   std::vector<std::string> graph_inputs_;
   const models::GenerativeModel* generative_ = nullptr;
   generation::GenerationConfig generation_config_;
+  const pipelines::AutomaticSpeechRecognitionPipeline* speech_ = nullptr;
 };
 
 }  // namespace ortformers::server

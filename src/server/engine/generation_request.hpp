@@ -5,9 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "ortformers/core/tensor.hpp"
+#include "ortformers/generation/generation_config.hpp"
 
 namespace ortformers::server {
 
@@ -61,6 +65,14 @@ struct GenerationResult {
 struct GenerationRequest {
   std::vector<std::int64_t> prompt;
   GenerationParams params;
+  // Speech encoder-decoder models (Whisper): the encoder's input_features [1, num_mel_bins, frames] instead of a
+  // token prompt (`prompt` stays empty), and the encoder positions its cross-attention cache holds (counted in the
+  // token budget as prompt tokens are).
+  Tensor input_features;
+  std::size_t encoder_tokens = 0;
+  // This request's generation_config (Whisper: the model's with the request's language / task made forced_decoder_ids,
+  // as generate_whisper prepares it); null = the scheduler's (the model's).
+  std::shared_ptr<const generation::GenerationConfig> generation_config;
   // Polled once per step: true stops the row (a client that went away).
   std::function<bool()> cancelled;
   // Each chosen token, in order, on the scheduler thread (`last` for the final one). May be empty.
@@ -69,5 +81,10 @@ struct GenerationRequest {
   std::function<void(GenerationResult)> on_done;
   std::chrono::steady_clock::time_point enqueued{};
 };
+
+// The KV-cache tokens a request reserves in the running batch: prompt (or encoder positions) + max_new_tokens.
+inline std::size_t reserved_tokens(const GenerationRequest& r) {
+  return r.prompt.size() + r.encoder_tokens + static_cast<std::size_t>(r.params.max_new_tokens);
+}
 
 }  // namespace ortformers::server

@@ -79,13 +79,14 @@ std::size_t GenerationScheduler::queue_size() const {
 }
 
 void GenerationScheduler::check(const GenerationRequest& r) const {
-  const std::size_t need = r.prompt.size() + static_cast<std::size_t>(r.params.max_new_tokens);
+  const std::size_t need = reserved_tokens(r);
   if (need > options_.max_batch_total_tokens) {
+    const std::size_t inputs = r.prompt.size() + r.encoder_tokens;
     throw ServerError(
         ErrorType::Deserialize,
         "`inputs` tokens + `max_new_tokens` must be <= " + std::to_string(options_.max_batch_total_tokens) +
-            ". Given: " + std::to_string(r.prompt.size()) + " `inputs` tokens and " +
-            std::to_string(r.params.max_new_tokens) + " `max_new_tokens`");
+            ". Given: " + std::to_string(inputs) + (r.encoder_tokens ? " encoder positions" : " `inputs` tokens") +
+            " and " + std::to_string(r.params.max_new_tokens) + " `max_new_tokens`");
   }
   std::lock_guard lk(mu_);
   if (stopping_) throw ServerError(ErrorType::Unhealthy, "the server is shutting down");
@@ -95,7 +96,7 @@ void GenerationScheduler::check(const GenerationRequest& r) const {
 
 void GenerationScheduler::submit(std::shared_ptr<GenerationRequest> request) {
   check(*request);
-  const std::size_t need = request->prompt.size() + static_cast<std::size_t>(request->params.max_new_tokens);
+  const std::size_t need = reserved_tokens(*request);
   request->enqueued = Clock::now();
   const std::size_t prompt_tokens = request->prompt.size();
   {
@@ -136,7 +137,7 @@ void GenerationScheduler::loop() {
       std::size_t rows = running_.load();
       while (!waiting_.empty() && rows + incoming.size() < options_.max_batch_requests) {
         const auto& r = waiting_.front();
-        const std::size_t need = r->prompt.size() + static_cast<std::size_t>(r->params.max_new_tokens);
+        const std::size_t need = reserved_tokens(*r);
         if (reserved_tokens_ + need > options_.max_batch_total_tokens) break;
         reserved_tokens_ += need;
         waiting_tokens_ -= need;
@@ -219,7 +220,7 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
   for (auto& req : incoming) {
     auto row = std::make_unique<Row>();
     row->req = req;
-    row->reserved = req->prompt.size() + static_cast<std::size_t>(req->params.max_new_tokens);
+    row->reserved = reserved_tokens(*req);
     row->result.prompt_tokens = req->prompt.size();
     row->result.queue_seconds = seconds_since(req->enqueued);
     row->decoder_prompt = encoder_decoder_ ? 1 : static_cast<std::int64_t>(req->prompt.size());
@@ -230,11 +231,12 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
       continue;
     }
     try {
+      const auto& config = req->generation_config ? *req->generation_config : options_.generation_config;
       if (encoder_decoder_) {
         row->chooser = std::make_unique<TokenChooser>(req->params, std::vector<std::int64_t>{decoder_start_}, vocab,
-                                                      options_.generation_config, true, req->prompt);
+                                                      config, true, req->prompt);
       } else {
-        row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab, options_.generation_config);
+        row->chooser = std::make_unique<TokenChooser>(req->params, req->prompt, vocab, config);
       }
       if (row->chooser->sampling()) row->result.seed = row->chooser->seed();
       row->stream = std::make_unique<IncrementalDecoder>(tokenizer_, true, special_ids_);
@@ -300,25 +302,45 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
 void GenerationScheduler::admit_cohort(std::vector<std::unique_ptr<Row>>& rows) {
   // One encoder run over the cohort's prompts, right-padded as transformers' tokenizers pad T5 / BART inputs (the
   // encoder attention mask hides the padding from the encoder and from the decoder's cross-attention).
+  // Speech rows (Whisper) stack their input_features [1, mels, frames] into one [n, mels, frames] batch instead.
   const auto n = static_cast<std::int64_t>(rows.size());
-  std::int64_t width = 0;
-  for (auto& r : rows) width = std::max(width, static_cast<std::int64_t>(r->req->prompt.size()));
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * width), pad_),
-      mask(static_cast<std::size_t>(n * width), 0);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto& p = rows[static_cast<std::size_t>(i)]->req->prompt;
-    for (std::size_t c = 0; c < p.size(); ++c) {
-      ids[static_cast<std::size_t>(i * width) + c] = p[c];
-      mask[static_cast<std::size_t>(i * width) + c] = 1;
-    }
-  }
   auto g = std::make_unique<Group>();
   Tensor logits;
   try {
     const auto start = Clock::now();
     TensorMap inputs;
-    inputs.emplace("input_ids", Tensor::from_vector(std::move(ids), {n, width}));
-    inputs.emplace("attention_mask", Tensor::from_vector(std::move(mask), {n, width}));
+    if (!rows.front()->req->input_features.empty()) {
+      const Tensor& first = rows.front()->req->input_features;
+      if (first.rank() != 3 || first.dim(0) != 1)
+        throw InvalidArgument("serve: input_features must be [1, num_mel_bins, frames], got " +
+                              shape_to_string(first.shape()));
+      const std::int64_t per = first.numel();
+      std::vector<float> features;
+      features.reserve(static_cast<std::size_t>(n * per));
+      for (auto& r : rows) {
+        const Tensor& f = r->req->input_features;
+        if (f.shape() != first.shape() || f.dtype() != DType::Float32)
+          throw InvalidArgument("serve: the input_features of one cohort must share one float32 shape, got " +
+                                shape_to_string(f.shape()) + " and " + shape_to_string(first.shape()));
+        const float* p = f.data<float>();
+        features.insert(features.end(), p, p + per);
+      }
+      inputs.emplace("input_features", Tensor::from_vector(std::move(features), {n, first.dim(1), first.dim(2)}));
+    } else {
+      std::int64_t width = 0;
+      for (auto& r : rows) width = std::max(width, static_cast<std::int64_t>(r->req->prompt.size()));
+      std::vector<std::int64_t> ids(static_cast<std::size_t>(n * width), pad_),
+          mask(static_cast<std::size_t>(n * width), 0);
+      for (std::int64_t i = 0; i < n; ++i) {
+        const auto& p = rows[static_cast<std::size_t>(i)]->req->prompt;
+        for (std::size_t c = 0; c < p.size(); ++c) {
+          ids[static_cast<std::size_t>(i * width) + c] = p[c];
+          mask[static_cast<std::size_t>(i * width) + c] = 1;
+        }
+      }
+      inputs.emplace("input_ids", Tensor::from_vector(std::move(ids), {n, width}));
+      inputs.emplace("attention_mask", Tensor::from_vector(std::move(mask), {n, width}));
+    }
     g->state = model_.start(inputs);
     logits = g->state->step(
         Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(n), decoder_start_), {n, 1}),
@@ -379,7 +401,12 @@ void GenerationScheduler::decode(Group& g) {
 
 bool GenerationScheduler::emit(Row& row, GeneratedToken token) {
   token.special = std::binary_search(special_ids_.begin(), special_ids_.end(), token.id);
-  token.text = row.stream->step(token.id);
+  try {
+    token.text = row.stream->step(token.id);
+  } catch (const std::exception& e) {
+    finish(row, FinishReason::Error, "decoding token " + std::to_string(token.id) + " failed: " + e.what());
+    return true;
+  }
   GenerationResult& res = row.result;
   const std::size_t before = res.generated_text.size();
   res.generated_text += token.text;

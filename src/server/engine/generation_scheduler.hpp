@@ -14,7 +14,9 @@
 // lengths cannot share a batch) run in cohorts: the requests admitted at one step form one group, one DecoderStep
 // from GenerativeModel::start over their encoder inputs (right-padded, with the encoder attention mask), every row
 // starting at the decoder start token; the scheduler steps every cohort each iteration, rows leave a cohort with
-// select_rows when they finish or are cancelled, and an empty cohort is dropped.
+// select_rows when they finish or are cancelled, and an empty cohort is dropped. Whisper rows (a request with
+// input_features instead of a prompt) form cohorts the same way, their features stacked into one encoder batch; each
+// row's TokenChooser takes its request's generation_config (its language / task forced_decoder_ids).
 // Requests are refused with ServerError Overloaded (429) when the waiting requests already hold a whole budget.
 #include <atomic>
 #include <condition_variable>

@@ -30,6 +30,7 @@ TokenChooser::TokenChooser(const GenerationParams& params, std::vector<std::int6
   c.pad_token_id = m.pad_token_id;
   c.bos_token_id = m.bos_token_id;
   c.decoder_start_token_id = m.decoder_start_token_id;
+  c.forced_decoder_ids = m.forced_decoder_ids;  // Whisper's language / task / notimestamps tokens
   if (is_encoder_decoder && !encoder_ids.empty()) {
     c.encoder_no_repeat_ngram_size = m.encoder_no_repeat_ngram_size;
     c.encoder_repetition_penalty = m.encoder_repetition_penalty;

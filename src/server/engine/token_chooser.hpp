@@ -20,7 +20,8 @@ class TokenChooser {
   // InvalidArgument (transformers' text) for parameters the processors refuse (temperature <= 0, top_p outside (0, 1]).
   // `prompt`: the ids the processors see as input_ids (decoder-only: the prompt; encoder-decoder: the decoder start
   // token). `model_config`: the model's generation_config, whose constraints generate() applies too (min_length /
-  // min_new_tokens, no_repeat_ngram_size, bad_words_ids, forced BOS / EOS, suppress_tokens, begin_suppress_tokens,
+  // min_new_tokens, no_repeat_ngram_size, bad_words_ids, forced BOS / EOS, forced_decoder_ids (Whisper's language /
+  // task tokens), suppress_tokens, begin_suppress_tokens,
   // sequence_bias, the encoder_* processors with `encoder_ids`); its sampling defaults (do_sample, temperature,
   // top_k, top_p, repetition_penalty) are not taken: the request's parameters decide, as TGI's.
   TokenChooser(const GenerationParams& params, std::vector<std::int64_t> prompt, std::int64_t vocab,
