@@ -32,6 +32,9 @@ std::string detect_task(const models::ORTModel& model) {
   if (fs::exists(dir / "modules.json")) return "sentence-embeddings";
   // optimum's image-to-text exports: VisionEncoderDecoderModel (ViT + GPT-2, TrOCR, ...) and Pix2Struct.
   if (cfg.model_type() == "vision-encoder-decoder" || cfg.model_type() == "pix2struct") return "image-to-text";
+  // Whisper's encoder-decoder export (encoder_model.onnx + decoders): automatic-speech-recognition, as transformers'
+  // pipeline maps WhisperForConditionalGeneration.
+  if (cfg.model_type() == "whisper") return "automatic-speech-recognition";
   // A text encoder-decoder (T5, BART, Marian, mBART, Pegasus, ...): optimum's text2text-generation export.
   if (cfg.get<bool>("is_encoder_decoder", false)) {
     for (const auto& arch : cfg.architectures()) {

@@ -7,7 +7,10 @@
 #include <fstream>
 
 #include "ortformers/core/error.hpp"
+#include "ortformers/models/ort_model.hpp"
+#include "ortformers/models/probe.hpp"
 #include "ortformers/pipelines/automatic_speech_recognition.hpp"
+#include "ortformers/pipelines/pipeline.hpp"
 #include "ortformers/preprocessing/audio.hpp"
 #include "whisper/whisper_support.hpp"
 
@@ -43,6 +46,17 @@ TEST(WhisperPipeline, EveryReferenceOutputIdentical) {
     ++checked;
   }
   EXPECT_EQ(checked, 11);
+}
+
+// `serve` and `info` without --task probe the folder's encoder graph and detect the task from it.
+TEST(WhisperPipeline, DetectTaskFromTheFolder) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const fs::path dir = fixtures / "onnx" / "whisper-tiny";
+  models::ModelOptions o;
+  o.file_name = models::probe_file_name(dir);
+  EXPECT_EQ(o.file_name, "encoder_model.onnx");
+  const auto probe = models::ORTModelForCustomTasks::from_pretrained(dir.string(), o);
+  EXPECT_EQ(detect_task(probe), "automatic-speech-recognition");
 }
 
 TEST(WhisperPipeline, BatchEqualsOneAtATime) {
