@@ -58,6 +58,7 @@ void Server::start() {
     SchedulerOptions so;
     so.max_batch_total_tokens = s.options.max_batch_tokens;
     so.max_batch_requests = s.options.max_batch_requests.value_or(256);
+    so.max_batch_prefill_tokens = s.options.max_batch_prefill_tokens;
     so.eos_token_id = s.backend->eos_token_ids();
     so.max_positions = model->max_positions();
     so.generation_config = s.backend->generation_config();

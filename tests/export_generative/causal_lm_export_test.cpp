@@ -2,7 +2,8 @@
 // (reference/<name>.json): our files, loaded by ORTModelForCausalLM, reproduce every `forward` reference (whole
 // sequence, step by step with past, left-padded batch) within 1e-4 and every `generate` case's sequences exactly;
 // inputs / outputs as optimum 1.17 declares them (model.onnx, and the legacy decoder_model.onnx +
-// decoder_with_past_model.onnx); the text-generation form without past; bad configs name the field.
+// decoder_with_past_model.onnx); a prompt prefilled in chunks equals one prefill; the text-generation form without
+// past; bad configs name the field.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/models/causal_lm.hpp"
 #include "ortformers/runtime/session.hpp"
+#include "support/chunked_prefill.hpp"
 #include "support/derived_checkpoint.hpp"
 #include "support/fixtures.hpp"
 #include "support/generative_reference.hpp"
@@ -271,6 +273,23 @@ TEST_P(ExportCausalLM, GenerateReproducesTransformers) {
   EXPECT_GE(checked, 10);
   RecordProperty("generate_cases", checked);
   RecordProperty("max_score_diff", std::to_string(worst_scores));
+}
+
+// Chunked prefill (the server's --max-batch-prefill-tokens) on our exports, the fused --optimize decoder included
+// (GroupQueryAttention over a past with several new tokens): a prompt fed in chunks of 1, 7 and 32 tokens gives the
+// logits of one whole prefill within 1e-4 and the same greedy tokens after it.
+TEST_P(ExportCausalLM, ChunkedPrefillEqualsOnePrefill) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  const auto m = load(fixtures, GetParam());
+  const auto prompt = ortformers::testing::chunking_prompt(45, m.vocab_size());
+  const auto whole = ortformers::testing::greedy_after_prefill(m, prompt, 45, 6);
+  for (std::int64_t chunk : {1, 7, 32}) {
+    SCOPED_TRACE("chunk " + std::to_string(chunk));
+    const auto chunked = ortformers::testing::greedy_after_prefill(m, prompt, chunk, 6);
+    EXPECT_EQ(chunked.past_after_prompt, 45);
+    EXPECT_LE(ortformers::testing::max_logits_diff(chunked, whole), kTol);
+    EXPECT_EQ(chunked.tokens, whole.tokens);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ExportCausalLM, ::testing::ValuesIn(kCases),

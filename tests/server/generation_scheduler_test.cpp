@@ -1,7 +1,9 @@
 // GenerationScheduler on a scripted model (its next token is a function of the row's last token; a gate holds its
 // steps): the token budget (admission waits for room, 429 when the waiting requests hold a whole budget, 422 for a
 // request that could never fit), rows joining and leaving a running batch keep their own sequences and attention
-// masks (every mask has exactly the row's own tokens set), cancellation, stop.
+// masks (every mask has exactly the row's own tokens set), cancellation, stop, chunked prefill (a running row waits
+// at most max_batch_prefill_tokens prompt tokens between two of its tokens; prompts continue their cache chunk by
+// chunk).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -32,9 +34,25 @@ struct Gate {
   std::size_t max_rows = 0;
   std::size_t steps = 0;
   std::string error;  // a broken invariant seen by a step
+  // Every run and token in order: {'p', prompt ids in the run} for a prefill run (prompt ids are < 1000, generated
+  // ones >= 1000), {'t', request} for a token streamed (chunked prefill test).
+  std::vector<std::pair<char, std::int64_t>> log;
+  std::size_t calls = 0, close_at = 0;  // the gate closes itself at step call `close_at` (0: never)
+  std::size_t held = 0;                 // steps that found the gate closed
   void wait() {
     std::unique_lock lk(mu);
+    if (++calls == close_at) open = false;
+    if (!open) ++held;
     cv.wait(lk, [&] { return open; });
+  }
+  void wait_held() {
+    while (true) {
+      {
+        std::lock_guard lk(mu);
+        if (held > 0) return;
+      }
+      std::this_thread::yield();
+    }
   }
   void set(bool o) {
     {
@@ -61,6 +79,10 @@ class ScriptedStep : public models::DecoderStep {
       gate_.max_rows = std::max(gate_.max_rows, static_cast<std::size_t>(rows));
       gate_.steps++;
       if (total != past_ + n) gate_.error = "mask width " + std::to_string(total);
+      std::int64_t prompt_ids = 0;
+      for (auto id : ids) prompt_ids += id < 1000 ? 1 : 0;
+      if (prompt_ids != 0 && prompt_ids != rows * n) gate_.error = "a run mixes prompt and generated ids";
+      if (prompt_ids) gate_.log.emplace_back('p', prompt_ids);
       for (std::int64_t r = 0; r < rows; ++r) {
         std::int64_t ones = 0;
         for (std::int64_t c = 0; c < total; ++c) ones += mask[static_cast<std::size_t>(r * total + c)];
@@ -265,4 +287,76 @@ TEST(GenerationScheduler, StopStringsAndEos) {
   EXPECT_EQ(res.stop_sequence, stop);
   EXPECT_LE(res.tokens.size(), 4u);
   EXPECT_EQ(res.generated_text.substr(res.stop_position), stop);
+}
+
+namespace {
+
+// Chunked prefill scenario: A (a 6-token prompt, 40 new tokens) runs alone; then five prompts of 3 to 13 tokens
+// arrive together while it runs. Returns the largest number of prompt tokens run between two consecutive tokens of
+// any row; checks every row's sequence, that each prompt token ran exactly once, and that A's prompt ran whole.
+std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::size_t limit) {
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  gate.close_at = 3;  // A's prefill, its first decode, then held
+  SchedulerOptions o;
+  o.eos_token_id = {50256};
+  o.max_batch_prefill_tokens = limit;
+  GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
+  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
+      {{5, 6, 7, 8, 9, 10}, 40}, {{21, 22, 23, 24, 25, 26, 27, 28, 29}, 9},
+      {{31, 32, 33, 34, 35}, 6}, {{41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53}, 10},
+      {{61, 62, 63}, 7},         {{71, 72, 73, 74, 75, 76, 77, 78, 79, 80}, 8}};
+  std::vector<std::shared_ptr<Outcome>> outs;
+  std::int64_t prompt_tokens = 0;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    outs.push_back(std::make_shared<Outcome>());
+    auto r = request(reqs[i].first, reqs[i].second, outs.back());
+    r->on_token = [&gate, i, inner = r->on_token](const GeneratedToken& t, bool last) {
+      {
+        std::lock_guard lk(gate.mu);
+        gate.log.emplace_back('t', static_cast<std::int64_t>(i));
+      }
+      inner(t, last);
+    };
+    prompt_tokens += static_cast<std::int64_t>(reqs[i].first.size());
+    s.submit(r);
+    if (i == 0) gate.wait_held();  // A's second decode step: the others queue meanwhile, admitted at the next step
+  }
+  gate.set(true);
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const GenerationResult r = outs[i]->promise.get_future().get();
+    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
+  }
+  std::lock_guard lk(gate.mu);
+  EXPECT_EQ(gate.error, "");
+  std::int64_t run = 0, worst = 0;
+  std::vector<std::int64_t> since(reqs.size(), -1);  // prompt tokens run since each row's last token (-1: none yet)
+  for (const auto& [kind, v] : gate.log) {
+    if (kind == 'p') {
+      run += v;
+      for (auto& w : since)
+        if (w >= 0) w += v;
+    } else {
+      auto& w = since[static_cast<std::size_t>(v)];
+      worst = std::max(worst, w);
+      w = 0;
+    }
+  }
+  EXPECT_EQ(run, prompt_tokens);  // every prompt token once: chunks continue their cache
+  EXPECT_FALSE(gate.log.empty());
+  if (!gate.log.empty()) {
+    EXPECT_EQ(gate.log.front(), std::make_pair('p', std::int64_t{6}));  // alone: whole
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST(GenerationScheduler, ChunkedPrefillDelaysARunningRowByOneChunkAtMost) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  EXPECT_LE(longest_prefill_wait(fixtures, 4), 4);
+  EXPECT_LE(longest_prefill_wait(fixtures, 1), 1);
+  // Without the limit the five prompts (40 tokens) run in the step that admits them, between two tokens of A.
+  EXPECT_EQ(longest_prefill_wait(fixtures, 0), 40);
 }

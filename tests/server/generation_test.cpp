@@ -1,9 +1,9 @@
 // `ortformers serve` on generative models (gpt2-tiny, llama-tiny of the fixtures, optimum's model.onnx exports):
 // TGI's /generate and /generate_stream and OpenAI's /v1/completions and /v1/chat/completions against transformers
 // 4.31's greedy generate() references; streamed chunks concatenate to the whole answer; stop strings; n > 1; seeds;
-// concurrent streams of different lengths each equal to their solo result (continuous batching); a client that
-// disconnects frees its row (via /metrics); malformed requests answer 4xx with the server alive; a stop mid-stream
-// drains.
+// concurrent streams of different lengths each equal to their solo result (continuous batching, chunked prefill of 3
+// tokens per step); a client that disconnects frees its row (via /metrics); malformed requests answer 4xx with the
+// server alive; a stop mid-stream drains.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -47,6 +47,8 @@ server::Server& gen_server(const std::string& model) {
     auto o = loopback_options((*fixtures / "onnx" / model).string());
     o.chat_template = chatml_template(*fixtures);
     o.served_model_name = model;
+    // Chunked prefill with a small chunk: prompts that arrive while rows run are prefilled 3 tokens per step.
+    o.max_batch_prefill_tokens = 3;
     return o;
   });
 }
@@ -392,6 +394,10 @@ TEST_P(Generative, ConcurrentStreamsEachEqualTheirSoloResult) {
       solo[static_cast<std::size_t>(i)] = r.json().at("generated_text");
     }
   }
+  const auto prefill_runs = [&] {
+    return metric(s.metrics_text(), "tgi_batch_inference_duration_count{method=\"prefill\"}");
+  };
+  const double runs_before = prefill_runs();
   std::vector<std::future<std::string>> streams;
   for (int i = 0; i < kStreams; ++i) {
     streams.push_back(std::async(std::launch::async, [&, i] {
@@ -404,6 +410,8 @@ TEST_P(Generative, ConcurrentStreamsEachEqualTheirSoloResult) {
   }
   for (int i = 0; i < kStreams; ++i)
     EXPECT_EQ(streams[static_cast<std::size_t>(i)].get(), solo[static_cast<std::size_t>(i)]) << "stream " << i;
+  // Alone, each prompt was prefilled in one run; here, with rows running, most prompts (up to 12 tokens) took several.
+  EXPECT_GT(prefill_runs() - runs_before, kStreams);
 }
 
 TEST_P(Generative, MalformedRequestsAnswer4xxAndTheServerLives) {

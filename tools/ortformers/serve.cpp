@@ -43,6 +43,11 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-batch-requests", a->max_batch_requests, "sequences per model batch (default: no limit)")
       ->envname("MAX_BATCH_REQUESTS");
+  cmd->add_option("--max-batch-prefill-tokens", o.max_batch_prefill_tokens,
+                  "generative models: prompt tokens prefilled per step while rows are running (longer prompts are "
+                  "prefilled in chunks over several steps; 0 = no limit)")
+      ->envname("MAX_BATCH_PREFILL_TOKENS")
+      ->capture_default_str();
   cmd->add_option("--max-client-batch-size", o.max_client_batch_size, "inputs per request")
       ->envname("MAX_CLIENT_BATCH_SIZE")
       ->capture_default_str();

@@ -33,6 +33,10 @@ struct ServerOptions {
   std::chrono::milliseconds max_queue_time{750};
   std::size_t max_batch_tokens = 16384;  // padded tokens per model batch (batch size x longest sequence)
   std::optional<std::size_t> max_batch_requests;
+  // --max-batch-prefill-tokens (TGI's flag, with its chunked-prefill meaning): generative models prefill at most this
+  // many prompt tokens per scheduler step while other rows are running, so a running row waits at most that much
+  // prefill between two of its tokens; longer prompts are prefilled in chunks over several steps. 0 = no limit.
+  std::size_t max_batch_prefill_tokens = 64;
   std::size_t max_client_batch_size = 32;  // inputs per request
   bool auto_truncate = false;              // truncate inputs that are too long instead of refusing them
   std::size_t payload_limit = 2000000;     // bytes of a request body

@@ -37,6 +37,8 @@ struct GenerationScheduler::Row {
   std::int64_t decoder_prompt = 0;  // decoder tokens before the first new one (the prompt; 1 for encoder-decoder)
   std::size_t reserved = 0;
   std::size_t longest_stop = 0;
+  std::unique_ptr<models::DecoderStep> prefill;  // decoder-only, until the whole prompt is in it
+  std::int64_t prefilled = 0;                    // prompt tokens in `prefill` so far
   Clock::time_point first_token{};
   bool done = false;
   std::int64_t remaining() const {
@@ -151,11 +153,17 @@ void GenerationScheduler::loop() {
         if (!row->done && row->req->cancelled && row->req->cancelled()) finish(*row, FinishReason::Cancelled);
       }
     }
-    // 2. Prefill the admitted requests; 3. one decode step for the rows that were running.
+    for (auto& row : prefilling_)
+      if (row->req->cancelled && row->req->cancelled()) finish(*row, FinishReason::Cancelled);
+    prefilling_.erase(std::remove_if(prefilling_.begin(), prefilling_.end(), [](const auto& r) { return r->done; }),
+                      prefilling_.end());
+    // 2. Admit; 3. this step's prefill chunks; 4. one decode step for the rows that were running (and those that
+    // joined their groups).
     const std::size_t running_groups = groups_.size();
     admit(incoming);
+    prefill();
     for (std::size_t i = 0; i < running_groups && i < groups_.size(); ++i) decode(*groups_[i]);
-    // 4. Retire.
+    // 5. Retire.
     for (auto& g : groups_) {
       std::vector<std::int64_t> keep;
       for (std::size_t k = 0; k < g->rows.size(); ++k)
@@ -180,7 +188,7 @@ void GenerationScheduler::loop() {
     }
     groups_.erase(std::remove_if(groups_.begin(), groups_.end(), [](const auto& g) { return g->rows.empty(); }),
                   groups_.end());
-    std::size_t n = 0;
+    std::size_t n = prefilling_.size();
     for (auto& g : groups_) n += g->rows.size();
     running_ = n;
     publish_gauges();
@@ -199,6 +207,11 @@ void GenerationScheduler::loop() {
         finish(*r, FinishReason::Error, "the server is shutting down");
       }
   groups_.clear();
+  for (auto& r : prefilling_) {
+    r->result.overloaded = true;
+    finish(*r, FinishReason::Error, "the server is shutting down");
+  }
+  prefilling_.clear();
   for (auto& req : waiting) {
     GenerationResult res;
     res.finish_reason = FinishReason::Error;
@@ -248,55 +261,93 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
       cohort.push_back(std::move(row));
       continue;
     }
-    std::unique_ptr<models::DecoderStep> state;
-    Tensor logits;
     try {
-      const auto n = static_cast<std::int64_t>(req->prompt.size());
-      const auto start = Clock::now();
-      state = model_.start();
-      logits = state->step(Tensor::from_vector(req->prompt, {1, n}),
-                           Tensor::from_vector(std::vector<std::int64_t>(req->prompt.size(), 1), {1, n}));
-      if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);
-      metrics_.observe("tgi_batch_inference_duration", seconds_since(start), "method=\"prefill\"");
+      row->prefill = model_.start();
     } catch (const std::exception& e) {
       finish(*row, FinishReason::Error, e.what());
       continue;
     }
-    if (emit(*row, row->chooser->choose(logits.data<float>()))) continue;
-    // Join a running group: the first whose past, padded, stays within the model's positions.
-    const std::int64_t past = state->past_length();
-    bool joined = false;
-    for (auto& g : groups_) {
-      std::int64_t remaining = row->remaining();
-      for (auto& r : g->rows) remaining = std::max(remaining, r->remaining());
-      const std::int64_t merged = std::max(g->state->past_length(), past);
-      if (options_.max_positions > 0 && merged + remaining > options_.max_positions) continue;
-      const std::int64_t before = g->state->past_length();
-      try {
-        g->state->append_rows(*state);
-      } catch (const UnsupportedError&) {
-        continue;
-      } catch (const std::exception& e) {
-        finish(*row, FinishReason::Error, e.what());
-        joined = true;
-        break;
-      }
-      const std::int64_t after = g->state->past_length();
-      for (auto& r : g->rows) r->pad += after - before;
-      row->pad = after - past;
-      g->rows.push_back(std::move(row));
-      joined = true;
-      break;
-    }
-    if (!joined) {
-      auto g = std::make_unique<Group>();
-      g->state = std::move(state);
-      g->rows.push_back(std::move(row));
-      groups_.push_back(std::move(g));
-    }
+    prefilling_.push_back(std::move(row));  // prefill() runs its prompt, whole or in chunks
   }
   incoming.clear();
   if (!cohort.empty()) admit_cohort(cohort);
+}
+
+bool GenerationScheduler::any_running() const {
+  for (const auto& g : groups_)
+    for (const auto& r : g->rows)
+      if (!r->done) return true;
+  return false;
+}
+
+void GenerationScheduler::prefill() {
+  const std::size_t limit = options_.max_batch_prefill_tokens;
+  std::size_t spent = 0;  // prompt tokens run this step while some row was running
+  while (!prefilling_.empty()) {
+    Row& row = *prefilling_.front();
+    const auto& prompt = row.req->prompt;
+    const auto left = static_cast<std::int64_t>(prompt.size()) - row.prefilled;
+    // While a row is running it waits for this step's prefill: at most `limit` prompt tokens. With none running,
+    // nobody waits: the prompt runs whole.
+    std::int64_t chunk = left;
+    const bool waited_on = limit > 0 && any_running();
+    if (waited_on) {
+      if (spent >= limit) break;
+      chunk = std::min(left, static_cast<std::int64_t>(limit - spent));
+    }
+    Tensor logits;
+    try {
+      const auto start = Clock::now();
+      const auto from = prompt.begin() + row.prefilled;
+      const std::int64_t total = row.prefilled + chunk;
+      logits = row.prefill->step(
+          Tensor::from_vector(std::vector<std::int64_t>(from, from + chunk), {1, chunk}),
+          Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(total), 1), {1, total}));
+      if (logits.dtype() != DType::Float32) logits = logits.to(DType::Float32);
+      metrics_.observe("tgi_batch_inference_duration", seconds_since(start), "method=\"prefill\"");
+    } catch (const std::exception& e) {
+      finish(row, FinishReason::Error, e.what());
+      prefilling_.pop_front();
+      continue;
+    }
+    if (waited_on) spent += static_cast<std::size_t>(chunk);
+    row.prefilled += chunk;
+    if (row.prefilled < static_cast<std::int64_t>(prompt.size())) continue;  // its next chunk, budget allowing
+    std::unique_ptr<Row> done = std::move(prefilling_.front());
+    prefilling_.pop_front();
+    std::unique_ptr<models::DecoderStep> state = std::move(done->prefill);
+    if (emit(*done, done->chooser->choose(logits.data<float>()))) continue;
+    join(std::move(done), std::move(state));
+  }
+}
+
+void GenerationScheduler::join(std::unique_ptr<Row> row, std::unique_ptr<models::DecoderStep> state) {
+  // The first running group whose past, padded, stays within the model's positions.
+  const std::int64_t past = state->past_length();
+  for (auto& g : groups_) {
+    std::int64_t remaining = row->remaining();
+    for (auto& r : g->rows) remaining = std::max(remaining, r->remaining());
+    const std::int64_t merged = std::max(g->state->past_length(), past);
+    if (options_.max_positions > 0 && merged + remaining > options_.max_positions) continue;
+    const std::int64_t before = g->state->past_length();
+    try {
+      g->state->append_rows(*state);
+    } catch (const UnsupportedError&) {
+      continue;
+    } catch (const std::exception& e) {
+      finish(*row, FinishReason::Error, e.what());
+      return;
+    }
+    const std::int64_t after = g->state->past_length();
+    for (auto& r : g->rows) r->pad += after - before;
+    row->pad = after - past;
+    g->rows.push_back(std::move(row));
+    return;
+  }
+  auto g = std::make_unique<Group>();
+  g->state = std::move(state);
+  g->rows.push_back(std::move(row));
+  groups_.push_back(std::move(g));
 }
 
 void GenerationScheduler::admit_cohort(std::vector<std::unique_ptr<Row>>& rows) {

@@ -3,11 +3,15 @@
 // owns the running batch of a GenerativeModel. At every step it
 //   1. retires rows whose client went away (cancelled) before spending a step on them,
 //   2. admits waiting requests while the token budget allows (each row reserves prompt + max_new_tokens of KV cache,
-//      --max-batch-tokens in all; --max-batch-requests rows at most), runs each one's prefill alone and appends its
-//      state to the running one (DecoderStep::append_rows: left-padded, masked, so every row's logits are those of
-//      its solo run),
-//   3. runs one decode step for every running row, chooses each row's token with its own TokenChooser, streams it,
-//   4. retires finished rows at once (eos, max_new_tokens, stop string, the model's last position) and drops the
+//      --max-batch-tokens in all; --max-batch-requests rows at most) into the prefill queue,
+//   3. prefills (chunked prefill, as TGI's --max-batch-prefill-tokens, vLLM's and llama.cpp's): the queued prompts,
+//      oldest first, each in its own state, at most max_batch_prefill_tokens prompt tokens in the step while any
+//      row is running (so a running row waits at most that many prompt tokens between two of its tokens; a prompt
+//      longer than that is prefilled in chunks over several steps, each chunk continuing its cache); with no row
+//      running a prompt runs whole. A prompt done appends its state to the running one (DecoderStep::append_rows:
+//      left-padded, masked, so every row's logits are those of its solo run),
+//   4. runs one decode step for every running row, chooses each row's token with its own TokenChooser, streams it,
+//   5. retires finished rows at once (eos, max_new_tokens, stop string, the model's last position) and drops the
 //      left padding no remaining row needs.
 // Rows of graphs that cannot left-pad (no position_ids input) run in groups of equal past length instead.
 // Encoder-decoder models (T5, BART: optimum's decoders take no decoder attention mask, so rows of different decoder
@@ -37,8 +41,11 @@ namespace ortformers::server {
 struct SchedulerOptions {
   std::size_t max_batch_total_tokens = 16384;  // KV tokens (prompt + max_new_tokens per row) of the running batch
   std::size_t max_batch_requests = 256;        // rows of the running batch
-  std::vector<std::int64_t> eos_token_id;      // generation_config.json's, else the tokenizer's eos
-  std::int64_t max_positions = 0;              // the model's (decoder's) positions (0 = unknown)
+  // Prompt tokens prefilled per step while rows are running (chunked prefill; 0 = no limit: every admitted prompt
+  // whole, in the step that admits it). Decoder-only models; encoder-decoder cohorts start whole.
+  std::size_t max_batch_prefill_tokens = 64;
+  std::vector<std::int64_t> eos_token_id;  // generation_config.json's, else the tokenizer's eos
+  std::int64_t max_positions = 0;          // the model's (decoder's) positions (0 = unknown)
   // The model's generation_config: its constraints (forced BOS / EOS, min_length, no_repeat_ngram_size, ...) apply to
   // every request as generate() applies them; encoder-decoder models also take decoder_start_token_id (else
   // bos_token_id) and pad_token_id (the encoder inputs of a cohort are right-padded with it) from it.
@@ -71,6 +78,11 @@ class GenerationScheduler {
   void loop();
   void admit(std::vector<std::shared_ptr<GenerationRequest>>& incoming);
   void admit_cohort(std::vector<std::unique_ptr<Row>>& rows);
+  // Runs this step's prefill chunks of the queued prompts (step 3 above).
+  void prefill();
+  // A row whose prompt is prefilled (its first token emitted) joins a running group with its state, or starts one.
+  void join(std::unique_ptr<Row> row, std::unique_ptr<models::DecoderStep> state);
+  bool any_running() const;
   void decode(Group& group);
   // Emits `token` for `row`; true when the row is finished (on_done called).
   bool emit(Row& row, GeneratedToken token);
@@ -89,8 +101,9 @@ class GenerationScheduler {
   std::deque<std::shared_ptr<GenerationRequest>> waiting_;
   std::size_t waiting_tokens_ = 0;
   bool stopping_ = false;
-  std::vector<std::unique_ptr<Group>> groups_;  // scheduler thread only
-  std::size_t reserved_tokens_ = 0;             // scheduler thread only
+  std::vector<std::unique_ptr<Group>> groups_;   // scheduler thread only
+  std::deque<std::unique_ptr<Row>> prefilling_;  // scheduler thread only: admitted, prompt not yet all prefilled
+  std::size_t reserved_tokens_ = 0;              // scheduler thread only
   std::atomic<std::size_t> running_{0};
   std::thread thread_;
 };
