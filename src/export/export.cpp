@@ -418,6 +418,15 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   for (const auto& [value, name] : renames) g.rename_value(value, name);
 
   out.model = g.finish(producer_version());
+  if (ctx.decoder.fused && ctx.decoder.past_inputs && ctx.decoder.present_outputs && ctx.decoder.position_ids) {
+    // The fused decoder's model.onnx: every present is a GroupQueryAttention output over the past input, and nothing
+    // reads the past's length (seqlens_k and total_sequence_length come from attention_mask), so a runtime may bind
+    // one max-length buffer as both (onnxruntime-genai's past_present_share_buffer; ORTModelForCausalLM does when
+    // it sees this key). Other consumers (optimum, transformers.js) run it as an ordinary past -> present graph.
+    auto* meta = out.model.add_metadata_props();
+    meta->set_key("ortformers.past_present_share_buffer");
+    meta->set_value("true");
+  }
   out.deferred = g.take_deferred();
   out.weights = sd;
   report(0.9, "checking graph");

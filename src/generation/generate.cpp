@@ -199,6 +199,7 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
   run.attention_mask = repeat_interleave(mask, expand);
   run.state = model.start(encoder_inputs);
   if (!run.state) throw RuntimeError("generate(): the model returned no decoding state");
+  run.state->reserve(c.max_length);  // the last token is never fed: the cache holds at most max_length - 1
   if (run.state->rows() == batch_size && expand > 1) {
     std::vector<std::int64_t> rows;
     for (std::int64_t b = 0; b < batch_size; ++b)

@@ -228,6 +228,27 @@ ORTModelForCausalLM ORTModelForCausalLM::from_pretrained(const std::string& mode
       break;
     }
   }
+  // The shared past/present buffer: asked for, or declared by the graph's metadata.
+  bool marked = false;
+  if (g->layout == CausalLMLayout::Single) {
+    Ort::AllocatorWithDefaultOptions allocator;
+    const Ort::ModelMetadata meta = m.session_->raw().GetModelMetadata();
+    const Ort::AllocatedStringPtr v = meta.LookupCustomMetadataMapAllocated(kPastPresentShareBufferKey, allocator);
+    marked = v && std::string(v.get()) == "true";
+  }
+  if (opts.past_present_share_buffer.value_or(false)) {
+    if (!opts.io_binding) {
+      throw InvalidArgument(
+          "past_present_share_buffer=true needs io_binding=true (the buffers are bound with "
+          "ONNX Runtime's IO binding)");
+    }
+    if (g->layout != CausalLMLayout::Single) {
+      throw UnsupportedError("past_present_share_buffer=true needs one graph with past (model.onnx); " +
+                             m.model_path_.string() + " is loaded as the " + layout_name(g->layout));
+    }
+  }
+  m.share_buffer_ =
+      opts.io_binding && g->layout == CausalLMLayout::Single && opts.past_present_share_buffer.value_or(marked);
   m.graphs_ = std::move(g);
   return m;
 }
@@ -363,7 +384,7 @@ CausalLMOutput ORTModelForCausalLM::forward(const Tensor& input_ids, const Tenso
 }
 
 std::unique_ptr<DecoderStep> ORTModelForCausalLM::start(const TensorMap& /*encoder_inputs*/) const {
-  return make_causal_lm_step(graphs_, io_binding_);
+  return make_causal_lm_step(graphs_, io_binding_, share_buffer_);
 }
 
 std::int64_t ORTModelForCausalLM::vocab_size() const {

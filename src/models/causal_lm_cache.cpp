@@ -1,15 +1,27 @@
 // The DecoderStep of ORTModelForCausalLM: the KV cache and one decoder run per step.
 //
-// The exported graphs compute present = Concat(past, new) for every layer, so each step ONNX Runtime reads the whole
-// past and writes a present one token longer; that copy is inside the graph and cannot be avoided with these
-// exports. What the step controls is everything around it:
+// optimum's exports compute present = Concat(past, new) for every layer, so each step ONNX Runtime reads the whole
+// past and writes a present one token longer; that copy is inside the graph. The step holds the cache one of three
+// ways:
 //  - io_binding (default): two buffers per cache tensor, each holding one [rows, kv_heads, length, head_dim]
 //    tensor at its start. The past is read from one, the present bound (IO binding) to the other, then they swap.
 //    No allocation per step (a buffer grows by doubling, without copying: its old content is never needed), no copy
 //    besides the graph's own Concat.
-//  - without it: ORT allocates each present and the step keeps it as the next past (Tensor::from_ort, zero-copy).
-// select_rows gathers rows of every cache tensor (one copy of the cache, as transformers' reorder_cache), skipped
-// when the selection is the identity.
+//  - share_buffer (io_binding on a graph marked ortformers.past_present_share_buffer, i.e. the --optimize Llama
+//    export, or CausalLMOptions::past_present_share_buffer = true): onnxruntime-genai's past_present_share_buffer.
+//    One buffer per cache tensor, [rows, kv_heads, capacity, head_dim], bound as both past_key_values.<i>.* and
+//    present.<i>.*. GroupQueryAttention sees the same data pointer for past and present, reads the first
+//    total_sequence_length (= the attention_mask's length) positions of every row and writes the new tokens at
+//    seqlens_k + 1 - new (= past length) in place: nothing is copied per step. capacity = reserve()'s max_length
+//    (generate(): prompt + max_new_tokens), else the first step's length + 1 rounded up to 256; a cache that
+//    outgrows it is copied once into a buffer of twice the capacity (at most max_positions). Left padding needs
+//    nothing special: every row's cache starts at column 0 and the graph masks padding with attention_mask.
+//  - without io_binding: ORT allocates each present and the step keeps it as the next past (Tensor::from_ort,
+//    zero-copy).
+// select_rows / append_rows / trim_past work on all three: a cache tensor holds stride() positions per (row, head)
+// block (the past length, or the capacity of a shared buffer), of which the first past_ are the cache.
+// select_rows gathers rows (one copy of the cache, as transformers' reorder_cache), skipped for the identity.
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <numeric>
@@ -34,10 +46,32 @@ struct Buffer {
   }
 };
 
+// Moves `count` positions in each of `blocks` consecutive (row, head) blocks, `line` bytes per position: block b of
+// src (positions from src_at, src_stride positions per block) to block b of dst (from dst_at, dst_stride per
+// block). dst may be src with dst_at <= src_at (trim_past in place).
+void move_positions(std::byte* dst, std::int64_t dst_stride, std::int64_t dst_at, const std::byte* src,
+                    std::int64_t src_stride, std::int64_t src_at, std::int64_t blocks, std::int64_t count,
+                    std::size_t line) {
+  if (count <= 0) return;
+  const std::size_t bytes = static_cast<std::size_t>(count) * line;
+  for (std::int64_t b = 0; b < blocks; ++b)
+    std::memmove(dst + static_cast<std::size_t>(b * dst_stride + dst_at) * line,
+                 src + static_cast<std::size_t>(b * src_stride + src_at) * line, bytes);
+}
+
+std::byte* bytes_of(Tensor& t) {
+  return static_cast<std::byte*>(t.raw_data());
+}
+const std::byte* bytes_of(const Tensor& t) {
+  return static_cast<const std::byte*>(t.raw_data());
+}
+
 class CausalLMStep final : public DecoderStep {
  public:
-  CausalLMStep(std::shared_ptr<const ORTModelForCausalLM::Graphs> graphs, bool io_binding)
-      : g_(std::move(graphs)), io_binding_(io_binding && g_->caches()) {
+  CausalLMStep(std::shared_ptr<const ORTModelForCausalLM::Graphs> graphs, bool io_binding, bool share_buffer)
+      : g_(std::move(graphs)),
+        io_binding_(io_binding && g_->caches()),
+        share_(share_buffer && io_binding_ && g_->layout == CausalLMLayout::Single) {
     if (io_binding_) {
       current_.resize(g_->past_names.size());
       spare_.resize(g_->past_names.size());
@@ -77,27 +111,21 @@ class CausalLMStep final : public DecoderStep {
       for (std::int64_t r : rows) ids.insert(ids.end(), ids_.begin() + r * past_, ids_.begin() + (r + 1) * past_);
       ids_ = std::move(ids);
     } else {
-      const std::size_t row_bytes =
-          static_cast<std::size_t>(g_->kv_heads * past_ * g_->head_dim) * dtype_size(g_->cache_dtype);
+      const std::int64_t stride = this->stride(), kv = g_->kv_heads;
+      const std::size_t line = line_bytes(), row_bytes = static_cast<std::size_t>(kv * stride) * line;
       for (std::size_t i = 0; i < cache_.size(); ++i) {
-        const auto* src = static_cast<const std::byte*>(cache_[i].raw_data());
-        Tensor dst;
-        if (io_binding_) {
-          spare_[i].reserve(row_bytes * static_cast<std::size_t>(n));
-          dst = Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(n, past_), spare_[i].data);
-          std::swap(current_[i], spare_[i]);
-        } else {
-          dst = Tensor::zeros(g_->cache_dtype, g_->cache_shape(n, past_));
-        }
-        auto* out = static_cast<std::byte*>(dst.raw_data());
-        for (std::int64_t j = 0; j < n; ++j) {
-          if (row_bytes) std::memcpy(out + j * row_bytes, src + rows[j] * row_bytes, row_bytes);
-        }
+        const Tensor src = cache_[i];
+        Tensor dst = fresh_cache(i, n, stride);
+        for (std::int64_t j = 0; j < n; ++j)
+          move_positions(bytes_of(dst) + static_cast<std::size_t>(j) * row_bytes, stride, 0,
+                         bytes_of(src) + static_cast<std::size_t>(rows[j]) * row_bytes, stride, 0, kv, past_, line);
         cache_[i] = std::move(dst);
       }
     }
     rows_ = n;
   }
+
+  void reserve(std::int64_t max_length) override { hint_ = std::max<std::int64_t>(max_length, 0); }
 
   std::int64_t rows() const override { return rows_; }
   std::int64_t past_length() const override { return past_; }
@@ -129,26 +157,20 @@ class CausalLMStep final : public DecoderStep {
       place(other->ids_, other->rows_, other->past_, rows_);
       ids_ = std::move(ids);
     } else {
-      const std::size_t elem = dtype_size(g_->cache_dtype);
-      const std::size_t line = static_cast<std::size_t>(g_->head_dim) * elem;  // one position of one head
+      // The shorter past is left-padded with zeros (masked by the caller); a shared buffer keeps the larger capacity.
+      const std::int64_t stride = share_ ? std::max({cap_, other->stride(), past}) : past, kv = g_->kv_heads;
+      const std::size_t line = line_bytes();
       for (std::size_t i = 0; i < cache_.size(); ++i) {
-        Tensor dst = fresh_cache(i, rows, past);
-        auto* out = static_cast<std::byte*>(dst.raw_data());
-        std::memset(out, 0, static_cast<std::size_t>(rows * g_->kv_heads * past) * line);
-        auto place = [&](const Tensor& src, std::int64_t n, std::int64_t p, std::int64_t at) {
-          const auto* in = static_cast<const std::byte*>(src.raw_data());
-          for (std::int64_t r = 0; r < n; ++r)
-            for (std::int64_t h = 0; h < g_->kv_heads; ++h) {
-              const std::size_t bytes = static_cast<std::size_t>(p) * line;
-              if (bytes == 0) continue;
-              std::memcpy(out + static_cast<std::size_t>(((at + r) * g_->kv_heads + h) * past + (past - p)) * line,
-                          in + static_cast<std::size_t>((r * g_->kv_heads + h) * p) * line, bytes);
-            }
-        };
-        place(cache_[i], rows_, past_, 0);
-        place(other->cache_[i], other->rows_, other->past_, rows_);
+        const Tensor mine = cache_[i];
+        Tensor dst = fresh_cache(i, rows, stride);
+        std::memset(dst.raw_data(), 0, dst.nbytes());
+        move_positions(bytes_of(dst), stride, past - past_, bytes_of(mine), this->stride(), 0, rows_ * kv, past_, line);
+        move_positions(bytes_of(dst) + static_cast<std::size_t>(rows_ * kv * stride) * line, stride,
+                       past - other->past_, bytes_of(other->cache_[i]), other->stride(), 0, other->rows_ * kv,
+                       other->past_, line);
         cache_[i] = std::move(dst);
       }
+      if (share_) cap_ = stride;
     }
     rows_ = rows;
     past_ = past;
@@ -169,15 +191,16 @@ class CausalLMStep final : public DecoderStep {
         ids.insert(ids.end(), ids_.begin() + r * past_ + count, ids_.begin() + (r + 1) * past_);
       ids_ = std::move(ids);
     } else {
-      const std::size_t line = static_cast<std::size_t>(g_->head_dim) * dtype_size(g_->cache_dtype);
+      const std::int64_t blocks = rows_ * g_->kv_heads;
+      const std::size_t line = line_bytes();
       for (std::size_t i = 0; i < cache_.size(); ++i) {
+        if (share_) {  // in place: every block's positions [count, past_) move to its start
+          move_positions(bytes_of(cache_[i]), cap_, 0, bytes_of(cache_[i]), cap_, count, blocks, past, line);
+          continue;
+        }
+        const Tensor src = cache_[i];
         Tensor dst = fresh_cache(i, rows_, past);
-        auto* out = static_cast<std::byte*>(dst.raw_data());
-        const auto* in = static_cast<const std::byte*>(cache_[i].raw_data());
-        const std::size_t bytes = static_cast<std::size_t>(past) * line;
-        for (std::int64_t rh = 0; bytes && rh < rows_ * g_->kv_heads; ++rh)
-          std::memcpy(out + static_cast<std::size_t>(rh * past) * line,
-                      in + static_cast<std::size_t>(rh * past_ + count) * line, bytes);
+        move_positions(bytes_of(dst), past, 0, bytes_of(src), past_, count, blocks, past, line);
         cache_[i] = std::move(dst);
       }
     }
@@ -185,7 +208,12 @@ class CausalLMStep final : public DecoderStep {
   }
 
  private:
+  // Positions per (row, head) block of the cache tensors: the capacity of a shared buffer, else the past length.
+  std::int64_t stride() const { return share_ ? cap_ : past_; }
+  std::size_t line_bytes() const { return static_cast<std::size_t>(g_->head_dim) * dtype_size(g_->cache_dtype); }
+
   Tensor run_cached(const Tensor& ids, const Tensor& mask, std::int64_t new_len) {
+    if (share_) return run_shared(ids, mask, new_len);
     runtime::Session& s = g_->session_for(past_);
     const Tensor pos = position_ids_from_mask(mask, new_len);
     TensorMap feed = g_->feed(s, ids, mask, pos, past_ > 0 ? cache_ : std::vector<Tensor>{});
@@ -198,15 +226,6 @@ class CausalLMStep final : public DecoderStep {
       for (const auto& name : g_->present_names) cache_.push_back(take(out, name, s, rows, total));
       return std::move(out.at("logits"));
     }
-    Ort::IoBinding binding(s.raw());
-    std::vector<Ort::Value> keep;  // the values bound as inputs / outputs must outlive Run
-    keep.reserve(feed.size() + g_->present_names.size());
-    for (const auto& [name, t] : feed) {
-      keep.push_back(t.to_ort());
-      binding.BindInput(name.c_str(), keep.back());
-    }
-    static const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-    binding.BindOutput("logits", cpu);
     std::vector<Tensor> presents;
     const std::size_t bytes =
         static_cast<std::size_t>(rows * g_->kv_heads * total * g_->head_dim) * dtype_size(g_->cache_dtype);
@@ -214,26 +233,81 @@ class CausalLMStep final : public DecoderStep {
       spare_[i].reserve(bytes);
       presents.push_back(
           Tensor::from_external(g_->cache_dtype, spare_[i].data.get(), g_->cache_shape(rows, total), spare_[i].data));
-      keep.push_back(presents.back().to_ort());
+    }
+    Tensor logits = run_bound(s, feed, presents, g_->cache_shape(rows, total));
+    std::swap(current_, spare_);
+    cache_ = std::move(presents);
+    return logits;
+  }
+
+  // The shared past/present buffer: the cache tensors (capacity cap_) are fed as the past and bound as the
+  // presents; GroupQueryAttention appends the new tokens in place.
+  Tensor run_shared(const Tensor& ids, const Tensor& mask, std::int64_t new_len) {
+    runtime::Session& s = g_->session_for(past_);
+    const std::int64_t rows = ids.dim(0), total = past_ + new_len;
+    if (cache_.empty() || cache_[0].dim(0) != rows || total > cap_) grow(rows, total);
+    const Tensor pos = position_ids_from_mask(mask, new_len);
+    const TensorMap feed = g_->feed(s, ids, mask, pos, cache_);
+    return run_bound(s, feed, cache_, g_->cache_shape(rows, cap_));
+  }
+
+  // A shared buffer for rows x `need` positions at least: the cache so far copied into buffers of a new capacity.
+  void grow(std::int64_t rows, std::int64_t need) {
+    std::int64_t cap = std::max(need, hint_ > 0 ? hint_ : (need + 1 + 255) / 256 * 256);
+    if (past_ > 0) cap = std::max(cap, 2 * cap_);
+    if (g_->max_positions > 0) cap = std::min(cap, std::max(need, g_->max_positions));
+    const std::size_t line = line_bytes();
+    cache_.resize(g_->past_names.size());
+    for (std::size_t i = 0; i < cache_.size(); ++i) {
+      Buffer b;
+      b.reserve(static_cast<std::size_t>(rows * g_->kv_heads * cap) * line);
+      std::memset(b.data.get(), 0, b.capacity);
+      Tensor t = Tensor::from_external(g_->cache_dtype, b.data.get(), g_->cache_shape(rows, cap), b.data);
+      if (past_ > 0)
+        move_positions(bytes_of(t), cap, 0, bytes_of(cache_[i]), cap_, 0, rows * g_->kv_heads, past_, line);
+      current_[i] = std::move(b);
+      cache_[i] = std::move(t);
+    }
+    cap_ = cap;
+  }
+
+  // One run with IO binding: `feed` as inputs, the logits into ORT's memory, present i into presents[i] (for the
+  // shared buffer: the past tensors themselves). A graph that did not write a present into its bound tensor with
+  // shape `present_shape` is an error rather than a silent misread.
+  Tensor run_bound(runtime::Session& s, const TensorMap& feed, const std::vector<Tensor>& presents,
+                   const Shape& present_shape) {
+    Ort::IoBinding binding(s.raw());
+    std::vector<Ort::Value> keep;  // the values bound as inputs / outputs must outlive Run
+    keep.reserve(feed.size() + presents.size());
+    for (const auto& [name, t] : feed) {
+      keep.push_back(t.to_ort());
+      binding.BindInput(name.c_str(), keep.back());
+    }
+    static const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    binding.BindOutput("logits", cpu);
+    for (std::size_t i = 0; i < presents.size(); ++i) {
+      keep.push_back(presents[i].to_ort());
       binding.BindOutput(g_->present_names[i].c_str(), keep.back());
     }
+    const char* shared_hint =
+        share_ ? " (with past_present_share_buffer: the graph must write every present in place with "
+                 "GroupQueryAttention, as the --optimize Llama export does; load it with "
+                 "past_present_share_buffer=false)"
+               : "";
     try {
       s.raw().Run(Ort::RunOptions{nullptr}, binding);
     } catch (const Ort::Exception& e) {
-      throw RuntimeError("ONNX Runtime failed running " + s.model_path() + ": " + e.what());
+      throw RuntimeError("ONNX Runtime failed running " + s.model_path() + ": " + e.what() + shared_hint);
     }
     std::vector<Ort::Value> outputs = binding.GetOutputValues();
-    // Outputs come back in binding order: logits first. A graph that resized a bound present (it should not) is
-    // an error rather than a silent misread.
+    // Outputs come back in binding order: logits first.
     for (std::size_t i = 1; i < outputs.size(); ++i) {
-      if (outputs[i].GetTensorTypeAndShapeInfo().GetShape() != g_->cache_shape(rows, total) ||
+      if (outputs[i].GetTensorTypeAndShapeInfo().GetShape() != present_shape ||
           outputs[i].GetTensorRawData() != presents[i - 1].raw_data()) {
         throw RuntimeError("graph " + s.model_path() + " did not write " + g_->present_names[i - 1] + " with shape " +
-                           shape_to_string(g_->cache_shape(rows, total)) + " into the bound buffer");
+                           shape_to_string(present_shape) + " into the bound buffer" + shared_hint);
       }
     }
-    std::swap(current_, spare_);
-    cache_ = std::move(presents);
     return Tensor::from_ort(std::move(outputs.at(0)));
   }
 
@@ -260,17 +334,21 @@ class CausalLMStep final : public DecoderStep {
       other.clear();
       return;
     }
-    if (io_binding_ == other.io_binding_) {
+    if (io_binding_ == other.io_binding_ && share_ == other.share_) {
       cache_ = std::move(other.cache_);
       std::swap(current_, other.current_);
       std::swap(spare_, other.spare_);
+      cap_ = other.cap_;
     } else {
+      const std::int64_t stride = past_;  // a shared buffer grows at the next step
       cache_.resize(other.cache_.size());
       for (std::size_t i = 0; i < other.cache_.size(); ++i) {
-        Tensor dst = fresh_cache(i, rows_, past_);
-        if (dst.nbytes()) std::memcpy(dst.raw_data(), other.cache_[i].raw_data(), dst.nbytes());
+        Tensor dst = fresh_cache(i, rows_, stride);
+        move_positions(bytes_of(dst), stride, 0, bytes_of(other.cache_[i]), other.stride(), 0, rows_ * g_->kv_heads,
+                       past_, line_bytes());
         cache_[i] = std::move(dst);
       }
+      if (share_) cap_ = stride;
     }
     other.clear();
   }
@@ -278,6 +356,7 @@ class CausalLMStep final : public DecoderStep {
   void clear() {
     rows_ = 0;
     past_ = 0;
+    cap_ = 0;
     ids_.clear();
     cache_.clear();
     if (io_binding_) {
@@ -316,9 +395,12 @@ class CausalLMStep final : public DecoderStep {
 
   std::shared_ptr<const ORTModelForCausalLM::Graphs> g_;
   bool io_binding_;
+  bool share_;  // one buffer per cache tensor bound as past and present (see the top of this file)
   std::int64_t rows_ = 0;
   std::int64_t past_ = 0;
-  std::vector<Tensor> cache_;            // interleaved key, value per layer: [rows, kv_heads, past_, head_dim]
+  std::int64_t cap_ = 0;                 // share_: positions per (row, head) of the buffers (0 before the first step)
+  std::int64_t hint_ = 0;                // reserve()'s max_length (0 = none)
+  std::vector<Tensor> cache_;            // interleaved key, value per layer: [rows, kv_heads, stride(), head_dim]
   std::vector<Buffer> current_, spare_;  // io_binding: the buffers cache_ lives in, and the ones written next
   std::vector<std::int64_t> ids_;        // use_cache = false: every token so far, [rows_, past_]
 };
@@ -326,8 +408,8 @@ class CausalLMStep final : public DecoderStep {
 }  // namespace
 
 std::unique_ptr<DecoderStep> make_causal_lm_step(std::shared_ptr<const ORTModelForCausalLM::Graphs> graphs,
-                                                 bool io_binding) {
-  return std::make_unique<CausalLMStep>(std::move(graphs), io_binding);
+                                                 bool io_binding, bool share_buffer) {
+  return std::make_unique<CausalLMStep>(std::move(graphs), io_binding, share_buffer);
 }
 
 }  // namespace ortformers::models

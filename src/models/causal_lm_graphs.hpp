@@ -50,7 +50,12 @@ struct ORTModelForCausalLM::Graphs {
 Tensor position_ids_from_mask(const Tensor& attention_mask, std::int64_t new_len);
 
 // The DecoderStep of ORTModelForCausalLM (causal_lm_cache.cpp).
+// share_buffer (needs io_binding and the Single layout): one max-length buffer per cache tensor bound as both past
+// and present (CausalLMOptions::past_present_share_buffer).
 std::unique_ptr<DecoderStep> make_causal_lm_step(std::shared_ptr<const ORTModelForCausalLM::Graphs> graphs,
-                                                 bool io_binding);
+                                                 bool io_binding, bool share_buffer);
+
+// The metadata key `ortformers export --optimize` writes into a graph whose presents may share the past's buffer.
+inline constexpr const char* kPastPresentShareBufferKey = "ortformers.past_present_share_buffer";
 
 }  // namespace ortformers::models

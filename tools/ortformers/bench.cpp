@@ -159,6 +159,10 @@ void register_bench(CLI::App& app) {
                   "text-generation: ms/token at this position vs at position 10 (default 1000, 0 = skip)");
   cmd->add_option("--decode-batch", g.batch, "text-generation: rows of the batched decode (default 8, 0 = skip)");
   cmd->add_option("--bandwidth-mib", g.bandwidth_mib, "text-generation: MiB copied by the bandwidth measure (256)");
+  cmd->add_option("--past-present-share-buffer", g.share_buffer,
+                  "text-generation: bind one max-length KV buffer as past and present: auto (when the graph says "
+                  "it can), true or false (default auto)")
+      ->check(CLI::IsMember({"auto", "true", "false"}));
   cmd->add_option("--iterations", a->iterations, "timed iterations (0 = as many as fit in --seconds)");
   cmd->add_option("--seconds", a->seconds, "time budget when --iterations is 0");
   ortformers::cli::command_actions()["bench"] = [a] { return bench_command(*a); };

@@ -70,6 +70,7 @@ class TimedModel final : public models::GenerativeModel {
       return out;
     }
     void select_rows(std::span<const std::int64_t> rows) override { s_->select_rows(rows); }
+    void reserve(std::int64_t max_length) override { s_->reserve(max_length); }
     std::int64_t rows() const override { return s_->rows(); }
     std::int64_t past_length() const override { return s_->past_length(); }
 
@@ -142,7 +143,8 @@ std::int64_t weight_bytes_per_token(const std::filesystem::path& onnx_file) {
   return bytes;
 }
 
-// ms per run of the raw session at past length `past`, batch 1: every input and output bound once (IO binding).
+// ms per run of the raw session at past length `past`, batch 1: every input and output bound once (IO binding);
+// with the shared past/present buffer, one [1, kv_heads, past + 1, head_dim] tensor per cache entry bound as both.
 double raw_session_ms(models::ORTModelForCausalLM& model, std::int64_t past, int runs) {
   auto& s = model.session();
   const std::int64_t L = model.num_layers(), KV = model.num_key_value_heads(), D = model.head_dim();
@@ -150,6 +152,9 @@ double raw_session_ms(models::ORTModelForCausalLM& model, std::int64_t past, int
   std::vector<Ort::Value> values;
   values.reserve(s.inputs().size() + s.outputs().size());
   Ort::IoBinding binding(s.raw());
+  const bool shared = model.past_present_share_buffer();
+  std::unordered_map<std::string, Tensor> shared_buffers;  // "<i>.key" / "<i>.value" -> the buffer
+  auto cache_entry = [&](const std::string& name, std::string_view prefix) { return name.substr(prefix.size()); };
   for (const auto& in : s.inputs()) {
     Tensor t;
     if (in.name == "input_ids")
@@ -160,6 +165,8 @@ double raw_session_ms(models::ORTModelForCausalLM& model, std::int64_t past, int
       t = Tensor::from_vector(std::vector<std::int64_t>{past}, {1, 1});
     else if (in.name == "use_cache_branch")
       t = Tensor::from_vector(std::vector<std::uint8_t>{1}, {1}).to(DType::Bool);
+    else if (in.name.rfind("past_key_values.", 0) == 0 && shared)
+      t = shared_buffers[cache_entry(in.name, "past_key_values.")] = Tensor::zeros(in.dtype, {1, KV, past + 1, D});
     else if (in.name.rfind("past_key_values.", 0) == 0)
       t = Tensor::zeros(in.dtype, {1, KV, past, D});
     else
@@ -170,6 +177,7 @@ double raw_session_ms(models::ORTModelForCausalLM& model, std::int64_t past, int
   }
   for (const auto& out : s.outputs()) {
     Tensor t = out.name == "logits" ? Tensor::zeros(out.dtype, {1, 1, model.vocab_size()})
+               : shared             ? shared_buffers.at(cache_entry(out.name, "present."))
                                     : Tensor::zeros(out.dtype, {1, KV, past + 1, D});
     keep.push_back(t);
     values.push_back(keep.back().to_ort());
@@ -194,6 +202,7 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
         "--decode-batch and --long-position >= 0");
   models::CausalLMOptions o;
   o.base = m.model_options();
+  if (a.share_buffer != "auto") o.past_present_share_buffer = a.share_buffer == "true";
   auto model = models::ORTModelForCausalLM::from_pretrained(m.model, o);
   if (!model.use_cache()) throw UnsupportedError("bench text-generation: " + m.model + " has no KV-cache graph");
   const std::int64_t V = model.vocab_size();
@@ -238,6 +247,7 @@ int bench_text_generation(const ModelArgs& m, const TextGenerationBenchArgs& a) 
               {"model", m.model},
               {"file", model.model_path().filename().string()},
               {"threads", m.threads},
+              {"past_present_share_buffer", model.past_present_share_buffer()},
               {"prompt_tokens", a.prompt_tokens},
               {"new_tokens", a.new_tokens},
               {"rounds", a.rounds},

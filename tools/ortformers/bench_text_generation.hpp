@@ -11,6 +11,7 @@ struct TextGenerationBenchArgs {
   int long_position = 1000;  // --long-position: ms/token there vs at position 10 (0 = skip)
   int batch = 8;             // --decode-batch: rows of the batched decode (0 = skip)
   int bandwidth_mib = 256;   // --bandwidth-mib: MiB copied by the bandwidth measure
+  std::string share_buffer = "auto";  // --past-present-share-buffer: auto | true | false (CausalLMOptions)
 };
 
 int bench_text_generation(const ModelArgs& model, const TextGenerationBenchArgs& args);

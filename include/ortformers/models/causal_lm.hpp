@@ -30,6 +30,14 @@ struct CausalLMOptions {
   // Runtime's IO binding, instead of taking ORT's freshly allocated present outputs as the next past. Same results;
   // see docs/generation.md "KV cache" for the per-step costs of both.
   bool io_binding = true;
+  // DecoderStep with io_binding: one [rows, kv_heads, max_length, head_dim] buffer per cache tensor, bound as both
+  // past_key_values.* and present.* (onnxruntime-genai's past_present_share_buffer), so that GroupQueryAttention
+  // writes the new tokens in place instead of copying the whole cache into a fresh present every step. max_length
+  // is DecoderStep::reserve's (generate(): prompt + max_new_tokens), else grown by doubling. nullopt: when the graph
+  // says it can (metadata ortformers.past_present_share_buffer, written by `ortformers export --optimize` for
+  // Llama's model.onnx); true: require it (a single model.onnx whose GroupQueryAttention nodes take the past inputs
+  // and write the presents; other graphs fail at their first step); false: never. Same results either way.
+  std::optional<bool> past_present_share_buffer{};
 };
 
 // One layer's cache: key and value, [batch, num_key_value_heads, sequence, head_dim], in the graph's dtype.
@@ -78,12 +86,15 @@ class ORTModelForCausalLM : public ORTModel, public GenerativeModel {
   std::int64_t head_dim() const noexcept;
   DType cache_dtype() const noexcept;  // the dtype of past_key_values.* (float32, float16)
   bool takes_position_ids() const noexcept;
+  // Whether start()'s states bind one buffer as past and present (CausalLMOptions::past_present_share_buffer).
+  bool past_present_share_buffer() const noexcept { return share_buffer_; }
 
   struct Graphs;  // sessions + layout, shared with the DecoderSteps (which may outlive the model object)
 
  private:
   std::shared_ptr<const Graphs> graphs_;
   bool io_binding_ = true;
+  bool share_buffer_ = false;
 };
 
 }  // namespace ortformers::models

@@ -28,6 +28,12 @@ class DecoderStep {
   // outputs, for encoder-decoder models). rows may repeat indices.
   virtual void select_rows(std::span<const std::int64_t> rows) = 0;
 
+  // A hint before the first step: no row will hold more than `max_length` tokens (prompt + new tokens; generate()
+  // passes its max_length), so a state that preallocates its cache (ORTModelForCausalLM's shared past/present
+  // buffer) sizes it once. Not a limit: a longer cache still works (the buffer grows, with one copy). Default:
+  // ignored.
+  virtual void reserve(std::int64_t max_length) { (void)max_length; }
+
   virtual std::int64_t rows() const = 0;         // current number of rows
   virtual std::int64_t past_length() const = 0;  // tokens in the cache
 

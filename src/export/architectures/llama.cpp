@@ -64,7 +64,9 @@ struct LlamaDims {
 //    batches get transformers' positions;
 //  - attention: GroupQueryAttention (com.microsoft) over past + new key/value (its present outputs are optimum's
 //    present.*), seqlens_k = total length - 1 for every row (causal over the whole cache) and the padding as its
-//    attention_bias [batch, 1, new, total] (finfo.min where attention_mask is 0, as the plain graph adds);
+//    attention_bias [batch, 1, new, total] (finfo.min where attention_mask is 0, as the plain graph adds); nothing
+//    reads the past's length, so a runtime may bind one max-length buffer as past and present (export.cpp marks
+//    model.onnx with ortformers.past_present_share_buffer) and GroupQueryAttention writes the new tokens in place;
 //  - MLP: gate and up as one packed MatMul [E, 2 I] + Split, act(gate) * up, down.
 std::vector<GraphOutput> build_fused(BuildContext& ctx, DecoderGraph& dg, const LlamaDims& d, float eps,
                                      const std::string& act, float theta, float factor) {
