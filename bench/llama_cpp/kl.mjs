@@ -126,7 +126,7 @@ console.log('|---|---|---|---|---|---|---|---|');
 const pct = (x) => (100 * x).toFixed(2);
 for (const r of rows)
   console.log(`| ${r.variant} | ${r.perplexity.toPrecision(4)} | ${r.perplexity_ratio.toFixed(4)} | ` +
-    `${r.kl_mean.toFixed(5)} | ${r.kl_p99.toFixed(4)} | ${pct(r.top1_agreement)} % | ${pct(r.rms_delta_p)} % | ` +
+    `${r.kl_mean.toFixed(5)} | ${r.kl_p99.toFixed(4)} | ${pct(r.top1_agreement)} % | ${(100 * r.rms_delta_p).toFixed(4)} % | ` +
     `${r.tokens_per_s.toFixed(0)} |`);
 console.log(`\nllama.cpp F32 argmax = ortformers ${oursNames.map((n) => `${n}: ${pct(cross[n] / refPositions)} %`)
   .join(', ')} of ${refPositions} positions; |log p(next token)| F32 vs ${oursNames[0]}: mean ` +
