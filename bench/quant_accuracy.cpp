@@ -10,6 +10,9 @@
 //     diff| over every real position, the RMS of the change in the next token's probability — the measures
 //     llama.cpp's perplexity tool (--kl-divergence) reports for its quantizations — and REF's own mean entropy against
 //     the uniform distribution's (log vocab). One JSON line per variant, then a Markdown table.
+//     With QUANT_ACCURACY_DUMP=FILE set, also writes FILE: one JSON line per sentence (file order) with its ids and,
+//     per variant, the argmax and the log-probability of the data's next token at every position that predicts one
+//     (what bench/llama_cpp/kl.mjs reads to feed llama.cpp the same ids and cross-check its F32 against REF).
 //
 //   bench_quant_accuracy fixtures FIXTURES WORK THREADS
 //     The generative fixtures (models/gpt2-tiny, t5-tiny, bart-tiny: plain, as --optimize is refused for them;
@@ -23,6 +26,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -111,6 +115,8 @@ struct Variant {
   double delta_p_sq = 0;  // sum of (p(next token) - reference's p(next token))^2: llama.cpp's "RMS Δp"
   std::int64_t positions = 0, top1_agree = 0, top1_data = 0;
   std::vector<double> kl;
+  std::vector<std::vector<std::int64_t>> top;  // per sentence (file order), per position: for QUANT_ACCURACY_DUMP
+  std::vector<std::vector<double>> logp;       // log p(data's next token), same indexing
 };
 
 int perplexity(const fs::path& csv, int threads, std::int64_t batch, std::int64_t limit,
@@ -160,6 +166,10 @@ int perplexity(const fs::path& csv, int threads, std::int64_t batch, std::int64_
   std::cerr << "[quant_accuracy] " << sentences.size() << " sentences, " << tokens << " tokens (BOS added by us to "
             << bos_added << "), batch " << batch << ", " << variants.size() << " variants\n";
 
+  for (auto& v : variants) {
+    v.top.resize(ids.size());
+    v.logp.resize(ids.size());
+  }
   const std::int64_t vocab = variants[0].model->vocab_size();
   double ref_lo = INFINITY, ref_hi = -INFINITY;
   std::vector<std::vector<float>> logits(variants.size());
@@ -218,6 +228,8 @@ int perplexity(const fs::path& csv, int threads, std::int64_t batch, std::int64_
           const std::int64_t top = v == 0 ? ref_top : argmax(q, vocab);
           var.top1_agree += top == ref_top ? 1 : 0;
           var.top1_data += top == target ? 1 : 0;
+          var.top[order[start + static_cast<std::size_t>(r)]].push_back(top);
+          var.logp[order[start + static_cast<std::size_t>(r)]].push_back(static_cast<double>(q[target]) - lse);
           double cross = 0;  // sum p (ref - q)
           for (std::int64_t i = 0; i < vocab; ++i)
             cross += p_ref[static_cast<std::size_t>(i)] * (static_cast<double>(ref[i]) - q[i]);
@@ -237,6 +249,19 @@ int perplexity(const fs::path& csv, int threads, std::int64_t batch, std::int64_
   }
 
   const double ref_ppl = std::exp(variants[0].nll / static_cast<double>(variants[0].positions));
+  if (const char* dump = std::getenv("QUANT_ACCURACY_DUMP"); dump && *dump) {
+    std::ofstream out(dump);
+    if (!out) throw NotFoundError(std::string("cannot write QUANT_ACCURACY_DUMP=") + dump);
+    for (std::size_t s = 0; s < ids.size(); ++s) {
+      Json j{{"ids", ids[s]}, {"argmax", Json::object()}, {"logp", Json::object()}};
+      for (const auto& v : variants) {
+        j["argmax"][v.name] = v.top[s];
+        j["logp"][v.name] = v.logp[s];
+      }
+      out << j.dump() << "\n";
+    }
+    std::cerr << "[quant_accuracy] wrote " << dump << "\n";
+  }
   std::vector<Json> lines;
   for (const auto& v : variants) {
     const double n = static_cast<double>(v.positions);
