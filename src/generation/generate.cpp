@@ -4,19 +4,24 @@
 
 #include <random>
 
-#include "ortformers/core/error.hpp"
 #include "generation/strategies/common.hpp"
+#include "ortformers/core/error.hpp"
 
 namespace ortformers::generation {
 namespace {
 
 TokenMatrix token_matrix(const Tensor& t, const char* name) {
-  if (t.rank() != 2) throw InvalidArgument("generate(): `" + std::string(name) + "` must have 2 dimensions [batch, sequence], got " + shape_to_string(t.shape()));
+  if (t.rank() != 2)
+    throw InvalidArgument("generate(): `" + std::string(name) + "` must have 2 dimensions [batch, sequence], got " +
+                          shape_to_string(t.shape()));
   std::vector<std::int64_t> values;
-  if (t.dtype() == DType::Int64) values = t.to_vector<std::int64_t>();
-  else if (t.dtype() == DType::Int32 || t.dtype() == DType::Bool || t.dtype() == DType::UInt8 || t.dtype() == DType::Int8 || t.dtype() == DType::Int16)
+  if (t.dtype() == DType::Int64)
+    values = t.to_vector<std::int64_t>();
+  else if (t.dtype() == DType::Int32 || t.dtype() == DType::Bool || t.dtype() == DType::UInt8 ||
+           t.dtype() == DType::Int8 || t.dtype() == DType::Int16)
     values = t.to(DType::Int64).to_vector<std::int64_t>();
-  else throw InvalidArgument("generate(): `" + std::string(name) + "` must hold integers, got " + dtype_name(t.dtype()));
+  else
+    throw InvalidArgument("generate(): `" + std::string(name) + "` must hold integers, got " + dtype_name(t.dtype()));
   return TokenMatrix(std::move(values), t.dim(0), t.dim(1));
 }
 
@@ -50,8 +55,8 @@ GenerateOutput generate(const models::GenerativeModel& model, const Tensor& inpu
   return generate(model, inputs, config, options);
 }
 
-GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& inputs, const GenerationConfig& config_in,
-                        const GenerateOptions& options) {
+GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& inputs,
+                        const GenerationConfig& config_in, const GenerateOptions& options) {
   std::vector<std::string> local_warnings;
   std::vector<std::string>& warnings = options.warnings ? *options.warnings : local_warnings;
   auto warn = [&](const std::string& w) { warnings.push_back(w); };
@@ -64,7 +69,8 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
   c.validate(&warnings);
   const bool is_encoder_decoder = model.is_encoder_decoder();
   run.vocab = model.vocab_size();
-  if (run.vocab <= 0) throw InvalidArgument("generate(): the model reports a vocabulary size of " + std::to_string(run.vocab));
+  if (run.vocab <= 0)
+    throw InvalidArgument("generate(): the model reports a vocabulary size of " + std::to_string(run.vocab));
 
   // 1. Special tokens (4.31: pad falls back to the first end-of-sequence id).
   if (!c.pad_token_id && !c.eos_token_id.empty()) {
@@ -86,7 +92,8 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
     if (ids.cols == 0) {
       // An empty prompt: transformers starts from bos_token_id, as for generate() without input_ids.
       if (!c.bos_token_id) throw InvalidArgument("`bos_token_id` has to be defined when no `input_ids` are provided.");
-      ids = TokenMatrix(std::vector<std::int64_t>(static_cast<std::size_t>(batch_size), *c.bos_token_id), batch_size, 1);
+      ids =
+          TokenMatrix(std::vector<std::int64_t>(static_cast<std::size_t>(batch_size), *c.bos_token_id), batch_size, 1);
       mask = TokenMatrix(std::vector<std::int64_t>(static_cast<std::size_t>(batch_size), 1), batch_size, 1);
     } else if (auto m = inputs.find("attention_mask"); m != inputs.end() && m->second.defined()) {
       mask = token_matrix(m->second, "attention_mask");
@@ -95,7 +102,8 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
                               " does not match `input_ids` " + shape_to_string(it->second.shape()));
     } else {
       // _prepare_attention_mask_for_generation: pad positions are masked when pad is not an end-of-sequence id.
-      const bool pad_in_inputs = c.pad_token_id && std::find(ids.data.begin(), ids.data.end(), *c.pad_token_id) != ids.data.end();
+      const bool pad_in_inputs =
+          c.pad_token_id && std::find(ids.data.begin(), ids.data.end(), *c.pad_token_id) != ids.data.end();
       const bool pad_not_eos = c.eos_token_id.empty() || !is_eos_token(*c.pad_token_id, c.eos_token_id);
       mask = TokenMatrix(std::vector<std::int64_t>(ids.data.size(), 1), ids.rows, ids.cols);
       if (pad_in_inputs && pad_not_eos)
@@ -110,8 +118,9 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
       for (std::int64_t r = 0; r < ids.rows; ++r)
         right_padded = right_padded || (ids.at(r, ids.cols - 1) == *c.pad_token_id && mask.at(r, mask.cols - 1) == 0);
       if (right_padded)
-        warn("A decoder-only architecture is being used, but right-padding was detected! For correct generation "
-             "results, please set `padding_side='left'` when initializing the tokenizer.");
+        warn(
+            "A decoder-only architecture is being used, but right-padding was detected! For correct generation "
+            "results, please set `padding_side='left'` when initializing the tokenizer.");
     }
     encoder_input_ids = ids;  // 4.31 passes the prompt as encoder_input_ids to the processors of decoder-only models
   } else {
@@ -120,14 +129,17 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
     if (encoder_inputs.empty()) throw InvalidArgument("generate(): an encoder-decoder model needs encoder inputs");
     batch_size = encoder_inputs.begin()->second.rank() > 0 ? encoder_inputs.begin()->second.dim(0) : 0;
     if (batch_size == 0) throw InvalidArgument("generate(): the encoder inputs have no rows (batch size 0)");
-    if (auto e = encoder_inputs.find("input_ids"); e != encoder_inputs.end()) encoder_input_ids = token_matrix(e->second, "input_ids");
+    if (auto e = encoder_inputs.find("input_ids"); e != encoder_inputs.end())
+      encoder_input_ids = token_matrix(e->second, "input_ids");
     if (auto d = inputs.find("decoder_input_ids"); d != inputs.end() && d->second.defined()) {
       ids = token_matrix(d->second, "decoder_input_ids");
-      if (ids.rows != batch_size) throw InvalidArgument("generate(): `decoder_input_ids` rows do not match the encoder inputs");
+      if (ids.rows != batch_size)
+        throw InvalidArgument("generate(): `decoder_input_ids` rows do not match the encoder inputs");
     } else {
       auto start = c.decoder_start_token_id ? c.decoder_start_token_id : c.bos_token_id;
       if (!start)
-        throw InvalidArgument("`decoder_start_token_id` or `bos_token_id` has to be defined for encoder-decoder generation.");
+        throw InvalidArgument(
+            "`decoder_start_token_id` or `bos_token_id` has to be defined for encoder-decoder generation.");
       ids = TokenMatrix(std::vector<std::int64_t>(static_cast<std::size_t>(batch_size), *start), batch_size, 1);
     }
     mask = TokenMatrix(std::vector<std::int64_t>(ids.data.size(), 1), ids.rows, ids.cols);
@@ -139,12 +151,14 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
   // 3. Lengths.
   const char* ids_name = is_encoder_decoder ? "decoder_input_ids" : "input_ids";
   if (!c.max_length_set_by_call && !c.max_new_tokens && c.max_length == 20) {
-    warn("Using the model-agnostic default `max_length` (=20) to control the generation length. We recommend setting "
-         "`max_new_tokens` to control the maximum length of the generation.");
+    warn(
+        "Using the model-agnostic default `max_length` (=20) to control the generation length. We recommend setting "
+        "`max_new_tokens` to control the maximum length of the generation.");
   } else if (c.max_new_tokens) {
     if (c.max_length_set_by_call)
-      warn("Both `max_new_tokens` (=" + std::to_string(*c.max_new_tokens) + ") and `max_length`(=" +
-           std::to_string(c.max_length) + ") seem to have been set. `max_new_tokens` will take precedence. Please "
+      warn("Both `max_new_tokens` (=" + std::to_string(*c.max_new_tokens) +
+           ") and `max_length`(=" + std::to_string(c.max_length) +
+           ") seem to have been set. `max_new_tokens` will take precedence. Please "
            "refer to the documentation for more information. "
            "(https://huggingface.co/docs/transformers/main/en/main_classes/text_generation)");
     c.max_length = *c.max_new_tokens + input_ids_seq_length;
@@ -164,7 +178,8 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
     if (c.max_length > positions)
       throw InvalidArgument("`max_length` is " + std::to_string(c.max_length) + " (prompt " +
                             std::to_string(input_ids_seq_length) + " + new tokens), but the model has only " +
-                            std::to_string(positions) + " positions (max_position_embeddings / n_positions): lower "
+                            std::to_string(positions) +
+                            " positions (max_position_embeddings / n_positions): lower "
                             "`max_new_tokens` / `max_length` or shorten the prompt");
   }
 
@@ -187,14 +202,18 @@ GenerateOutput generate(const models::GenerativeModel& model, const TensorMap& i
                                         is_encoder_decoder, options.logits_processor);
   if (c.do_sample) {
     run.warpers = get_logits_warper(c);
-    run.rng.emplace(c.seed ? *c.seed : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}());
+    run.rng.emplace(c.seed ? *c.seed
+                           : (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}());
   }
 
   // 5. Expansion (_expand_inputs_for_generation) and the model state.
   std::int64_t expand = 1;
-  if (!beams && c.do_sample) expand = c.num_return_sequences;
-  else if (beams && c.do_sample) expand = c.num_beams * c.num_return_sequences;
-  else if (beams) expand = c.num_beams;
+  if (!beams && c.do_sample)
+    expand = c.num_return_sequences;
+  else if (beams && c.do_sample)
+    expand = c.num_beams * c.num_return_sequences;
+  else if (beams)
+    expand = c.num_beams;
   run.input_ids = repeat_interleave(ids, expand);
   run.attention_mask = repeat_interleave(mask, expand);
   run.state = model.start(encoder_inputs);

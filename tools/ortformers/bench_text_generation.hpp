@@ -5,12 +5,12 @@
 namespace ortformers::cli {
 
 struct TextGenerationBenchArgs {
-  int prompt_tokens = 128;   // --prompt-tokens
-  int new_tokens = 128;      // --new-tokens
-  int rounds = 3;            // --rounds (medians)
-  int long_position = 1000;  // --long-position: ms/token there vs at position 10 (0 = skip)
-  int batch = 8;             // --decode-batch: rows of the batched decode (0 = skip)
-  int bandwidth_mib = 256;   // --bandwidth-mib: MiB copied by the bandwidth measure
+  int prompt_tokens = 128;            // --prompt-tokens
+  int new_tokens = 128;               // --new-tokens
+  int rounds = 3;                     // --rounds (medians)
+  int long_position = 1000;           // --long-position: ms/token there vs at position 10 (0 = skip)
+  int batch = 8;                      // --decode-batch: rows of the batched decode (0 = skip)
+  int bandwidth_mib = 256;            // --bandwidth-mib: MiB copied by the bandwidth measure
   std::string share_buffer = "auto";  // --past-present-share-buffer: auto | true | false (CausalLMOptions)
 };
 
