@@ -66,44 +66,6 @@ const Json& generate_case(const Json& ref, const std::string& id, const std::str
   throw std::runtime_error("no generate case " + id);
 }
 
-// A streaming request read incrementally on a raw socket (so the test can walk away mid-stream).
-class RawStream {
- public:
-  RawStream(unsigned short port, const std::string& path, const Json& body) : socket_(ioc_) {
-    socket_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    const std::string b = body.dump();
-    const std::string req = "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
-                            "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-    boost::asio::write(socket_, boost::asio::buffer(req));
-  }
-  // Reads until `n` SSE data events arrived (or the connection ended); returns how many.
-  std::size_t read_events(std::size_t n) {
-    char buf[4096];
-    while (events() < n) {
-      boost::system::error_code ec;
-      const std::size_t got = socket_.read_some(boost::asio::buffer(buf), ec);
-      if (ec) break;
-      data_.append(buf, got);
-    }
-    return events();
-  }
-  // Events so far (the raw bytes hold chunk-size lines between them).
-  std::size_t events() const {
-    std::size_t count = 0;
-    for (std::size_t at = data_.find("data: "); at != std::string::npos; at = data_.find("data: ", at + 1)) ++count;
-    return count;
-  }
-  void close() {
-    boost::system::error_code ec;
-    socket_.close(ec);
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::socket socket_;
-  std::string data_;
-};
-
 double metric(const std::string& text, const std::string& name) {
   std::istringstream in(text);
   std::string line;

@@ -114,43 +114,6 @@ double metric(const std::string& text, const std::string& name) {
   return -1;
 }
 
-// A streamed transcription read by hand, to leave mid-stream.
-class RawTranscription {
- public:
-  RawTranscription(unsigned short port, const std::vector<FormField>& fields) : socket_(ioc_) {
-    socket_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    const std::string b = form_body(fields);
-    const std::string req = std::string("POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
-                            "Content-Type: multipart/form-data; boundary=" + kFormBoundary +
-                            "\r\nContent-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
-    boost::asio::write(socket_, boost::asio::buffer(req));
-  }
-  std::size_t read_events(std::size_t n) {
-    char buf[4096];
-    while (events() < n) {
-      boost::system::error_code ec;
-      const std::size_t got = socket_.read_some(boost::asio::buffer(buf), ec);
-      if (ec) break;
-      data_.append(buf, got);
-    }
-    return events();
-  }
-  std::size_t events() const {
-    std::size_t count = 0;
-    for (std::size_t at = data_.find("data: "); at != std::string::npos; at = data_.find("data: ", at + 1)) ++count;
-    return count;
-  }
-  void close() {
-    boost::system::error_code ec;
-    socket_.close(ec);
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::ip::tcp::socket socket_;
-  std::string data_;
-};
-
 }  // namespace
 
 TEST(Transcriptions, EachAudioEqualsTheReferenceText) {
@@ -321,9 +284,13 @@ TEST(Transcriptions, AClientThatLeavesIsCancelled) {
   const std::string wav = file_bytes(fixtures / "media" / "audio" / "speech_16k_mono.wav");
   const std::vector<FormField> fields = {{"file", wav, "a.wav"}, {"stream", "true"}};  // 127 tokens
   // Busy streams (each its own cohort) slow every step, so the leaver cannot finish before its client leaves.
-  std::vector<std::unique_ptr<RawTranscription>> busy;
-  for (int i = 0; i < 8; ++i) busy.push_back(std::make_unique<RawTranscription>(s.port(), fields));
-  RawTranscription leaver(s.port(), fields);
+  std::vector<std::unique_ptr<RawStream>> busy;
+  for (int i = 0; i < 8; ++i)
+    busy.push_back(std::make_unique<RawStream>(s.port(), "/v1/audio/transcriptions",
+                                               std::string("multipart/form-data; boundary=") + kFormBoundary,
+                                               form_body(fields)));
+  RawStream leaver(s.port(), "/v1/audio/transcriptions", std::string("multipart/form-data; boundary=") + kFormBoundary,
+                   form_body(fields));
   const std::size_t read = leaver.read_events(2);
   ASSERT_GE(read, 2u);
   ASSERT_LT(read, 100u);
