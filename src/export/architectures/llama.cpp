@@ -71,7 +71,8 @@ struct LlamaDims {
 std::vector<GraphOutput> build_fused(BuildContext& ctx, DecoderGraph& dg, const LlamaDims& d, float eps,
                                      const std::string& act, float theta, float factor) {
   auto& g = ctx.g;
-  const auto [E, H, KV, L, I, V, NP, D] = d;
+  // Plain copies, not a structured binding: clang before 16 cannot capture bindings in the lambdas below.
+  const std::int64_t E = d.E, H = d.H, KV = d.KV, L = d.L, I = d.I, V = d.V, NP = d.NP, D = d.D;
   const Tensor& embed = ctx.w.get("embed_tokens.weight", {V, E});
   const std::string embed_init = ctx.weight(ctx.w.resolve("embed_tokens.weight"), embed);
   auto h = g.node("/model/embed_tokens", "Gather", {embed_init, dg.input_ids});
