@@ -11,7 +11,7 @@
 #     llama.cpp (node-llama-cpp 3.21.1, bench/llama_cpp, its prebuilt CPU binary) on each GGUF, transformers.js 4.3.2
 #     (bench/transformersjs-server) on the same ONNX files; one table with the ratios.
 # Env: BUILD (build), WORK ($BUILD/llama-bench: the model files, ~2.5 GB, kept between runs), BENCH_THREADS (2),
-# ROUNDS (3), ONLY (int4,int8,f32: the precisions to time), LONG_POSITION (1000: ms/token there vs at 10),
+# ROUNDS (3), ONLY (int4,int8,f32: the precisions to time; also int8_block), LONG_POSITION (1000: ms/token there vs at 10),
 # EXPORT_FLAGS (e.g. --optimize; into onnx-<precision><flags> folders), SKIP_TJS=1, ORTFORMERS_FIXTURES.
 # Each result line is printed as soon as it is measured, the table at the end.
 set -euo pipefail
@@ -45,11 +45,13 @@ if [[ ! -f "$WORK/gguf/model-q4_0.gguf" ]]; then
   log "writing the checkpoint and the GGUF files into $WORK"
   "$BUILD/bench_llama_checkpoint" "$WORK" "$FIXTURES/vocab/llama-2/tokenizer.model" >&2
 fi
-declare -A QUANT=([f32]="" [int8]="--quantize int8" [int4]="--quantize int4")
-declare -A GGUF=([f32]=f32 [int8]=q8_0 [int4]=q4_0)
-declare -A TJS_DTYPE=([f32]=fp32 [int8]=q8 [int4]=q4)
-declare -A TJS_FILE=([f32]=model.onnx [int8]=model_quantized.onnx [int4]=model_q4.onnx)
-for p in f32 int8 int4; do
+# int8_block (MatMulNBits 8-bit, block 32: the Q8_0 scheme) is timed against Q8_0 too, when ONLY names it.
+declare -A QUANT=([f32]="" [int8]="--quantize int8" [int8_block]="--quantize int8_block" [int4]="--quantize int4")
+declare -A GGUF=([f32]=f32 [int8]=q8_0 [int8_block]=q8_0 [int4]=q4_0)
+declare -A TJS_DTYPE=([f32]=fp32 [int8]=q8 [int8_block]=q8 [int4]=q4)
+declare -A TJS_FILE=([f32]=model.onnx [int8]=model_quantized.onnx [int8_block]=model_quantized.onnx [int4]=model_q4.onnx)
+for p in $(printf '%s\n' f32 ${ONLY//,/ } | awk '!seen[$0]++'); do
+  [[ -v "QUANT[$p]" ]] || { log "unknown precision $p in ONLY (f32, int8, int8_block, int4)"; exit 2; }
   if [[ ! -f "$WORK/onnx-$p$SUF/model.onnx" ]]; then
     log "exporting $p"
     # shellcheck disable=SC2086

@@ -311,10 +311,10 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   if (options.opset < 14 || options.opset > 17)
     throw InvalidArgument("opset " + std::to_string(options.opset) + " is not supported (14 to 17)");
 #ifdef ORTFORMERS_HAVE_QUANTIZE
-  const std::optional<QuantizeNBitsOptions> int4 = options.quantize ? int4_preset(*options.quantize) : std::nullopt;
-  if (options.quantize && !int4) (void)quantization_preset(*options.quantize);  // InvalidArgument naming the names
+  const std::optional<QuantizeNBitsOptions> nbits = options.quantize ? nbits_preset(*options.quantize) : std::nullopt;
+  if (options.quantize && !nbits) (void)quantization_preset(*options.quantize);  // InvalidArgument naming the names
 #else
-  const bool int4 = false;
+  const bool nbits = false;
 #endif
   if (!fs::is_directory(model_dir)) throw NotFoundError("model folder " + model_dir.string() + " does not exist");
 
@@ -356,8 +356,8 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   BuildContext ctx(g, cfg, weights);
   // int8 builds on the fused graph: its packed-QKV Attention becomes QAttention, faster than quantising the
   // decomposed attention at every shape measured (docs/export.md: 2.96x vs 2.71x at 1x16, 2.75x vs 2.42x at 32x128).
-  // int4 quantises plain MatMuls only: the fused graph's Attention would keep its weights in float.
-  ctx.optimize = (options.optimize || (options.quantize.has_value() && !int4)) && !arch->is_encoder_decoder();
+  // MatMulNBits quantises plain MatMuls only: the fused graph's Attention would keep its weights in float.
+  ctx.optimize = (options.optimize || (options.quantize.has_value() && !nbits)) && !arch->is_encoder_decoder();
   ctx.quantize = options.quantize.has_value();
   std::int64_t total_layers = cfg.get<std::int64_t>("num_hidden_layers", cfg.get<std::int64_t>("n_layers", 1));
   ctx.on_progress = [&](const std::string& m) {
@@ -439,10 +439,10 @@ BuiltModel build_model(const fs::path& model_dir, const ExportOptions& options,
   if (options.quantize) {
 #ifdef ORTFORMERS_HAVE_QUANTIZE
     std::string how;
-    if (int4) {
-      how = describe(*int4);
+    if (nbits) {
+      how = describe(*nbits);
       report(0.93, "quantizing (" + how + ")");
-      quantize_matmul_4bits(out.model, *int4);
+      quantize_matmul_nbits(out.model, *nbits);
     } else {
       const QuantizeOptions qopt = quantization_preset(*options.quantize);
       how = describe(qopt);

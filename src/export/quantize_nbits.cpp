@@ -1,13 +1,17 @@
-// Weight-only int4 quantisation (see quantize.hpp): MatMul with a constant float32 [K, N] weight -> com.microsoft
-// MatMulNBits, written as onnxruntime's MatMul4BitsQuantizer (DefaultWeightOnlyQuantizer, ORT >= 1.17) writes it:
-//   B            uint8 [N, blocks, block_size / 2]: column n, block b, byte i holds k = b * block_size + 2i (low
-//                nibble) and k + 1 (high nibble); K is padded with zeros to a whole block
+// Weight-only 4- and 8-bit quantisation (see quantize.hpp): MatMul with a constant float32 [K, N] weight ->
+// com.microsoft MatMulNBits, written as onnxruntime's MatMulNBitsQuantizer (DefaultWeightOnlyQuantizer: 4 bits since
+// ORT 1.17, 8 bits since 1.22) writes it:
+//   B            uint8 [N, blocks, block_size * bits / 8]: column n, block b. 4 bits: byte i holds
+//                k = b * block_size + 2i (low nibble) and k + 1 (high nibble); 8 bits: byte i holds k = b * block_size
+//                + i. K is padded with zeros to a whole block
 //   scales       float32 [N * blocks]
-//   zero_points  uint8 [N * ceil(blocks / 2)] (asymmetric only): two blocks per byte, even block in the low nibble
-//   attributes   K, N, bits = 4, block_size
-// Per block (MLAS q4_dq.cpp): symmetric: scale = v / -8 for the v of largest magnitude, zero point 8;
-// asymmetric: range [min(v, 0), max(v, 0)], scale = range / 15, zero point round(-min / scale) in [0, 15];
-// q = clamp(round(v / scale + zero_point), 0, 15) (dequantised: (q - zero_point) * scale).
+//   zero_points  uint8 (asymmetric only): 4 bits: [N * ceil(blocks / 2)], two blocks per byte, even block in the low
+//                nibble; 8 bits: [N * blocks]
+//   attributes   K, N, bits, block_size
+// Per block (MLAS q4_dq.cpp), with M = 2^bits - 1 (15 or 255) and mid = 2^(bits - 1) (8 or 128): symmetric:
+// scale = v / -mid for the v of largest magnitude, zero point mid; asymmetric: range [min(v, 0), max(v, 0)],
+// scale = range / M, zero point round(-min / scale) in [0, M]; q = clamp(round(v / scale + zero_point), 0, M)
+// (dequantised: (q - zero_point) * scale).
 #include <onnx/checker.h>
 
 #include <algorithm>
@@ -44,10 +48,13 @@ struct Blocks {
   std::vector<float> scales;
 };
 
-// w is [K, N] row-major.
-Blocks quantize_blocks(const std::vector<float>& w, std::int64_t K, std::int64_t N, std::int64_t block,
+// w is [K, N] row-major; bits 4 or 8.
+Blocks quantize_blocks(const std::vector<float>& w, std::int64_t K, std::int64_t N, std::int64_t block, int bits,
                        bool symmetric) {
-  const std::int64_t blocks = (K + block - 1) / block, blob = block / 2, zp_per_col = (blocks + 1) / 2;
+  const bool nibbles = bits == 4;
+  const std::int64_t blocks = (K + block - 1) / block, blob = nibbles ? block / 2 : block,
+                     zp_per_col = nibbles ? (blocks + 1) / 2 : blocks;
+  const float qmax = nibbles ? 15.0f : 255.0f, mid = nibbles ? 8.0f : 128.0f;
   Blocks out;
   out.packed.assign(static_cast<std::size_t>(N * blocks * blob), 0);
   out.scales.assign(static_cast<std::size_t>(N * blocks), 0.0f);
@@ -64,13 +71,13 @@ Blocks quantize_blocks(const std::vector<float>& w, std::int64_t K, std::int64_t
         if (std::fabs(v) > std::fabs(big)) big = v;
       }
       float scale = 0.0f;
-      std::uint8_t zp = 8;
+      auto zp = static_cast<std::uint8_t>(mid);
       if (symmetric) {
-        scale = big / -8.0f;
+        scale = big / -mid;
       } else {
-        scale = (hi - lo) / 15.0f;
+        scale = (hi - lo) / qmax;
         const float zf = scale != 0.0f ? -lo / scale : 0.0f;
-        zp = static_cast<std::uint8_t>(std::clamp(std::round(zf), 0.0f, 15.0f));
+        zp = static_cast<std::uint8_t>(std::clamp(std::round(zf), 0.0f, qmax));
       }
       const float inv = scale != 0.0f ? 1.0f / scale : 0.0f;
       out.scales[static_cast<std::size_t>(n * blocks + b)] = scale;
@@ -79,21 +86,29 @@ Blocks quantize_blocks(const std::vector<float>& w, std::int64_t K, std::int64_t
       for (std::int64_t i = 0; i < block; ++i) {
         const std::int64_t k = k0 + i;
         const float v = k < K ? w[static_cast<std::size_t>(k * N + n)] : 0.0f;
-        const auto q = static_cast<std::uint8_t>(std::clamp(std::round(v * inv + zp), 0.0f, 15.0f));
-        dst[i / 2] |= static_cast<std::uint8_t>((i % 2 == 0) ? q : (q << 4));
+        const auto q = static_cast<std::uint8_t>(std::clamp(std::round(v * inv + zp), 0.0f, qmax));
+        if (nibbles)
+          dst[i / 2] |= static_cast<std::uint8_t>((i % 2 == 0) ? q : (q << 4));
+        else
+          dst[i] = q;
       }
     }
     if (!symmetric)
-      for (std::int64_t b = 0; b < blocks; ++b)
-        out.zero_points[static_cast<std::size_t>(n * zp_per_col + b / 2)] |= static_cast<std::uint8_t>(
-            b % 2 == 0 ? zps[static_cast<std::size_t>(b)] : zps[static_cast<std::size_t>(b)] << 4);
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::uint8_t z = zps[static_cast<std::size_t>(b)];
+        if (nibbles)
+          out.zero_points[static_cast<std::size_t>(n * zp_per_col + b / 2)] |=
+              static_cast<std::uint8_t>(b % 2 == 0 ? z : z << 4);
+        else
+          out.zero_points[static_cast<std::size_t>(n * zp_per_col + b)] = z;
+      }
   }
   return out;
 }
 
 }  // namespace
 
-std::optional<QuantizeNBitsOptions> int4_preset(const std::string& name) {
+std::optional<QuantizeNBitsOptions> nbits_preset(const std::string& name) {
   // accuracy_level 4 (int8 compute), as onnxruntime-genai's builder writes int4 models for CPU: 3.4x faster
   // decoding than float32 compute on the benchmark Llama (docs/generation.md "Decoding speed").
   QuantizeNBitsOptions o;
@@ -103,18 +118,28 @@ std::optional<QuantizeNBitsOptions> int4_preset(const std::string& name) {
     o.symmetric = false;
     return o;
   }
+  if (name == "int8_block") {  // llama.cpp's Q8_0: 8-bit weights and activations, one scale per 32 values
+    o.bits = 8;
+    return o;
+  }
   return std::nullopt;
 }
 
+std::vector<std::string> nbits_preset_names() {
+  return {"int4", "int4_asym", "int8_block"};
+}
+
 std::string describe(const QuantizeNBitsOptions& o) {
-  return std::string("int4 weights (MatMulNBits), block size ") + std::to_string(o.block_size) + ", " +
+  return "int" + std::to_string(o.bits) + " weights (MatMulNBits), block size " + std::to_string(o.block_size) + ", " +
          (o.symmetric ? "symmetric" : "asymmetric (zero points)") +
          (o.accuracy_level != 0 ? ", accuracy_level " + std::to_string(o.accuracy_level) : std::string());
 }
 
-QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBitsOptions& opt) {
+QuantizeReport quantize_matmul_nbits(onnx::ModelProto& model, const QuantizeNBitsOptions& opt) {
+  if (opt.bits != 4 && opt.bits != 8)
+    throw InvalidArgument("MatMulNBits bits must be 4 or 8, got " + std::to_string(opt.bits));
   if (opt.block_size < 16 || (opt.block_size & (opt.block_size - 1)) != 0)
-    throw InvalidArgument("int4 block_size must be a power of two >= 16, got " + std::to_string(opt.block_size));
+    throw InvalidArgument("MatMulNBits block_size must be a power of two >= 16, got " + std::to_string(opt.block_size));
   auto* g = model.mutable_graph();
   std::unordered_map<std::string, int> init_index;
   for (int i = 0; i < g->initializer_size(); ++i) init_index[g->initializer(i).name()] = i;
@@ -140,7 +165,7 @@ QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBit
     if (names == done.end()) {
       std::vector<float> w;
       if (!float_weight(t, w)) continue;
-      const Blocks q = quantize_blocks(w, K, N, opt.block_size, opt.symmetric);
+      const Blocks q = quantize_blocks(w, K, N, opt.block_size, static_cast<int>(opt.bits), opt.symmetric);
       const std::int64_t blocks = (K + opt.block_size - 1) / opt.block_size;
       std::vector<std::string> ins;
       auto add = [&](const std::string& suffix, int type, const std::vector<std::int64_t>& dims, const void* data,
@@ -156,7 +181,8 @@ QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBit
         ins.push_back(name);
         report.int8_weight_bytes += bytes;
       };
-      add("_Q4", onnx::TensorProto_DataType_UINT8, {N, blocks, opt.block_size / 2}, q.packed.data(), q.packed.size());
+      add(opt.bits == 4 ? "_Q4" : "_Q8", onnx::TensorProto_DataType_UINT8, {N, blocks, opt.block_size * opt.bits / 8},
+          q.packed.data(), q.packed.size());
       add("_scales", onnx::TensorProto_DataType_FLOAT, {N * blocks}, q.scales.data(), q.scales.size() * sizeof(float));
       if (!opt.symmetric)
         add("_zero_points", onnx::TensorProto_DataType_UINT8, {static_cast<std::int64_t>(q.zero_points.size())},
@@ -178,7 +204,7 @@ QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBit
     };
     set_int("K", K);
     set_int("N", N);
-    set_int("bits", 4);
+    set_int("bits", opt.bits);
     set_int("block_size", opt.block_size);
     if (opt.accuracy_level != 0) set_int("accuracy_level", opt.accuracy_level);
     ++report.quantized_nodes;
@@ -198,7 +224,7 @@ QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBit
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
-    throw RuntimeError(std::string("int4-quantised graph failed the ONNX checker: ") + e.what());
+    throw RuntimeError("int" + std::to_string(opt.bits) + "-quantised graph failed the ONNX checker: " + e.what());
   }
   return report;
 }

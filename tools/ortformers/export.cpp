@@ -86,11 +86,11 @@ void register_export(CLI::App& app) {
   cmd->add_flag("--optimize", a->optimize,
                 "emit ONNX Runtime fused ops (Attention, Gelu/FastGelu); implied by --quantize");
   std::vector<std::string> schemes = exporters::quantization_preset_names();
-  schemes.push_back("int4");
-  schemes.push_back("int4_asym");
+  for (const auto& n : exporters::nbits_preset_names()) schemes.push_back(n);
   cmd->add_option("--quantize", a->quantize,
                   "dynamic int8 quantization: int8 (portable default, 7-bit u8s8), avx2 (u8u8), avx512, avx512_vnni, "
-                  "arm64; or int4 weights (MatMulNBits, block 32): int4 (symmetric), int4_asym")
+                  "arm64; or block-wise weights (MatMulNBits, block 32, int8 compute): int4 (symmetric), int4_asym, "
+                  "int8_block (8-bit, symmetric: llama.cpp's Q8_0)")
       ->check(CLI::IsMember(schemes));
   cmd->add_option("--library-name", a->library, "auto, transformers or sentence_transformers");
   cmd->add_flag("--legacy", a->legacy,

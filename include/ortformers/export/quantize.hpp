@@ -80,24 +80,27 @@ QuantizeReport quantize_dynamic_int8(onnx::ModelProto& model, const QuantizeOpti
 QuantizeReport quantize_dynamic_int8_file(const std::filesystem::path& in, const std::filesystem::path& out,
                                           const QuantizeOptions& options = {});
 
-// --- weight-only int4 (MatMulNBits) -------------------------------------------------------------------------------
+// --- weight-only int4 / block-wise int8 (MatMulNBits) --------------------------------------------------------------
 
-// As onnxruntime's MatMul4BitsQuantizer (block-wise along K, 4-bit, float32 scales; see quantize_nbits.cpp).
+// As onnxruntime's MatMulNBitsQuantizer (block-wise along K, 4 or 8 bits, float32 scales; see quantize_nbits.cpp).
 struct QuantizeNBitsOptions {
+  std::int64_t bits = 4;         // 4 or 8
   std::int64_t block_size = 32;  // a power of two >= 16
-  bool symmetric = true;         // zero point 8, no zero_points input; false: per-block uint8 zero points
+  bool symmetric = true;         // zero point 8 (128 at 8 bits), no zero_points input; false: per-block zero points
   // MatMulNBits accuracy_level: 0 = unset (float32 compute: MLAS dequantises blocks), 4 = int8 compute (the
   // activations quantised per block to int8, MLAS's integer kernels; onnxruntime-genai's builder's CPU default).
   std::int64_t accuracy_level = 0;
   std::set<std::string> nodes_to_exclude;
 };
-// "int4" (symmetric) and "int4_asym" (asymmetric), block size 32, accuracy_level 4; nullopt for other names (the int8
-// presets).
-std::optional<QuantizeNBitsOptions> int4_preset(const std::string& name);
+// Block size 32, accuracy_level 4: "int4" (symmetric), "int4_asym" (asymmetric) and "int8_block" (8 bits,
+// symmetric: llama.cpp's Q8_0 scheme); nullopt for other names (the dynamic int8 presets).
+std::optional<QuantizeNBitsOptions> nbits_preset(const std::string& name);
+std::vector<std::string> nbits_preset_names();
 std::string describe(const QuantizeNBitsOptions& options);
-// Every MatMul whose second input is a float32 [K, N] initializer becomes com.microsoft MatMulNBits (bits 4);
-// activations stay float32. Float weights nothing else reads are removed. Runs the ONNX checker (RuntimeError).
-// In the report, int8_weight_bytes counts the 4-bit blobs, scales and zero points written.
-QuantizeReport quantize_matmul_4bits(onnx::ModelProto& model, const QuantizeNBitsOptions& options = {});
+// Every MatMul whose second input is a float32 [K, N] initializer becomes com.microsoft MatMulNBits (options.bits);
+// activations stay float32 in the graph (accuracy_level 4 quantises them per block inside the kernel). Float weights
+// nothing else reads are removed. Runs the ONNX checker (RuntimeError).
+// In the report, int8_weight_bytes counts the 4- or 8-bit blobs, scales and zero points written.
+QuantizeReport quantize_matmul_nbits(onnx::ModelProto& model, const QuantizeNBitsOptions& options = {});
 
 }  // namespace ortformers::exporters
