@@ -17,7 +17,7 @@
 //   bench_quant_accuracy fixtures FIXTURES WORK THREADS
 //     The generative fixtures (models/gpt2-tiny, t5-tiny, bart-tiny: plain, as --optimize is refused for them;
 //     llama-tiny: plain and --optimize) exported natively into WORK (reused when there) as float32 and with
-//     --quantize int8 / int4 / int4_asym. Against the float32 plain export, for every generate case of the
+//     --quantize int8 / int8_block / int4 / int4_asym. Against the float32 plain export, for every generate case of the
 //     reference (reference/<name>.json) that decodes greedily (num_beams 1, no sampling) on each of its inputs:
 //     the share of identical generate() sequences and the mean length of the matching prefix of new tokens; along
 //     the float greedy sequences of the `greedy` cases (teacher-forced): max |logit diff| and argmax agreement.
@@ -461,7 +461,7 @@ int fixtures_mode(const fs::path& fixtures, const fs::path& work, int threads) {
     const fs::path float_dir = export_once(src, work / (fam.name + "-f32"), fam.task, false, "");
     const auto fm = load(float_dir);
     for (const bool optimize : fam.optimize ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
-      for (const std::string scheme : {"", "int8", "int4", "int4_asym"}) {
+      for (const std::string scheme : {"", "int8", "int8_block", "int4", "int4_asym"}) {
         if (scheme.empty() && !optimize) continue;  // the reference itself
         const std::string tag = (scheme.empty() ? std::string("f32") : scheme) + (optimize ? "-optimize" : "");
         const auto t0 = Clock::now();

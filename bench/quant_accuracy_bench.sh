@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What --quantize int8 / int4 / int4_asym cost in accuracy (issue 21; not a test), bench/quant_accuracy.cpp:
+# What --quantize int8 / int8_block / int4 / int4_asym cost in accuracy (issue 21; not a test), bench/quant_accuracy.cpp:
 #  1. the benchmark Llama (bench/support/llama_checkpoint.hpp, random weights, Llama-2's tokenizer; written by
 #     bench_llama_checkpoint as bench/llama_cpp_bench.sh does, and the same onnx-<precision>[-optimize] folders,
 #     so the two scripts share $WORK) exported as f32 / int8 / int4 / int4_asym, plain and --optimize; every
@@ -12,7 +12,7 @@
 #     and quantised: greedy generate() agreement with the f32 export over every greedy generate case of their
 #     references (identical sequences, mean matching prefix), teacher-forced logit diff and argmax agreement.
 # Env: BUILD (build), WORK ($BUILD/llama-bench), HF ($WORK/hf: the checkpoint, written when missing), BENCH_THREADS
-# (2), BATCH (16), LIMIT (0 = every sentence), ONLY (the variants, default all eight; the first is the reference,
+# (2), BATCH (16), LIMIT (0 = every sentence), ONLY (the variants, default all ten; the first is the reference,
 # f32), GGUF ($WORK/gguf: model-f32.gguf, model-q8_0.gguf, model-q4_0.gguf), SKIP_LLAMA_CPP=1, SKIP_FIXTURES=1,
 # ORTFORMERS_FIXTURES, STSB.
 set -euo pipefail
@@ -23,7 +23,7 @@ WORK="${WORK:-$BUILD/llama-bench}"
 THREADS="${BENCH_THREADS:-2}"
 BATCH="${BATCH:-16}"
 LIMIT="${LIMIT:-0}"
-ONLY="${ONLY:-f32,f32-optimize,int8,int8-optimize,int4,int4-optimize,int4_asym,int4_asym-optimize}"
+ONLY="${ONLY:-f32,f32-optimize,int8,int8-optimize,int8_block,int8_block-optimize,int4,int4-optimize,int4_asym,int4_asym-optimize}"
 FIXTURES="${ORTFORMERS_FIXTURES:-$ROOT/../shared/fixtures}"
 STSB="${STSB:-$ROOT/../shared/data/stsb/stsb-en-test.csv}"
 CLI="$BUILD/ortformers"
