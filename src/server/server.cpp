@@ -59,6 +59,7 @@ void Server::start() {
     so.max_batch_total_tokens = s.options.max_batch_tokens;
     so.max_batch_requests = s.options.max_batch_requests.value_or(256);
     so.max_batch_prefill_tokens = s.options.max_batch_prefill_tokens;
+    so.waiting_served_ratio = s.options.waiting_served_ratio;
     so.eos_token_id = s.backend->eos_token_ids();
     so.max_positions = model->max_positions();
     so.generation_config = s.backend->generation_config();

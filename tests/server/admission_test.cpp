@@ -93,7 +93,9 @@ TEST(Admission, AdmitsByTheQueuesEstimatedWait) {
   EXPECT_GT(engine.estimated_wait_seconds(), 0.4);
   // The budget decided every admission beyond the first 8 (those are admitted whatever the estimate: on a slow
   // machine, e.g. under the sanitizers at load 8, one request measured 58 ms and 7 x 58 ms passed 0.4 s).
-  if (admitted > 8) EXPECT_LE(static_cast<double>(admitted - 1) * per_request, 0.4 + 1e-9);
+  if (admitted > 8) {
+    EXPECT_LE(static_cast<double>(admitted - 1) * per_request, 0.4 + 1e-9);
+  }
   EXPECT_FALSE(engine.would_admit());
   for (std::size_t i = 0; i < admitted; ++i) engine.release();
   EXPECT_TRUE(engine.would_admit());

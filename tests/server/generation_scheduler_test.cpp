@@ -294,7 +294,7 @@ namespace {
 // Chunked prefill scenario: A (a 6-token prompt, 40 new tokens) runs alone; then five prompts of 3 to 13 tokens
 // arrive together while it runs. Returns the largest number of prompt tokens run between two consecutive tokens of
 // any row; checks every row's sequence, that each prompt token ran exactly once, and that A's prompt ran whole.
-std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::size_t limit) {
+std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::size_t limit, double ratio = 0) {
   Gate gate;
   ScriptedModel model(gate);
   Metrics metrics;
@@ -302,6 +302,7 @@ std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::si
   SchedulerOptions o;
   o.eos_token_id = {50256};
   o.max_batch_prefill_tokens = limit;
+  o.waiting_served_ratio = ratio;
   GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
   const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
       {{5, 6, 7, 8, 9, 10}, 40}, {{21, 22, 23, 24, 25, 26, 27, 28, 29}, 9},
@@ -359,4 +360,49 @@ TEST(GenerationScheduler, ChunkedPrefillDelaysARunningRowByOneChunkAtMost) {
   EXPECT_LE(longest_prefill_wait(fixtures, 1), 1);
   // Without the limit the five prompts (40 tokens) run in the step that admits them, between two tokens of A.
   EXPECT_EQ(longest_prefill_wait(fixtures, 0), 40);
+}
+
+// TGI's --waiting-served-ratio: five prompts arriving while one row runs are a burst at ratio 1.2 (5 >= 1.2 x 1):
+// prefilled whole in the step that admits them; at ratio 10 (5 < 10 x 1) they are chunked.
+TEST(GenerationScheduler, ABurstOfPromptsIsPrefilledWholeAtTheWaitingServedRatio) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  EXPECT_EQ(longest_prefill_wait(fixtures, 4, 1.2), 40);
+  EXPECT_EQ(longest_prefill_wait(fixtures, 4, 5.0), 40);
+  EXPECT_LE(longest_prefill_wait(fixtures, 4, 5.1), 4);
+  EXPECT_LE(longest_prefill_wait(fixtures, 4, 10.0), 4);
+}
+
+// Prompts admitted together while no row runs are prefilled whole, each in turn, in the step that admits them, whatever
+// the limit: nobody was waiting on that step. (Chunking them would make the first one's row wait for a chunk at each
+// of many steps, and every row that joins after it too.)
+TEST(GenerationScheduler, PromptsAdmittedWithNothingRunningArePrefilledWhole) {
+  ORTFORMERS_REQUIRE_FIXTURES(fixtures);
+  Gate gate;
+  ScriptedModel model(gate);
+  Metrics metrics;
+  gate.close_at = 1;  // A's prefill holds the scheduler while B, C and D queue; A then ends after its one token
+  SchedulerOptions o;
+  o.eos_token_id = {50256};
+  o.max_batch_prefill_tokens = 2;
+  o.waiting_served_ratio = 0;  // always chunk while a row runs: here none does
+  GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
+  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
+      {{5, 6, 7}, 1}, {{21, 22, 23, 24, 25}, 5}, {{31, 32, 33, 34}, 4}, {{41, 42, 43, 44, 45, 46}, 6}};
+  std::vector<std::shared_ptr<Outcome>> outs;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    outs.push_back(std::make_shared<Outcome>());
+    s.submit(request(reqs[i].first, reqs[i].second, outs.back()));
+    if (i == 0) gate.wait_held();
+  }
+  gate.set(true);
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const GenerationResult r = outs[i]->promise.get_future().get();
+    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
+  }
+  std::lock_guard lk(gate.mu);
+  EXPECT_EQ(gate.error, "");
+  std::vector<std::int64_t> prefills;
+  for (const auto& [kind, v] : gate.log)
+    if (kind == 'p') prefills.push_back(v);
+  EXPECT_EQ(prefills, (std::vector<std::int64_t>{3, 5, 4, 6}));  // each prompt in one run
 }

@@ -47,8 +47,10 @@ server::Server& gen_server(const std::string& model) {
     auto o = loopback_options((*fixtures / "onnx" / model).string());
     o.chat_template = chatml_template(*fixtures);
     o.served_model_name = model;
-    // Chunked prefill with a small chunk: prompts that arrive while rows run are prefilled 3 tokens per step.
+    // Chunked prefill with a small chunk: prompts that arrive while rows run are prefilled 3 tokens per step, bursts
+    // included (--waiting-served-ratio 0).
     o.max_batch_prefill_tokens = 3;
+    o.waiting_served_ratio = 0;
     return o;
   });
 }

@@ -48,6 +48,12 @@ void register_serve(CLI::App& app) {
                   "prefilled in chunks over several steps; 0 = no limit)")
       ->envname("MAX_BATCH_PREFILL_TOKENS")
       ->capture_default_str();
+  cmd->add_option("--waiting-served-ratio", o.waiting_served_ratio,
+                  "generative models: when the prompts waiting for prefill are at least this many times the running "
+                  "rows, prefill them whole in one step instead of in chunks (0 = always chunk)")
+      ->envname("WAITING_SERVED_RATIO")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--max-client-batch-size", o.max_client_batch_size, "inputs per request")
       ->envname("MAX_CLIENT_BATCH_SIZE")
       ->capture_default_str();

@@ -37,6 +37,10 @@ struct ServerOptions {
   // many prompt tokens per scheduler step while other rows are running, so a running row waits at most that much
   // prefill between two of its tokens; longer prompts are prefilled in chunks over several steps. 0 = no limit.
   std::size_t max_batch_prefill_tokens = 64;
+  // --waiting-served-ratio (TGI's flag): when the prompts waiting for prefill number at least this many times the
+  // rows running, they are prefilled whole in one step (the running rows wait once, as TGI pauses its batch for a
+  // prefill) instead of in chunks. 0 = always chunk.
+  double waiting_served_ratio = 1.2;
   std::size_t max_client_batch_size = 32;  // inputs per request
   bool auto_truncate = false;              // truncate inputs that are too long instead of refusing them
   std::size_t payload_limit = 2000000;     // bytes of a request body

@@ -273,24 +273,31 @@ void GenerationScheduler::admit(std::vector<std::shared_ptr<GenerationRequest>>&
   if (!cohort.empty()) admit_cohort(cohort);
 }
 
-bool GenerationScheduler::any_running() const {
+std::size_t GenerationScheduler::running_rows() const {
+  std::size_t n = 0;
   for (const auto& g : groups_)
-    for (const auto& r : g->rows)
-      if (!r->done) return true;
-  return false;
+    for (const auto& r : g->rows) n += r->done ? 0 : 1;
+  return n;
 }
 
 void GenerationScheduler::prefill() {
   const std::size_t limit = options_.max_batch_prefill_tokens;
   std::size_t spent = 0;  // prompt tokens run this step while some row was running
+  // A row running when the step begins waits for its prefill: at most `limit` prompt tokens, unless the prompts to
+  // prefill number at least waiting_served_ratio times the running rows (TGI's rule for pausing its running batch):
+  // then, as with none running, every prompt runs whole, in turn. A burst (16 prompts arriving within one prefill of
+  // each other) then starts together, the running rows waiting once, instead of all of them waiting for a chunk at
+  // each of ~30 steps: on the benchmark Llama, inter-token p99 104-123 ms whole, 190-203 ms in 64-token chunks
+  // (docs/serving.md).
+  const std::size_t running = running_rows();
+  const bool waited_on = limit > 0 && running > 0 &&
+                         (options_.waiting_served_ratio <= 0 ||
+                          static_cast<double>(prefilling_.size()) < options_.waiting_served_ratio * running);
   while (!prefilling_.empty()) {
     Row& row = *prefilling_.front();
     const auto& prompt = row.req->prompt;
     const auto left = static_cast<std::int64_t>(prompt.size()) - row.prefilled;
-    // While a row is running it waits for this step's prefill: at most `limit` prompt tokens. With none running,
-    // nobody waits: the prompt runs whole.
     std::int64_t chunk = left;
-    const bool waited_on = limit > 0 && any_running();
     if (waited_on) {
       if (spent >= limit) break;
       chunk = std::min(left, static_cast<std::int64_t>(limit - spent));

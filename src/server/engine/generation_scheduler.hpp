@@ -8,8 +8,9 @@
 //      oldest first, each in its own state, at most max_batch_prefill_tokens prompt tokens in the step while any
 //      row is running (so a running row waits at most that many prompt tokens between two of its tokens; a prompt
 //      longer than that is prefilled in chunks over several steps, each chunk continuing its cache); with no row
-//      running a prompt runs whole. A prompt done appends its state to the running one (DecoderStep::append_rows:
-//      left-padded, masked, so every row's logits are those of its solo run),
+//      running, or at least waiting_served_ratio prompts per running row (a burst), the prompts run whole. A prompt
+//      done appends its state to the running one (DecoderStep::append_rows: left-padded, masked, so every row's logits
+//      are those of its solo run),
 //   4. runs one decode step for every running row, chooses each row's token with its own TokenChooser, streams it,
 //   5. retires finished rows at once (eos, max_new_tokens, stop string, the model's last position) and drops the
 //      left padding no remaining row needs.
@@ -41,9 +42,13 @@ namespace ortformers::server {
 struct SchedulerOptions {
   std::size_t max_batch_total_tokens = 16384;  // KV tokens (prompt + max_new_tokens per row) of the running batch
   std::size_t max_batch_requests = 256;        // rows of the running batch
-  // Prompt tokens prefilled per step while rows are running (chunked prefill; 0 = no limit: every admitted prompt
-  // whole, in the step that admits it). Decoder-only models; encoder-decoder cohorts start whole.
+  // Prompt tokens prefilled per step while rows are running when the step begins (chunked prefill; 0 = no limit:
+  // every admitted prompt whole, in the step that admits it; with no row running, the prompts admitted run whole
+  // whatever the limit). Decoder-only models; encoder-decoder cohorts start whole.
   std::size_t max_batch_prefill_tokens = 64;
+  // TGI's --waiting-served-ratio: when the prompts to prefill number at least this many times the running rows, the
+  // step prefills them whole (the running rows wait once) instead of in chunks. 0: always chunk.
+  double waiting_served_ratio = 1.2;
   std::vector<std::int64_t> eos_token_id;  // generation_config.json's, else the tokenizer's eos
   std::int64_t max_positions = 0;          // the model's (decoder's) positions (0 = unknown)
   // The model's generation_config: its constraints (forced BOS / EOS, min_length, no_repeat_ngram_size, ...) apply to
@@ -82,7 +87,7 @@ class GenerationScheduler {
   void prefill();
   // A row whose prompt is prefilled (its first token emitted) joins a running group with its state, or starts one.
   void join(std::unique_ptr<Row> row, std::unique_ptr<models::DecoderStep> state);
-  bool any_running() const;
+  std::size_t running_rows() const;  // rows running, not done
   void decode(Group& group);
   // Emits `token` for `row`; true when the row is finished (on_done called).
   bool emit(Row& row, GeneratedToken token);
