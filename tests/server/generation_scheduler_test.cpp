@@ -162,6 +162,16 @@ std::vector<std::int64_t> ids_of(const GenerationResult& r) {
   return ids;
 }
 
+using Requests = std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>>;  // prompt, max_new_tokens
+
+// Every request's ids are those of its solo run.
+void expect_results(const std::vector<std::shared_ptr<Outcome>>& outs, const Requests& reqs) {
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    const GenerationResult r = outs[i]->promise.get_future().get();
+    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
+  }
+}
+
 const tokenizers::PreTrainedTokenizer& gpt2_tokenizer(const std::filesystem::path& fixtures) {
   static const auto tok = tokenizers::AutoTokenizer::from_pretrained(fixtures / "onnx" / "gpt2-tiny");
   return tok;
@@ -176,8 +186,7 @@ TEST(GenerationScheduler, RowsJoinAndLeaveWithTheirOwnSequences) {
   Metrics metrics;
   GenerationScheduler s(model, gpt2_tokenizer(fixtures), SchedulerOptions{.eos_token_id = {50256}}, metrics);
   std::vector<std::shared_ptr<Outcome>> outs;
-  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
-      {{5, 6, 7}, 12}, {{9}, 3}, {{11, 12, 13, 14, 15, 16}, 20}, {{2, 3}, 7}, {{40}, 1}};
+  const Requests reqs = {{{5, 6, 7}, 12}, {{9}, 3}, {{11, 12, 13, 14, 15, 16}, 20}, {{2, 3}, 7}, {{40}, 1}};
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     outs.push_back(std::make_shared<Outcome>());
     s.submit(request(reqs[i].first, reqs[i].second, outs.back()));
@@ -304,10 +313,9 @@ std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::si
   o.max_batch_prefill_tokens = limit;
   o.waiting_served_ratio = ratio;
   GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
-  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
-      {{5, 6, 7, 8, 9, 10}, 40}, {{21, 22, 23, 24, 25, 26, 27, 28, 29}, 9},
-      {{31, 32, 33, 34, 35}, 6}, {{41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53}, 10},
-      {{61, 62, 63}, 7},         {{71, 72, 73, 74, 75, 76, 77, 78, 79, 80}, 8}};
+  const Requests reqs = {{{5, 6, 7, 8, 9, 10}, 40}, {{21, 22, 23, 24, 25, 26, 27, 28, 29}, 9},
+                         {{31, 32, 33, 34, 35}, 6}, {{41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53}, 10},
+                         {{61, 62, 63}, 7},         {{71, 72, 73, 74, 75, 76, 77, 78, 79, 80}, 8}};
   std::vector<std::shared_ptr<Outcome>> outs;
   std::int64_t prompt_tokens = 0;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -325,10 +333,7 @@ std::int64_t longest_prefill_wait(const std::filesystem::path& fixtures, std::si
     if (i == 0) gate.wait_held();  // A's second decode step: the others queue meanwhile, admitted at the next step
   }
   gate.set(true);
-  for (std::size_t i = 0; i < reqs.size(); ++i) {
-    const GenerationResult r = outs[i]->promise.get_future().get();
-    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
-  }
+  expect_results(outs, reqs);
   std::lock_guard lk(gate.mu);
   EXPECT_EQ(gate.error, "");
   std::int64_t run = 0, worst = 0;
@@ -386,7 +391,7 @@ TEST(GenerationScheduler, PromptsAdmittedWithNothingRunningArePrefilledWhole) {
   o.max_batch_prefill_tokens = 2;
   o.waiting_served_ratio = 0;  // always chunk while a row runs: here none does
   GenerationScheduler s(model, gpt2_tokenizer(fixtures), o, metrics);
-  const std::vector<std::pair<std::vector<std::int64_t>, std::int64_t>> reqs = {
+  const Requests reqs = {
       {{5, 6, 7}, 1}, {{21, 22, 23, 24, 25}, 5}, {{31, 32, 33, 34}, 4}, {{41, 42, 43, 44, 45, 46}, 6}};
   std::vector<std::shared_ptr<Outcome>> outs;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
@@ -395,10 +400,7 @@ TEST(GenerationScheduler, PromptsAdmittedWithNothingRunningArePrefilledWhole) {
     if (i == 0) gate.wait_held();
   }
   gate.set(true);
-  for (std::size_t i = 0; i < reqs.size(); ++i) {
-    const GenerationResult r = outs[i]->promise.get_future().get();
-    EXPECT_EQ(ids_of(r), expected(reqs[i].first.back(), reqs[i].second)) << "request " << i;
-  }
+  expect_results(outs, reqs);
   std::lock_guard lk(gate.mu);
   EXPECT_EQ(gate.error, "");
   std::vector<std::int64_t> prefills;
