@@ -19,6 +19,7 @@
 #include "ortformers/generation/generate.hpp"
 #include "ortformers/models/causal_lm.hpp"
 #include "support/fixtures.hpp"
+#include "support/join_rows.hpp"
 
 using namespace ortformers;
 using namespace ortformers::models;
@@ -217,97 +218,13 @@ TEST(SharedKvBuffer, RowsJoiningAndLeavingEqualTheirSoloRuns) {
   ORTFORMERS_REQUIRE_FIXTURES(fixtures);
   const fs::path dir = llama_tiny(fixtures, true);
   const auto shared = load(dir, std::nullopt), copying = load(dir, false);
-  struct Row {
-    std::vector<std::int64_t> prompt;
-    int joins_at, leaves_at;
-    std::vector<Tensor> expected;  // solo logits [1, vocab] per step
-    int done = 0;
-    std::int64_t pad = 0, last = 0;
-  };
-  std::vector<Row> rows = {{{1, 450, 4996, 17354, 1701, 432}, 0, 9, {}},
-                           {{1, 306}, 2, 12, {}},
-                           {{1, 3529, 4996, 17354, 1701, 432, 29889, 910, 338, 263, 1243}, 3, 7, {}},
-                           {{1}, 5, 12, {}}};
-  const auto ones = [](std::int64_t n) {
-    return Tensor::from_vector(std::vector<std::int64_t>(static_cast<std::size_t>(n), 1), {1, n});
-  };
-  for (auto& r : rows) {  // solo, copying path, greedy
-    auto s = copying.start();
-    const auto n = static_cast<std::int64_t>(r.prompt.size());
-    Tensor l = s->step(Tensor::from_vector(r.prompt, {1, n}), ones(n));
-    for (int k = 0;; ++k) {
-      r.expected.push_back(l);
-      if (k == r.leaves_at - r.joins_at) break;
-      const std::int64_t next = argmax(l.data<float>(), l.dim(1));
-      l = s->step(Tensor::from_vector(std::vector<std::int64_t>{next}, {1, 1}), ones(s->past_length() + 1));
-    }
-  }
-  auto batch = shared.start();
-  std::vector<std::size_t> live;
-  double worst = 0;
-  int trims = 0;
-  for (int step = 0; step <= 12; ++step) {
-    if (!live.empty()) {
-      const auto n = static_cast<std::int64_t>(live.size());
-      const std::int64_t total = batch->past_length() + 1;
-      std::vector<std::int64_t> ids, mask;
-      for (auto i : live) {
-        ids.push_back(rows[i].last);
-        for (std::int64_t c = 0; c < total; ++c) mask.push_back(c < rows[i].pad ? 0 : 1);
-      }
-      const Tensor logits = batch->step(Tensor::from_vector(ids, {n, 1}), Tensor::from_vector(mask, {n, total}));
-      for (std::int64_t k = 0; k < n; ++k) {
-        Row& r = rows[live[static_cast<std::size_t>(k)]];
-        ASSERT_LT(static_cast<std::size_t>(r.done), r.expected.size());
-        const Tensor& want = r.expected[static_cast<std::size_t>(r.done)];
-        const float* l = logits.data<float>() + k * logits.dim(1);
-        double d = 0;
-        for (std::int64_t v = 0; v < logits.dim(1); ++v)
-          d = std::max(d, static_cast<double>(std::fabs(l[v] - want.data<float>()[v])));
-        EXPECT_LE(d, kTol) << "step " << step << " row " << k;
-        worst = std::max(worst, d);
-        r.last = argmax(l, logits.dim(1));
-        ++r.done;
-      }
-    }
-    std::vector<std::int64_t> keep;
-    std::vector<std::size_t> still;
-    for (std::size_t k = 0; k < live.size(); ++k) {
-      if (rows[live[k]].leaves_at > step) {
-        keep.push_back(static_cast<std::int64_t>(k));
-        still.push_back(live[k]);
-      }
-    }
-    if (still.size() != live.size()) {
-      batch->select_rows(keep);
-      live = still;
-      std::int64_t common = batch->past_length();
-      for (auto i : live) common = std::min(common, rows[i].pad);
-      if (!live.empty() && common > 0) {
-        batch->trim_past(common);
-        ++trims;
-        for (auto i : live) rows[i].pad -= common;
-      }
-    }
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      Row& r = rows[i];
-      if (r.joins_at != step) continue;
-      auto fresh = shared.start();
-      const auto n = static_cast<std::int64_t>(r.prompt.size());
-      const Tensor logits = fresh->step(Tensor::from_vector(r.prompt, {1, n}), ones(n));
-      EXPECT_LE(max_diff(logits, r.expected[0]), kTol);
-      r.last = argmax(logits.data<float>(), logits.dim(1));
-      r.done = 1;
-      const std::int64_t before = batch->past_length();
-      batch->append_rows(*fresh);
-      EXPECT_EQ(fresh->rows(), 0);
-      const std::int64_t after = batch->past_length();
-      for (auto j : live) rows[j].pad += after - before;
-      r.pad = after - n;
-      live.push_back(i);
-    }
-  }
-  for (const auto& r : rows) EXPECT_EQ(static_cast<std::size_t>(r.done), r.expected.size());
-  EXPECT_GE(trims, 1);
-  RecordProperty("max_logit_diff", std::to_string(worst));
+  const std::vector<ortformers::testing::JoiningRow> rows = {
+      {{1, 450, 4996, 17354, 1701, 432}, 0, 9},
+      {{1, 306}, 2, 12},
+      {{1, 3529, 4996, 17354, 1701, 432, 29889, 910, 338, 263, 1243}, 3, 7},
+      {{1}, 5, 12}};
+  ortformers::testing::JoinRowsResult result;
+  ortformers::testing::run_joining_rows(shared, copying, rows, kTol, result);
+  EXPECT_GE(result.trims, 1);
+  RecordProperty("max_logit_diff", std::to_string(result.max_logit_diff));
 }
