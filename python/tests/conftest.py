@@ -9,7 +9,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 FIXTURES = pathlib.Path(os.environ.get("ORTFORMERS_FIXTURES", REPO.parent / "shared" / "fixtures"))
-STSB = pathlib.Path(os.environ.get("ORTFORMERS_STSB", REPO.parent / "shared" / "data" / "stsb"))
+STSB = pathlib.Path(os.environ.get("ORTFORMERS_STSB", FIXTURES.parent / "data" / "stsb"))  # next to the fixtures
 
 
 def _require(path):

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import REPO, ref_tensor, reference
+from conftest import FIXTURES, REPO, ref_tensor, reference
 
 # The examples as written for optimum + transformers (paths point at the shared fixtures, relative to the repo).
 FEATURE_EXTRACTION = '''\
@@ -58,6 +58,10 @@ def ported(script):
 
 
 def run(script, fixtures):
+    # The scripts name the fixtures as README does, beside the repository; a clone elsewhere with
+    # ORTFORMERS_FIXTURES set runs them on that folder instead.
+    if (REPO / "../shared/fixtures").resolve() != FIXTURES.resolve():
+        script = script.replace('"../shared/fixtures/', f'"{FIXTURES.as_posix()}/')
     cwd = os.getcwd()
     os.chdir(REPO)  # the scripts use paths relative to the repository, as README shows them
     try:
